@@ -1,0 +1,81 @@
+/// The merge rules computed the slow, obvious way: from the whole set of ops, every time.
+///
+/// This is the oracle. The database store maintains the same state incrementally; tests
+/// (the replay test, the spec vectors, the sync simulation) check that both agree. Keep it
+/// a direct transcription of sync-protocol/README.md, not an optimisation.
+public struct ReferenceReplica: Sendable {
+    public private(set) var ops: [OpID: Op] = [:]
+
+    public init(ops: some Sequence<Op> = []) {
+        for op in ops { insert(op) }
+    }
+
+    /// Adds an op; false when an op with this id is already held (duplicates are no-ops).
+    @discardableResult
+    public mutating func insert(_ op: Op) -> Bool {
+        guard ops[op.id] == nil else { return false }
+        ops[op.id] = op
+        return true
+    }
+
+    public func snapshot() -> ReplicaSnapshot {
+        ReplicaSnapshot(items: items(), stock: stock(), concurrentCounts: concurrentCounts())
+    }
+
+    /// Rules C1/C2: for each sku and field, the assignment with the highest (hlc, origin).
+    public func items() -> [String: [ItemField: FieldValue]] {
+        var winners: [String: [ItemField: (Stamp, FieldValue)]] = [:]
+        for op in ops.values {
+            for (field, value) in op.payload.assignments {
+                let current = winners[op.payload.sku]?[field]
+                if current.map({ op.stamp > $0.0 }) ?? true {
+                    winners[op.payload.sku, default: [:]][field] = (op.stamp, value)
+                }
+            }
+        }
+        return winners.mapValues { $0.mapValues(\.1) }
+    }
+
+    /// Rules S1–S3 for every cell.
+    public func stock() -> [StockKey: Int64] {
+        var deltas: [StockKey: [(OpID, Int64)]] = [:]
+        var counts: [StockKey: [CountRecord]] = [:]
+        for op in ops.values {
+            switch op.payload {
+            case .delta(let key, let quantity, _):
+                deltas[key, default: []].append((op.id, quantity))
+            case .count(let key, let counted, let context):
+                counts[key, default: []].append(CountRecord(id: op.id, hlc: op.hlc, counted: counted, context: context))
+            default:
+                break
+            }
+        }
+        var result: [StockKey: Int64] = [:]
+        for key in Set(deltas.keys).union(counts.keys) {
+            let winner = StockMerge.winningCount(of: counts[key] ?? [])
+            result[key] = StockMerge.quantity(winningCount: winner) { cut in
+                (deltas[key] ?? []).filter { !cut.contains($0.0) }.reduce(0) { $0 + $1.1 }
+            }
+        }
+        return result
+    }
+
+    /// Rule S3: every pair of concurrent counts of one cell.
+    public func concurrentCounts() -> Set<ConcurrentCountPair> {
+        var counts: [StockKey: [CountRecord]] = [:]
+        for op in ops.values {
+            if case .count(let key, let counted, let context) = op.payload {
+                counts[key, default: []].append(CountRecord(id: op.id, hlc: op.hlc, counted: counted, context: context))
+            }
+        }
+        var pairs: Set<ConcurrentCountPair> = []
+        for records in counts.values {
+            for (index, record) in records.enumerated() {
+                for pair in StockMerge.concurrentCountPairs(newCount: record, others: records[(index + 1)...]) {
+                    pairs.insert(ConcurrentCountPair(winner: pair.winner.id, loser: pair.loser.id))
+                }
+            }
+        }
+        return pairs
+    }
+}

@@ -1,0 +1,226 @@
+import Foundation
+import GRDB
+import StockroomCore
+
+/// Appends an op to the log and folds it into the materialised tables, in the caller's
+/// transaction. The same code applies a local scan, an imported item and (in sync) a
+/// peer's op, so there is one implementation of the merge rules against the database.
+///
+/// Every decision is made by the pure functions in ``StockMerge`` and
+/// ``CatalogueMerge``; this type only reads their inputs and writes their outputs.
+enum OpApplier {
+    /// What applying an op did to its stock cell.
+    struct Outcome: Sendable {
+        var lsn: Int64
+        /// The cell's quantity after the op; nil for catalogue ops.
+        var quantity: Int64?
+    }
+
+    /// Applies `op`. The caller has checked that the op is not already in the log and that
+    /// its seq follows the origin's previous one.
+    ///
+    /// Not idempotent on its own (the `ops_by_id` unique index rejects a second insert);
+    /// replay after a crash is safe because the op and its effects commit together.
+    static func apply(
+        _ op: Op, recordResult: Bool, appliedAt: UInt64, in db: Database, context: inout WriteContext
+    ) throws -> Outcome {
+        var quantity: Int64?
+        switch op.payload {
+        case .delta(let key, let delta, _):
+            quantity = try applyDelta(op, key: key, quantity: delta, db: db)
+        case .count(let key, let counted, let cut):
+            quantity = try applyCount(
+                CountRecord(id: op.id, hlc: op.hlc, counted: counted, context: cut), key: key, db: db)
+        case .itemCreate, .itemUpdate, .itemDelete:
+            try applyCatalogue(op, db: db)
+        }
+        let lsn = try OpRow.insert(
+            op, resultQuantity: recordResult ? quantity : nil, appliedAt: appliedAt, in: db)
+        context.didAppend(op, lsn: lsn)
+        return Outcome(lsn: lsn, quantity: quantity)
+    }
+
+    // MARK: Stock
+
+    private struct Cell {
+        var quantity: Int64
+        var winningCount: CountRecord?
+    }
+
+    private static func fetchCell(_ key: StockKey, db: Database) throws -> Cell? {
+        let statement = try db.cachedStatement(
+            sql: """
+                SELECT quantity, count_origin, count_seq, count_hlc, count_quantity, count_context
+                FROM stock WHERE sku = ? AND location = ?
+                """)
+        guard let row = try Row.fetchOne(statement, arguments: [key.sku, key.location]) else { return nil }
+        var winner: CountRecord?
+        if let origin = (row[1] as String?).flatMap(NodeID.init), let context = VersionVector(compactText: row[5]) {
+            winner = CountRecord(
+                id: OpID(origin: origin, seq: UInt64(row[2] as Int64)), hlc: HLC(packed: row[3]), counted: row[4],
+                context: context)
+        }
+        return Cell(quantity: row[0], winningCount: winner)
+    }
+
+    private static func storeCell(_ key: StockKey, _ cell: Cell, hlc: HLC, db: Database) throws {
+        let count = cell.winningCount
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO stock (sku, location, quantity, count_origin, count_seq, count_hlc, count_quantity,
+                                   count_context, updated_hlc)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (sku, location) DO UPDATE SET
+                    quantity = excluded.quantity, count_origin = excluded.count_origin,
+                    count_seq = excluded.count_seq, count_hlc = excluded.count_hlc,
+                    count_quantity = excluded.count_quantity, count_context = excluded.count_context,
+                    updated_hlc = max(updated_hlc, excluded.updated_hlc)
+                """
+        ).execute(arguments: [
+            key.sku, key.location, cell.quantity, count?.id.origin.rawValue, count.map { Int64($0.id.seq) },
+            count?.hlc.packed, count?.counted, count?.context.compactText, hlc.packed,
+        ])
+    }
+
+    /// Rule S1, incrementally.
+    private static func applyDelta(_ op: Op, key: StockKey, quantity delta: Int64, db: Database) throws -> Int64 {
+        let cell = try fetchCell(key, db: db) ?? Cell(quantity: 0)
+        let quantity = StockMerge.quantity(
+            cell.quantity, applyingDelta: delta, id: op.id, winningCount: cell.winningCount)
+        try storeCell(key, Cell(quantity: quantity, winningCount: cell.winningCount), hlc: op.hlc, db: db)
+        try flagNegative(key, from: cell.quantity, to: quantity, op: op.id, hlc: op.hlc, db: db)
+        return quantity
+    }
+
+    /// Rules S2 and S3: recompute the winner among all counts of the cell, and the quantity
+    /// from it when it changed. Counts are rare next to deltas, so this reads the cell's
+    /// history rather than keeping more state on the hot path.
+    private static func applyCount(_ count: CountRecord, key: StockKey, db: Database) throws -> Int64 {
+        let cell = try fetchCell(key, db: db) ?? Cell(quantity: 0)
+        let others = try Row.fetchAll(
+            db.cachedStatement(
+                sql: "SELECT origin, seq, hlc, quantity, body FROM ops WHERE sku = ? AND location = ? AND kind = ?"),
+            arguments: [key.sku, key.location, Int64(OpKind.count.rawValue)]
+        ).compactMap { row -> CountRecord? in
+            guard let origin = NodeID(row[0]), let context = VersionVector(compactText: row[4] ?? "") else {
+                return nil
+            }
+            return CountRecord(
+                id: OpID(origin: origin, seq: UInt64(row[1] as Int64)), hlc: HLC(packed: row[2]), counted: row[3],
+                context: context)
+        }
+        for pair in StockMerge.concurrentCountPairs(newCount: count, others: others) {
+            try db.cachedStatement(
+                sql: """
+                    INSERT OR IGNORE INTO conflicts (kind, sku, location, ops, quantity, detail, detected_hlc)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """
+            ).execute(arguments: [
+                ConflictKind.concurrentCount.rawValue, key.sku, key.location, "\(pair.winner.id),\(pair.loser.id)",
+                pair.loser.counted,
+                "count of \(pair.winner.counted) by \(pair.winner.id.origin) superseded concurrent count of \(pair.loser.counted) by \(pair.loser.id.origin)",
+                count.hlc.packed,
+            ])
+        }
+        let winner = StockMerge.winningCount(of: others + [count])
+        guard winner != cell.winningCount else { return cell.quantity }
+        let deltas = try Row.fetchAll(
+            db.cachedStatement(
+                sql: "SELECT origin, seq, quantity FROM ops WHERE sku = ? AND location = ? AND kind = ?"),
+            arguments: [key.sku, key.location, Int64(OpKind.delta.rawValue)])
+        let quantity = StockMerge.quantity(winningCount: winner) { cut in
+            deltas.reduce(into: Int64(0)) { sum, row in
+                guard let origin = NodeID(row[0]) else { return }
+                if !cut.contains(OpID(origin: origin, seq: UInt64(row[1] as Int64))) { sum &+= row[2] as Int64 }
+            }
+        }
+        try storeCell(key, Cell(quantity: quantity, winningCount: winner), hlc: count.hlc, db: db)
+        try flagNegative(key, from: cell.quantity, to: quantity, op: count.id, hlc: count.hlc, db: db)
+        return quantity
+    }
+
+    /// Rule S4: open an oversell conflict when a cell crosses below zero, close it when it
+    /// comes back.
+    private static func flagNegative(
+        _ key: StockKey, from old: Int64, to new: Int64, op: OpID, hlc: HLC, db: Database
+    ) throws {
+        switch StockMerge.negativeCrossing(from: old, to: new) {
+        case .none:
+            return
+        case .wentNegative:
+            try db.cachedStatement(
+                sql: """
+                    INSERT OR IGNORE INTO conflicts (kind, sku, location, ops, quantity, detail, detected_hlc)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """
+            ).execute(arguments: [
+                ConflictKind.oversell.rawValue, key.sku, key.location, op.description, new,
+                "stock went from \(old) to \(new)", hlc.packed,
+            ])
+        case .recovered:
+            try db.cachedStatement(
+                sql: """
+                    UPDATE conflicts SET resolved_hlc = ?
+                    WHERE kind = 'oversell' AND sku = ? AND location = ? AND resolved_hlc IS NULL
+                    """
+            ).execute(arguments: [hlc.packed, key.sku, key.location])
+        }
+    }
+
+    // MARK: Catalogue
+
+    /// Rules C1 and C2: each assignment that beats its register's stamp is written.
+    private static func applyCatalogue(_ op: Op, db: Database) throws {
+        let sku = op.payload.sku
+        var stamps: [ItemField: Stamp] = [:]
+        for row in try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT field, hlc, origin FROM item_registers WHERE sku = ?"), arguments: [sku])
+        {
+            if let field = ItemField(code: UInt8(row[0] as Int64)), let origin = NodeID(row[2]) {
+                stamps[field] = Stamp(hlc: HLC(packed: row[1]), origin: origin)
+            }
+        }
+        let winning = CatalogueMerge.winningAssignments(op.payload.assignments, stamp: op.stamp, currentStamps: stamps)
+        guard !winning.isEmpty else { return }
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO items (sku) VALUES (?)").execute(arguments: [sku])
+        for (field, value) in winning {
+            try db.cachedStatement(
+                sql: "INSERT OR REPLACE INTO item_registers (sku, field, hlc, origin) VALUES (?, ?, ?, ?)"
+            ).execute(arguments: [sku, Int64(field.code), op.hlc.packed, op.id.origin.rawValue])
+            try db.execute(
+                sql: "UPDATE items SET \(column(field)) = ?, updated_hlc = max(updated_hlc, ?) WHERE sku = ?",
+                arguments: [columnValue(value), op.hlc.packed, sku])
+            if field == .barcodes {
+                try db.cachedStatement(sql: "DELETE FROM barcodes WHERE sku = ?").execute(arguments: [sku])
+                for code in value.texts ?? [] {
+                    guard let canonical = GTIN.canonical(code) else { continue }
+                    try db.cachedStatement(
+                        sql: "INSERT OR REPLACE INTO barcodes (code, sku, hlc, origin) VALUES (?, ?, ?, ?)"
+                    ).execute(arguments: [canonical, sku, op.hlc.packed, op.id.origin.rawValue])
+                }
+            }
+        }
+    }
+
+    static func column(_ field: ItemField) -> String {
+        switch field {
+        case .alive: "alive"
+        case .name: "name"
+        case .description: "description"
+        case .category: "category"
+        case .price: "price_cents"
+        case .barcodes: "barcodes"
+        case .threshold: "threshold"
+        }
+    }
+
+    static func columnValue(_ value: FieldValue) -> (any DatabaseValueConvertible)? {
+        switch value {
+        case .null: nil
+        case .int(let number): number
+        case .text(let text): text
+        case .texts(let texts):
+            String(decoding: try! JSONSerialization.data(withJSONObject: texts), as: UTF8.self)
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import GRDB
+public import StockroomCore
+
+extension StockroomStore {
+    /// Creates an item; fields left out get their defaults. Durable when it returns.
+    ///
+    /// Throws ``StoreError/duplicateSKU(_:)`` when a live item has this SKU,
+    /// ``StoreError/barcodeInUse(code:sku:)`` when a barcode belongs to another live item,
+    /// ``StoreError/invalid(field:message:)`` for a bad value. A deleted SKU can be created
+    /// again: the new create outranks the tombstone.
+    public func createItem(sku: String, fields: FieldAssignments, actor: String) async throws -> ItemRecord {
+        try Self.validate(sku: sku, fields: fields, requireName: true)
+        return try await groupWriter.submit { db, context in
+            try Self.create(sku: sku, fields: fields, actor: actor, db: db, context: &context)
+        }
+    }
+
+    /// Assigns the given fields. Fields whose value does not change are not written, and an
+    /// update that changes nothing writes no op (so re-sending it is free).
+    ///
+    /// Throws ``StoreError/unknownCode(_:)`` when no live item has this SKU, and the
+    /// validation errors of ``createItem(sku:fields:actor:)``.
+    public func updateItem(sku: String, fields: FieldAssignments, actor: String) async throws -> ItemRecord {
+        try Self.validate(sku: sku, fields: fields, requireName: false)
+        return try await groupWriter.submit { db, context in
+            try Self.update(sku: sku, fields: fields, actor: actor, db: db, context: &context)
+        }
+    }
+
+    /// Tombstones an item: it disappears from lookups and scans, its stock and history stay.
+    /// Throws ``StoreError/unknownCode(_:)`` when no live item has this SKU.
+    public func deleteItem(sku: String, actor: String) async throws {
+        try await groupWriter.submit { db, context in
+            guard let item = try ItemRecord.fetch(sku: sku, db: db), item.alive else {
+                throw StoreError.unknownCode(sku)
+            }
+            let (id, hlc) = context.nextLocalID()
+            _ = try OpApplier.apply(
+                Op(id: id, hlc: hlc, actor: actor, payload: .itemDelete(sku: sku)), recordResult: false,
+                appliedAt: context.wallMillis(), in: db, context: &context)
+        }
+    }
+
+    static func validate(sku: String, fields: FieldAssignments, requireName: Bool) throws {
+        guard InputRules.isIdentifier(sku) else {
+            throw StoreError.invalid(
+                field: "sku", message: "must be 1-\(InputRules.maxIdentifierLength) printable ASCII characters")
+        }
+        if requireName && fields[.name] == nil { throw StoreError.invalid(field: "name", message: "is required") }
+        for (field, value) in fields {
+            guard field != .alive else {
+                throw StoreError.invalid(field: "alive", message: "is set by create and delete, not directly")
+            }
+            if let problem = field.problem(with: value) { throw StoreError.invalid(field: field.rawValue, message: problem) }
+        }
+    }
+
+    static func create(sku: String, fields: FieldAssignments, actor: String, db: Database, context: inout WriteContext)
+        throws -> ItemRecord
+    {
+        if let existing = try ItemRecord.fetch(sku: sku, db: db), existing.alive {
+            throw StoreError.duplicateSKU(sku)
+        }
+        var complete = fields
+        for field in ItemField.editable where complete[field] == nil { complete[field] = field.defaultValue }
+        try checkBarcodesFree(complete[.barcodes], for: sku, db: db)
+        let (id, hlc) = context.nextLocalID()
+        _ = try OpApplier.apply(
+            Op(id: id, hlc: hlc, actor: actor, payload: .itemCreate(sku: sku, fields: complete)), recordResult: false,
+            appliedAt: context.wallMillis(), in: db, context: &context)
+        return try ItemRecord.fetch(sku: sku, db: db)!
+    }
+
+    static func update(sku: String, fields: FieldAssignments, actor: String, db: Database, context: inout WriteContext)
+        throws -> ItemRecord
+    {
+        guard let item = try ItemRecord.fetch(sku: sku, db: db), item.alive else { throw StoreError.unknownCode(sku) }
+        var changed = FieldAssignments()
+        for (field, value) in fields where item.value(of: field) != value { changed[field] = value }
+        guard !changed.isEmpty else { return item }
+        try checkBarcodesFree(changed[.barcodes], for: sku, db: db)
+        let (id, hlc) = context.nextLocalID()
+        _ = try OpApplier.apply(
+            Op(id: id, hlc: hlc, actor: actor, payload: .itemUpdate(sku: sku, fields: changed)), recordResult: false,
+            appliedAt: context.wallMillis(), in: db, context: &context)
+        return try ItemRecord.fetch(sku: sku, db: db)!
+    }
+
+    /// Refuses a barcode that a different live item already carries: a scan must name one
+    /// item.
+    static func checkBarcodesFree(_ value: FieldValue?, for sku: String, db: Database) throws {
+        for code in value?.texts ?? [] {
+            guard let canonical = GTIN.canonical(code) else { continue }
+            if let owner = try String.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT b.sku FROM barcodes b JOIN items i ON i.sku = b.sku AND i.alive = 1
+                        WHERE b.code = ? AND b.sku != ? LIMIT 1
+                        """), arguments: [canonical, sku])
+            {
+                throw StoreError.barcodeInUse(code: code, sku: owner)
+            }
+        }
+    }
+}

@@ -1,0 +1,271 @@
+import GRDB
+public import StockroomCore
+
+/// A cell as the API shows it: the item's quantity at one location.
+public struct StockLevel: Hashable, Sendable {
+    public var sku: String
+    public var name: String
+    public var category: String
+    public var location: String
+    public var quantity: Int64
+    public var threshold: Int64?
+    /// The last time an op touched the cell; nil when nothing ever moved.
+    public var updatedHLC: HLC?
+    /// The winning count the quantity is based on, if any.
+    public var lastCount: CountRecord?
+
+    public var belowThreshold: Bool { threshold.map { quantity < $0 } ?? false }
+}
+
+/// Filters for ``StockroomStore/listStock(_:)``.
+public struct StockQuery: Sendable {
+    public var location: String
+    public var category: String?
+    /// Case-insensitive substring of SKU, name or description.
+    public var text: String?
+    /// Only items whose quantity is below their low-stock threshold.
+    public var belowThreshold = false
+    /// Paging: items with a SKU after this one.
+    public var afterSKU: String?
+    public var limit = 100
+
+    public init(location: String) { self.location = location }
+}
+
+/// A page of results and where the next one starts.
+public struct Page<Element: Sendable>: Sendable {
+    public var items: [Element]
+    /// Pass back to get the next page; nil on the last page.
+    public var next: String?
+}
+
+/// Filters for the audit trail.
+public struct OpQuery: Sendable {
+    public var afterLSN: Int64 = 0
+    public var beforeLSN: Int64?
+    public var sku: String?
+    public var origin: String?
+    public var actor: String?
+    public var device: String?
+    public var kind: OpKind?
+    public var limit = 100
+    /// Newest first (history) rather than oldest first (tailing the log).
+    public var newestFirst = false
+    public init() {}
+}
+
+/// An op with its local bookkeeping, as the audit trail shows it.
+public struct LoggedOp: Hashable, Sendable {
+    public var lsn: Int64
+    public var op: Op
+    /// For a scan, the cell's quantity right after it.
+    public var resultQuantity: Int64?
+}
+
+/// A conflict as recorded.
+public struct ConflictRecord: Hashable, Sendable {
+    public var id: Int64
+    public var kind: String
+    public var sku: String
+    public var location: String?
+    public var ops: [String]
+    public var quantity: Int64?
+    public var detail: String
+    public var detectedHLC: HLC
+    public var resolvedHLC: HLC?
+}
+
+/// Counts for `status`.
+public struct StoreStatistics: Hashable, Sendable {
+    public var ops: Int64
+    public var items: Int64
+    public var cells: Int64
+    public var openConflicts: Int64
+    public var lastLSN: Int64
+}
+
+extension StockroomStore {
+    /// The stock of the item named by a barcode or SKU at `location` (default: this node's).
+    /// A live item that never moved has quantity 0. Throws ``StoreError/unknownCode(_:)``.
+    public func stock(code: String, location: String? = nil) async throws -> StockLevel {
+        let location = location ?? homeLocation
+        return try await read { db in
+            let sku = try Self.resolveSKU(code, db: db)
+            let rows = try Self.stockLevels(
+                where: "i.sku = ?", arguments: [sku], location: location, limit: 1, db: db)
+            guard let level = rows.first else { throw StoreError.unknownCode(code) }
+            return level
+        }
+    }
+
+    /// Live items with their stock at one location, by SKU, filtered and paged.
+    public func listStock(_ query: StockQuery) async throws -> Page<StockLevel> {
+        try await read { db in
+            var conditions = ["i.alive = 1"]
+            var arguments: [any DatabaseValueConvertible] = []
+            if let after = query.afterSKU {
+                conditions.append("i.sku > ?")
+                arguments.append(after)
+            }
+            if let category = query.category {
+                conditions.append("i.category = ?")
+                arguments.append(category)
+            }
+            if let text = query.text, !text.isEmpty {
+                conditions.append("(i.sku LIKE ? ESCAPE '\\' OR i.name LIKE ? ESCAPE '\\' OR i.description LIKE ? ESCAPE '\\')")
+                let pattern = "%" + Self.escapeLike(text) + "%"
+                arguments += [pattern, pattern, pattern]
+            }
+            if query.belowThreshold {
+                conditions.append("i.threshold IS NOT NULL AND coalesce(s.quantity, 0) < i.threshold")
+            }
+            let limit = max(1, min(query.limit, 1000))
+            let levels = try Self.stockLevels(
+                where: conditions.joined(separator: " AND "), arguments: arguments, location: query.location,
+                limit: limit + 1, db: db)
+            let page = Array(levels.prefix(limit))
+            return Page(items: page, next: levels.count > limit ? page.last?.sku : nil)
+        }
+    }
+
+    private static func stockLevels(
+        where condition: String, arguments: [any DatabaseValueConvertible], location: String, limit: Int,
+        db: Database
+    ) throws -> [StockLevel] {
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT i.sku, i.name, i.category, coalesce(s.quantity, 0), i.threshold, s.updated_hlc,
+                       s.count_origin, s.count_seq, s.count_hlc, s.count_quantity, s.count_context
+                FROM items i LEFT JOIN stock s ON s.sku = i.sku AND s.location = ?
+                WHERE \(condition) ORDER BY i.sku LIMIT ?
+                """, arguments: StatementArguments([location] + arguments + [limit]))
+        return rows.map { row in
+            var lastCount: CountRecord?
+            if let origin = (row[6] as String?).flatMap(NodeID.init), let context = VersionVector(compactText: row[10]) {
+                lastCount = CountRecord(
+                    id: OpID(origin: origin, seq: UInt64(row[7] as Int64)), hlc: HLC(packed: row[8]),
+                    counted: row[9], context: context)
+            }
+            return StockLevel(
+                sku: row[0], name: row[1], category: row[2], location: location, quantity: row[3], threshold: row[4],
+                updatedHLC: (row[5] as Int64?).map(HLC.init(packed:)), lastCount: lastCount)
+        }
+    }
+
+    static func escapeLike(_ text: String) -> String {
+        var escaped = ""
+        for character in text {
+            if character == "%" || character == "_" || character == "\\" { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return escaped
+    }
+
+    /// The item with this SKU (or barcode); deleted items are returned only when
+    /// `includeDeleted`. Throws ``StoreError/unknownCode(_:)``.
+    public func item(code: String, includeDeleted: Bool = false) async throws -> ItemRecord {
+        try await read { db in
+            if let sku = try? Self.resolveSKU(code, db: db), let item = try ItemRecord.fetch(sku: sku, db: db) {
+                return item
+            }
+            if includeDeleted, let item = try ItemRecord.fetch(sku: code, db: db) { return item }
+            throw StoreError.unknownCode(code)
+        }
+    }
+
+    /// Live items by SKU, optionally by category or text, paged.
+    public func listItems(category: String?, text: String?, afterSKU: String?, limit: Int) async throws
+        -> Page<ItemRecord>
+    {
+        try await read { db in
+            var conditions = ["alive = 1"]
+            var arguments: [any DatabaseValueConvertible] = []
+            if let afterSKU {
+                conditions.append("sku > ?")
+                arguments.append(afterSKU)
+            }
+            if let category {
+                conditions.append("category = ?")
+                arguments.append(category)
+            }
+            if let text, !text.isEmpty {
+                conditions.append("(sku LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\')")
+                let pattern = "%" + Self.escapeLike(text) + "%"
+                arguments += [pattern, pattern, pattern]
+            }
+            let limit = max(1, min(limit, 1000))
+            let items = try Row.fetchAll(
+                db,
+                sql: "SELECT \(ItemRecord.columns) FROM items WHERE \(conditions.joined(separator: " AND ")) ORDER BY sku LIMIT ?",
+                arguments: StatementArguments(arguments + [limit + 1])
+            ).map(ItemRecord.init(row:))
+            let page = Array(items.prefix(limit))
+            return Page(items: page, next: items.count > limit ? page.last?.sku : nil)
+        }
+    }
+
+    /// The op log, filtered: the audit trail (who, when, what, which device).
+    public func ops(_ query: OpQuery) async throws -> Page<LoggedOp> {
+        try await read { db in
+            var conditions = ["lsn > ?"]
+            var arguments: [any DatabaseValueConvertible] = [query.afterLSN]
+            if let before = query.beforeLSN {
+                conditions.append("lsn < ?")
+                arguments.append(before)
+            }
+            for (column, value) in [("sku", query.sku), ("origin", query.origin), ("actor", query.actor), ("device", query.device)] {
+                if let value {
+                    conditions.append("\(column) = ?")
+                    arguments.append(value)
+                }
+            }
+            if let kind = query.kind {
+                conditions.append("kind = ?")
+                arguments.append(Int64(kind.rawValue))
+            }
+            let limit = max(1, min(query.limit, 1000))
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(OpRow.selectColumns) FROM ops WHERE \(conditions.joined(separator: " AND "))
+                    ORDER BY lsn \(query.newestFirst ? "DESC" : "ASC") LIMIT ?
+                    """, arguments: StatementArguments(arguments + [limit + 1]))
+            let ops = try rows.prefix(limit).map { row in
+                let decoded = try OpRow.decode(row)
+                return LoggedOp(lsn: decoded.lsn, op: decoded.op, resultQuantity: decoded.resultQuantity)
+            }
+            return Page(items: ops, next: rows.count > limit ? ops.last.map { String($0.lsn) } : nil)
+        }
+    }
+
+    /// Conflicts, newest first; open ones only unless `includeResolved`.
+    public func conflicts(includeResolved: Bool = false, limit: Int = 100) async throws -> [ConflictRecord] {
+        try await read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, kind, sku, location, ops, quantity, detail, detected_hlc, resolved_hlc FROM conflicts
+                    \(includeResolved ? "" : "WHERE resolved_hlc IS NULL") ORDER BY id DESC LIMIT ?
+                    """, arguments: [max(1, min(limit, 1000))]
+            ).map { row in
+                ConflictRecord(
+                    id: row[0], kind: row[1], sku: row[2], location: row[3],
+                    ops: (row[4] as String).split(separator: ",").map(String.init), quantity: row[5], detail: row[6],
+                    detectedHLC: HLC(packed: row[7]), resolvedHLC: (row[8] as Int64?).map(HLC.init(packed:)))
+            }
+        }
+    }
+
+    public func statistics() async throws -> StoreStatistics {
+        try await read { db in
+            StoreStatistics(
+                ops: try Int64.fetchOne(db, sql: "SELECT count(*) FROM ops") ?? 0,
+                items: try Int64.fetchOne(db, sql: "SELECT count(*) FROM items WHERE alive = 1") ?? 0,
+                cells: try Int64.fetchOne(db, sql: "SELECT count(*) FROM stock") ?? 0,
+                openConflicts: try Int64.fetchOne(db, sql: "SELECT count(*) FROM conflicts WHERE resolved_hlc IS NULL")
+                    ?? 0,
+                lastLSN: try Int64.fetchOne(db, sql: "SELECT max(lsn) FROM ops") ?? 0)
+        }
+    }
+}

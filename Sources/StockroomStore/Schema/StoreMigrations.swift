@@ -1,0 +1,108 @@
+import GRDB
+
+/// Named migrations. Never edit one that has landed; add a new one.
+enum StoreMigrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-oplog-and-state") { db in
+            // Node-level facts: the node id, the role.
+            try db.execute(
+                sql: """
+                    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+
+                    -- The op log: the single source of truth. `lsn` is this node's apply order.
+                    CREATE TABLE ops (
+                        lsn INTEGER PRIMARY KEY,
+                        origin TEXT NOT NULL,
+                        seq INTEGER NOT NULL,
+                        hlc INTEGER NOT NULL,
+                        kind INTEGER NOT NULL,
+                        sku TEXT NOT NULL,
+                        location TEXT,
+                        quantity INTEGER,
+                        reason INTEGER,
+                        body TEXT,
+                        actor TEXT NOT NULL,
+                        device TEXT NOT NULL DEFAULT '',
+                        scan_id TEXT,
+                        result_quantity INTEGER,
+                        applied_at INTEGER NOT NULL
+                    );
+                    CREATE UNIQUE INDEX ops_by_id ON ops(origin, seq);
+                    CREATE UNIQUE INDEX ops_by_scan ON ops(origin, device, scan_id) WHERE scan_id IS NOT NULL;
+                    CREATE INDEX ops_by_cell ON ops(sku, location);
+
+                    -- Materialised state, all derived from `ops` (see StockroomStore+Replay).
+                    CREATE TABLE items (
+                        sku TEXT PRIMARY KEY,
+                        alive INTEGER NOT NULL DEFAULT 0,
+                        name TEXT NOT NULL DEFAULT '',
+                        description TEXT NOT NULL DEFAULT '',
+                        category TEXT NOT NULL DEFAULT '',
+                        price_cents INTEGER,
+                        barcodes TEXT NOT NULL DEFAULT '[]',
+                        threshold INTEGER,
+                        updated_hlc INTEGER NOT NULL DEFAULT 0
+                    ) WITHOUT ROWID;
+                    CREATE INDEX items_by_category ON items(category, sku);
+                    CREATE TABLE item_registers (
+                        sku TEXT NOT NULL,
+                        field INTEGER NOT NULL,
+                        hlc INTEGER NOT NULL,
+                        origin TEXT NOT NULL,
+                        PRIMARY KEY (sku, field)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE barcodes (
+                        code TEXT NOT NULL,
+                        sku TEXT NOT NULL,
+                        hlc INTEGER NOT NULL,
+                        origin TEXT NOT NULL,
+                        PRIMARY KEY (code, sku)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX barcodes_by_sku ON barcodes(sku);
+                    CREATE TABLE stock (
+                        sku TEXT NOT NULL,
+                        location TEXT NOT NULL,
+                        quantity INTEGER NOT NULL,
+                        count_origin TEXT,
+                        count_seq INTEGER,
+                        count_hlc INTEGER,
+                        count_quantity INTEGER,
+                        count_context TEXT,
+                        updated_hlc INTEGER NOT NULL,
+                        PRIMARY KEY (sku, location)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX stock_by_location ON stock(location, sku);
+                    CREATE TABLE conflicts (
+                        id INTEGER PRIMARY KEY,
+                        kind TEXT NOT NULL,
+                        sku TEXT NOT NULL,
+                        location TEXT,
+                        ops TEXT NOT NULL,
+                        quantity INTEGER,
+                        detail TEXT NOT NULL DEFAULT '',
+                        detected_hlc INTEGER NOT NULL,
+                        resolved_hlc INTEGER
+                    );
+                    CREATE UNIQUE INDEX conflicts_identity ON conflicts(kind, ops);
+                    CREATE UNIQUE INDEX conflicts_open_oversell ON conflicts(sku, location)
+                        WHERE kind = 'oversell' AND resolved_hlc IS NULL;
+
+                    -- Bearer tokens; only a SHA-256 of the secret is kept.
+                    CREATE TABLE tokens (
+                        id TEXT PRIMARY KEY,
+                        role TEXT NOT NULL,
+                        node TEXT,
+                        label TEXT NOT NULL DEFAULT '',
+                        secret_sha256 BLOB NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        revoked_at INTEGER
+                    ) WITHOUT ROWID;
+                    """)
+        }
+        return migrator
+    }
+
+    /// The tables derived from the op log, in the order they can be emptied.
+    static let materialisedTables = ["conflicts", "stock", "barcodes", "item_registers", "items"]
+}

@@ -1,0 +1,37 @@
+/// Why a store operation was refused. Every case leaves the database unchanged.
+public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// No item (and no barcode) matches the scanned or requested code.
+    case unknownCode(String)
+    /// The code has the shape of a GTIN but its check digit is wrong: a misread.
+    case badCheckDigit(String)
+    /// An item with this SKU already exists and is not deleted.
+    case duplicateSKU(String)
+    /// Another live item already carries this barcode.
+    case barcodeInUse(code: String, sku: String)
+    /// The scan id was already used by this device for a different scan.
+    case scanIDReused(String)
+    /// A field value failed validation.
+    case invalid(field: String, message: String)
+    /// The disk is full or read-only: writes fail, reads keep working.
+    case storageUnavailable(String)
+    /// The data folder belongs to another node id.
+    case nodeMismatch(stored: String, requested: String)
+    /// A token id that does not exist.
+    case unknownToken(String)
+
+    public var description: String {
+        switch self {
+        case .unknownCode(let code): "no item has the SKU or barcode '\(code)'"
+        case .badCheckDigit(let code): "'\(code)' looks like a GTIN barcode but its check digit is wrong (misread?)"
+        case .duplicateSKU(let sku): "an item with SKU '\(sku)' already exists"
+        case .barcodeInUse(let code, let sku): "barcode '\(code)' already belongs to item '\(sku)'"
+        case .scanIDReused(let id):
+            "scan id '\(id)' was already used by this device for a different scan; send a new id for a new scan"
+        case .invalid(let field, let message): "\(field): \(message)"
+        case .storageUnavailable(let reason): "the database cannot be written: \(reason)"
+        case .nodeMismatch(let stored, let requested):
+            "this data folder belongs to node '\(stored)', not '\(requested)'; use --node \(stored) or another --data folder"
+        case .unknownToken(let id): "no token with id '\(id)'"
+        }
+    }
+}

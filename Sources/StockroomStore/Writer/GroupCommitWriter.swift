@@ -1,0 +1,150 @@
+import GRDB
+import Logging
+import StockroomCore
+import Synchronization
+
+/// The one writer: every change goes through here, and concurrent changes share one
+/// transaction and one fsync (group commit).
+///
+/// Callers `submit` a unit of work. Work that arrives while a transaction is being written
+/// waits and goes into the next one, so under load a batch grows to whatever arrived
+/// during the previous fsync. Each unit runs inside its own savepoint: when one throws,
+/// only its changes roll back and only its caller sees the error.
+///
+/// A caller's `submit` returns only after the transaction holding its work has committed
+/// (and, with `synchronous = FULL`, reached the disk), so an acknowledged change survives
+/// a crash. When the commit itself fails (disk full), every unit in the batch gets the
+/// error and nothing of the batch is kept.
+final class GroupCommitWriter: Sendable {
+    typealias Work = @Sendable (Database, inout WriteContext) throws -> any Sendable
+
+    private struct Job {
+        let work: Work
+        let continuation: CheckedContinuation<any Sendable, any Error>
+    }
+
+    private struct State {
+        var pending: [Job] = []
+        var draining = false
+        var context: WriteContext
+    }
+
+    private let writer: any DatabaseWriter
+    private let state: Mutex<State>
+    private let logger: Logger
+    /// Called after each commit with the context as committed and the number of units.
+    private let didCommit: @Sendable (WriteContext, Int) -> Void
+    /// Most units per transaction: bounds the latency one batch can add to the next.
+    private let maxBatch: Int
+
+    init(
+        writer: any DatabaseWriter, context: WriteContext, logger: Logger, maxBatch: Int = 2048,
+        didCommit: @escaping @Sendable (WriteContext, Int) -> Void = { _, _ in }
+    ) {
+        self.writer = writer
+        self.state = Mutex(State(context: context))
+        self.logger = logger
+        self.maxBatch = maxBatch
+        self.didCommit = didCommit
+    }
+
+    /// The context as of the last commit.
+    var context: WriteContext { state.withLock { $0.context } }
+
+    /// Runs `work` in the next group transaction and returns its result after commit.
+    ///
+    /// Throws what `work` throws (its changes are rolled back), or
+    /// ``StoreError/storageUnavailable(_:)`` when the transaction cannot be committed.
+    func submit<T: Sendable>(_ work: @escaping @Sendable (Database, inout WriteContext) throws -> T) async throws -> T {
+        let result = try await withCheckedThrowingContinuation { continuation in
+            let startDrain = state.withLock { state in
+                state.pending.append(Job(work: work, continuation: continuation))
+                if state.draining { return false }
+                state.draining = true
+                return true
+            }
+            if startDrain {
+                writer.asyncWriteWithoutTransaction { db in self.drain(db) }
+            }
+        }
+        return result as! T
+    }
+
+    /// Runs on the database's writer queue until no work is pending.
+    private func drain(_ db: Database) {
+        while true {
+            let (jobs, startContext): ([Job], WriteContext) = state.withLock { state in
+                let take = min(state.pending.count, maxBatch)
+                let jobs = Array(state.pending.prefix(take))
+                state.pending.removeFirst(take)
+                if jobs.isEmpty { state.draining = false }
+                return (jobs, state.context)
+            }
+            if jobs.isEmpty { return }
+            run(jobs, startingFrom: startContext, in: db)
+        }
+    }
+
+    private func run(_ jobs: [Job], startingFrom startContext: WriteContext, in db: Database) {
+        var context = startContext
+        var results: [Result<any Sendable, any Error>] = []
+        results.reserveCapacity(jobs.count)
+        do {
+            try db.inTransaction(.immediate) {
+                try Self.refresh(&context, db: db)
+                for job in jobs {
+                    let before = context
+                    do {
+                        var value: (any Sendable)?
+                        try db.inSavepoint {
+                            value = try job.work(db, &context)
+                            return .commit
+                        }
+                        results.append(.success(value!))
+                    } catch {
+                        context = before
+                        results.append(.failure(Self.translate(error)))
+                    }
+                }
+                return .commit
+            }
+        } catch {
+            let failure = Self.translate(error)
+            logger.error("group commit failed", metadata: ["writer.batch": "\(jobs.count)", "error": "\(error)"])
+            for job in jobs { job.continuation.resume(throwing: failure) }
+            return
+        }
+        state.withLock { $0.context = context }
+        didCommit(context, jobs.count)
+        for (job, result) in zip(jobs, results) { job.continuation.resume(with: result) }
+    }
+
+    /// Picks up ops another process (an admin command) appended since our last batch.
+    static func refresh(_ context: inout WriteContext, db: Database) throws {
+        let lastLSN = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(lsn) FROM ops")) ?? 0
+        guard lastLSN != context.lastLSN else { return }
+        if let row = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT seq, hlc FROM ops WHERE origin = ? ORDER BY seq DESC LIMIT 1"),
+            arguments: [context.nodeID.rawValue])
+        {
+            let seq: UInt64 = UInt64(row[0] as Int64)
+            context.nextSeq = max(context.nextSeq, seq + 1)
+            context.knowledge.advance(to: OpID(origin: context.nodeID, seq: seq))
+            context.clock.observe(HLC(packed: row[1]))
+        }
+        context.lastLSN = lastLSN
+    }
+
+    /// Maps SQLite's "disk full" and "read-only" to the error the API turns into a 503.
+    static func translate(_ error: any Error) -> any Error {
+        guard let error = error as? DatabaseError else { return error }
+        switch error.resultCode {
+        case .SQLITE_FULL: return StoreError.storageUnavailable("the disk is full; free space and retry")
+        case .SQLITE_READONLY, .SQLITE_IOERR, .SQLITE_CANTOPEN:
+            return StoreError.storageUnavailable("\(error.message ?? "I/O error"); check the data folder's disk")
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            return StoreError.storageUnavailable("the database is locked by another process; retry")
+        default: return error
+        }
+    }
+}

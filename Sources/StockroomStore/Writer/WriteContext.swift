@@ -1,0 +1,32 @@
+public import StockroomCore
+
+/// What the single writer knows and advances as it writes: owned by ``GroupCommitWriter``,
+/// touched only inside its transactions.
+public struct WriteContext: Sendable {
+    public let nodeID: NodeID
+    /// The seq the next local op gets. Re-read from the log at the start of every batch,
+    /// so an admin command writing from another process cannot collide with the daemon.
+    public internal(set) var nextSeq: UInt64
+    public internal(set) var clock: HybridLogicalClock
+    /// For each origin, the highest seq held with no gap below it.
+    public internal(set) var knowledge: VersionVector
+    /// The highest lsn in the log.
+    public internal(set) var lastLSN: Int64
+
+    /// Wall clock in milliseconds since the epoch. Injected so tests can skew it.
+    let wallMillis: @Sendable () -> UInt64
+
+    /// Stamps and numbers the next local op.
+    mutating func nextLocalID() -> (id: OpID, hlc: HLC) {
+        let id = OpID(origin: nodeID, seq: nextSeq)
+        return (id, clock.tick(wallMillis: wallMillis()))
+    }
+
+    /// Records that an op is now in the log.
+    mutating func didAppend(_ op: Op, lsn: Int64) {
+        if op.id.origin == nodeID, op.id.seq >= nextSeq { nextSeq = op.id.seq + 1 }
+        if op.id.seq == knowledge[op.id.origin] + 1 { knowledge.advance(to: op.id) }
+        clock.observe(op.hlc)
+        lastLSN = lsn
+    }
+}

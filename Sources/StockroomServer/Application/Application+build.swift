@@ -1,0 +1,47 @@
+public import Hummingbird
+import NIOCore
+public import Logging
+import StockroomCore
+public import StockroomStore
+
+/// Builds the node's HTTP application around an open store. The executable and the tests
+/// both call this, so tests exercise the real routes and middleware.
+public func buildApplication(
+    configuration: NodeConfiguration, store: StockroomStore, metrics: NodeMetrics, logger: Logger,
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    let router = buildRouter(store: store, metrics: metrics, role: configuration.role.rawValue)
+    return Application(
+        router: router,
+        configuration: .init(
+            address: .hostname(configuration.host, port: configuration.port), serverName: "stockroom"),
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+        logger: logger)
+}
+
+/// The routes, grouped by the permission they need (see ``Permission``).
+public func buildRouter(store: StockroomStore, metrics: NodeMetrics, role: String) -> Router<StockroomRequestContext> {
+    let router = Router(context: StockroomRequestContext.self)
+    router.middlewares.add(ErrorMiddleware())
+    let authenticator = TokenAuthenticator(store: store)
+    let system = SystemRoutes(store: store, metrics: metrics, role: role)
+    let items = ItemRoutes(store: store)
+    let audit = AuditRoutes(store: store)
+
+    system.registerHealth(on: router)
+    system.registerMetrics(on: router.group().add(middleware: AuthMiddleware(.metrics, authenticator: authenticator)))
+
+    let v1 = router.group("v1")
+    ScanRoutes(store: store, metrics: metrics).register(
+        on: v1.group().add(middleware: AuthMiddleware(.scan, authenticator: authenticator)))
+
+    let reads = v1.group().add(middleware: AuthMiddleware(.read, authenticator: authenticator))
+    StockRoutes(store: store).register(on: reads)
+    items.registerReads(on: reads)
+    audit.registerReads(on: reads)
+    system.registerStatus(on: reads)
+
+    items.registerWrites(on: v1.group().add(middleware: AuthMiddleware(.catalogue, authenticator: authenticator)))
+    audit.registerAudit(on: v1.group().add(middleware: AuthMiddleware(.audit, authenticator: authenticator)))
+    return router
+}

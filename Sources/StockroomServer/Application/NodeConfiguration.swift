@@ -1,0 +1,30 @@
+public import StockroomCore
+
+/// Everything `stockroom serve` needs, after flags, environment and config file are merged.
+public struct NodeConfiguration: Sendable {
+    public enum NodeRole: String, Sendable, CaseIterable {
+        case edge, hub
+    }
+
+    public var host = "127.0.0.1"
+    public var port = 8080
+    public var dataDirectory = "./stockroom-data"
+    /// Nil: keep the stored id, or generate one on first start.
+    public var nodeID: NodeID?
+    public var role: NodeRole = .edge
+
+    public init() {}
+
+    /// Parses `HOST:PORT` (`[::1]:8080` for IPv6); returns a message when malformed.
+    public mutating func setListen(_ text: String) -> String? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65535).contains(port)
+        else { return "listen address '\(text)' must be HOST:PORT, e.g. 127.0.0.1:8080" }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { return "listen address '\(text)' has no host" }
+        self.host = host
+        self.port = port
+        return nil
+    }
+}

@@ -1,0 +1,57 @@
+public import Hummingbird
+import Logging
+import StockroomStore
+
+/// Turns every error into the API's JSON error shape, so a client never has to parse two
+/// formats: store errors keep their meaning, Hummingbird's own errors (404 route, 413
+/// body) keep their status, and anything unexpected becomes a 500 whose details go to the
+/// log, not to the client.
+public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    public init() {}
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            return try error.response(from: request, context: context)
+        } catch {
+            return try Self.apiError(for: error, context: context).response(from: request, context: context)
+        }
+    }
+
+    static func apiError(for error: any Error, context: Context) -> APIError {
+        switch error {
+        case let error as APIError:
+            return error
+        case let error as StoreError:
+            return APIError.from(error)
+        case let error as BatchItemError:
+            var mapped = apiError(for: error.underlying, context: context)
+            mapped.index = error.index
+            mapped.message = "scan \(error.index) of the batch: \(mapped.message); nothing of the batch was recorded"
+            return mapped
+        case let error as HTTPError:
+            let code: String =
+                switch error.status {
+                case .notFound: "not_found"
+                case .contentTooLarge: "body_too_large"
+                case .methodNotAllowed: "method_not_allowed"
+                case .badRequest: "invalid_request"
+                case .unauthorized: "unauthorized"
+                default: "http_\(error.status.code)"
+                }
+            let message =
+                switch error.status {
+                case .notFound: "no such route; see the API overview in the README"
+                case .contentTooLarge: "the request body is larger than this endpoint accepts"
+                default: error.body ?? error.status.reasonPhrase
+                }
+            return APIError(error.status, code, message)
+        default:
+            context.logger.error("unhandled error", metadata: ["error": "\(error)"])
+            return APIError(.internalServerError, "internal", "an internal error occurred; the node's log has details")
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// Reads and decodes request bodies with a size limit and operator-readable errors.
+enum RequestDecoding {
+    /// Collects at most `limit` bytes; throws 413 past that, before decoding anything.
+    static func body(_ request: Request, limit: Int) async throws -> ByteBuffer {
+        do {
+            return try await request.body.collect(upTo: limit)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw APIError(.contentTooLarge, "body_too_large", "the request body is over \(limit) bytes")
+        }
+    }
+
+    /// Decodes JSON; a syntax error is `malformed_json`, a wrong shape `invalid_request`
+    /// naming the field.
+    static func json<T: Decodable>(_ type: T.Type, from request: Request, limit: Int = BodyLimits.json) async throws -> T
+    {
+        let buffer = try await body(request, limit: limit)
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer: buffer))
+        } catch let error as APIError {
+            throw error
+        } catch let error as DecodingError {
+            throw describe(error)
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> APIError {
+        func path(_ codingPath: [any CodingKey]) -> String {
+            codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+                .trimmingCharacters(in: CharacterSet(charactersIn: "."))
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            let field = path(context.codingPath + [key])
+            return .badRequest("missing field '\(field)'")
+        case .typeMismatch(let type, let context):
+            return .badRequest("field '\(path(context.codingPath))' must be \(describe(type))")
+        case .valueNotFound(let type, let context):
+            return .badRequest("field '\(path(context.codingPath))' must be \(describe(type)), not null")
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty {
+                return APIError(.badRequest, "malformed_json", "the body is not valid JSON")
+            }
+            return .badRequest("field '\(path(context.codingPath))': \(context.debugDescription)")
+        @unknown default:
+            return APIError(.badRequest, "malformed_json", "the body could not be decoded")
+        }
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Int64.Type, is Int.Type: "a whole number"
+        case is Bool.Type: "true or false"
+        case is [String].Type: "an array of strings"
+        default: "of type \(type)"
+        }
+    }
+}
+
+/// A JSON value that may be absent, null, or present: PATCH needs all three.
+enum Patch<Value: Decodable & Sendable>: Sendable {
+    case absent, null, value(Value)
+}
+
+extension KeyedDecodingContainer {
+    func decodePatch<Value: Decodable>(_ type: Value.Type, forKey key: Key) throws -> Patch<Value> {
+        guard contains(key) else { return .absent }
+        if try decodeNil(forKey: key) { return .null }
+        return .value(try decode(Value.self, forKey: key))
+    }
+}
+
+/// Query-string helpers with 400s that name the parameter.
+extension Request {
+    func queryInt(_ name: String, default defaultValue: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let text = uri.queryParameters[name[...]] else { return defaultValue }
+        guard let value = Int(text), range.contains(value) else {
+            throw APIError.badRequest("query parameter '\(name)' must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    func queryString(_ name: String) -> String? {
+        uri.queryParameters[name[...]].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    func queryBool(_ name: String) throws -> Bool {
+        guard let text = queryString(name) else { return false }
+        switch text {
+        case "true", "1", "yes": return true
+        case "false", "0", "no": return false
+        default: throw APIError.badRequest("query parameter '\(name)' must be true or false")
+        }
+    }
+}

@@ -1,0 +1,199 @@
+import Foundation
+import Hummingbird
+import StockroomCore
+import StockroomStore
+
+/// JSON shapes of responses. Keys are snake_case on the wire (the context's encoder
+/// converts them).
+enum Timestamps {
+    /// An HLC as an ISO-8601 UTC time with milliseconds.
+    static func iso(_ hlc: HLC) -> String {
+        Date(timeIntervalSince1970: Double(hlc.millis) / 1000).formatted(
+            .iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: true)
+                .timeSeparator(.colon).timeZone(separator: .omitted))
+    }
+}
+
+struct ScanResponse: ResponseEncodable {
+    var op: String
+    var sku: String
+    var location: String
+    var quantity: Int64
+    var reason: String
+    var change: Int64?
+    var counted: Int64?
+    var replayed: Bool
+    var at: String
+
+    init(_ result: ScanResult) {
+        op = result.opID.description
+        sku = result.sku
+        location = result.location
+        quantity = result.quantity
+        reason = result.action.name
+        if result.action == .count { counted = result.change } else { change = result.change }
+        replayed = result.replayed
+        at = Timestamps.iso(result.hlc)
+    }
+}
+
+struct ScanBatchResponse: ResponseEncodable {
+    var results: [ScanResponse]
+}
+
+struct StockResponse: ResponseEncodable {
+    struct LastCount: Encodable {
+        var op: String
+        var counted: Int64
+        var at: String
+    }
+    var sku: String
+    var name: String
+    var category: String
+    var location: String
+    var quantity: Int64
+    var threshold: Int64?
+    var belowThreshold: Bool
+    var updatedAt: String?
+    var lastCount: LastCount?
+
+    init(_ level: StockLevel) {
+        sku = level.sku
+        name = level.name
+        category = level.category
+        location = level.location
+        quantity = level.quantity
+        threshold = level.threshold
+        belowThreshold = level.belowThreshold
+        updatedAt = level.updatedHLC.map(Timestamps.iso)
+        lastCount = level.lastCount.map { LastCount(op: $0.id.description, counted: $0.counted, at: Timestamps.iso($0.hlc)) }
+    }
+}
+
+struct PageResponse<Element: Encodable & Sendable>: ResponseEncodable {
+    var items: [Element]
+    var nextCursor: String?
+}
+
+struct ItemResponse: ResponseEncodable {
+    var sku: String
+    var name: String
+    var description: String
+    var category: String
+    var price: String?
+    var priceCents: Int64?
+    var barcodes: [String]
+    var threshold: Int64?
+    var deleted: Bool
+    var updatedAt: String
+
+    init(_ item: ItemRecord) {
+        sku = item.sku
+        name = item.name
+        description = item.description
+        category = item.category
+        price = item.priceCents.map(InputRules.formatPrice(cents:))
+        priceCents = item.priceCents
+        barcodes = item.barcodes
+        threshold = item.threshold
+        deleted = !item.alive
+        updatedAt = Timestamps.iso(item.updatedHLC)
+    }
+}
+
+/// An op as the audit trail shows it.
+struct OpResponse: ResponseEncodable {
+    var id: String
+    var lsn: Int64
+    var at: String
+    var hlc: String
+    var actor: String
+    var device: String?
+    var scanId: String?
+    var kind: String
+    var sku: String
+    var location: String?
+    var change: Int64?
+    var counted: Int64?
+    var reason: String?
+    var context: String?
+    var fields: [String: FieldJSON]?
+    var quantityAfter: Int64?
+
+    init(_ logged: LoggedOp) {
+        let op = logged.op
+        id = op.id.description
+        lsn = logged.lsn
+        at = Timestamps.iso(op.hlc)
+        hlc = op.hlc.description
+        actor = op.actor
+        device = op.device
+        scanId = op.scanID
+        kind = op.payload.kind.name
+        sku = op.payload.sku
+        quantityAfter = logged.resultQuantity
+        switch op.payload {
+        case .delta(let key, let quantity, let why):
+            location = key.location
+            change = quantity
+            reason = why.rawValue
+        case .count(let key, let value, let cut):
+            location = key.location
+            counted = value
+            reason = "count"
+            context = cut.description
+        case .itemCreate(_, let assigned), .itemUpdate(_, let assigned):
+            fields = Dictionary(uniqueKeysWithValues: assigned.map { ($0.field.rawValue, FieldJSON($0.value)) })
+        case .itemDelete:
+            break
+        }
+    }
+}
+
+/// A register value in JSON.
+enum FieldJSON: Encodable, Sendable {
+    case null, int(Int64), text(String), texts([String])
+
+    init(_ value: FieldValue) {
+        switch value {
+        case .null: self = .null
+        case .int(let number): self = .int(number)
+        case .text(let text): self = .text(text)
+        case .texts(let texts): self = .texts(texts)
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .int(let number): try container.encode(number)
+        case .text(let text): try container.encode(text)
+        case .texts(let texts): try container.encode(texts)
+        }
+    }
+}
+
+struct ConflictResponse: ResponseEncodable {
+    var id: Int64
+    var kind: String
+    var sku: String
+    var location: String?
+    var ops: [String]
+    var quantity: Int64?
+    var detail: String
+    var detectedAt: String
+    var resolvedAt: String?
+
+    init(_ record: ConflictRecord) {
+        id = record.id
+        kind = record.kind
+        sku = record.sku
+        location = record.location
+        ops = record.ops
+        quantity = record.quantity
+        detail = record.detail
+        detectedAt = Timestamps.iso(record.detectedHLC)
+        resolvedAt = record.resolvedHLC.map(Timestamps.iso)
+    }
+}

@@ -1,0 +1,37 @@
+public import Foundation
+public import Hummingbird
+public import StockroomStore
+
+/// Per-request state: who is calling (set by ``AuthMiddleware``).
+public struct StockroomRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var principal: Principal?
+
+    public init(source: Source) {
+        self.coreContext = .init(source: source)
+    }
+
+    /// Request bodies are read with explicit limits in each route (see ``BodyLimits``).
+    public var maxUploadSize: Int { BodyLimits.json }
+
+    /// One shared encoder: configuring a new one per request costs more than the encoding.
+    public var responseEncoder: JSONEncoder { Self.sharedEncoder }
+
+    nonisolated(unsafe) static let sharedEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return encoder
+    }()
+}
+
+/// The largest request bodies accepted, by kind. Past these, 413 and nothing is read.
+public enum BodyLimits {
+    /// One scan or one catalogue edit.
+    public static let json = 64 * 1024
+    /// A batch of scans (up to ``maxBatchScans``).
+    public static let batch = 2 * 1024 * 1024
+    public static let maxBatchScans = 1000
+    /// A catalogue CSV.
+    public static let catalogCSV = 256 * 1024 * 1024
+}

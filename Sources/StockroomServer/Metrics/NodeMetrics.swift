@@ -1,0 +1,45 @@
+import CoreMetrics
+public import Prometheus
+public import StockroomStore
+
+/// The node's metrics, exposed at /metrics in Prometheus text format.
+///
+/// Made through swift-metrics with an explicit factory rather than the process-global
+/// bootstrap, so tests can build many applications in one process.
+public final class NodeMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    let scans: CoreMetrics.Counter
+    let scanErrors: CoreMetrics.Counter
+    let scanLatency: CoreMetrics.Timer
+    let opLogSize: CoreMetrics.Gauge
+    let commitBatch: CoreMetrics.Recorder
+
+    public init() {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets["stockroom_scan_duration_seconds"] = [
+            .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
+            .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(100), .seconds(1),
+        ]
+        factory.valueHistogramBuckets["stockroom_commit_batch_size"] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 1024, 4096]
+        self.registry = registry
+        scans = Counter(label: "stockroom_scans_total", factory: factory)
+        scanErrors = Counter(label: "stockroom_scan_errors_total", factory: factory)
+        scanLatency = Timer(label: "stockroom_scan_duration_seconds", factory: factory)
+        opLogSize = Gauge(label: "stockroom_op_log_size", factory: factory)
+        commitBatch = Recorder(label: "stockroom_commit_batch_size", aggregate: true, factory: factory)
+    }
+
+    /// Called by the store after each group commit.
+    public func didCommit(_ context: WriteContext, units: Int) {
+        opLogSize.record(context.lastLSN)
+        commitBatch.record(units)
+    }
+
+    public func exposition() -> [UInt8] {
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(4096)
+        registry.emit(into: &buffer)
+        return buffer
+    }
+}

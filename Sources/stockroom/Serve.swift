@@ -1,0 +1,110 @@
+import ArgumentParser
+import Configuration
+import Foundation
+import Logging
+import StockroomCore
+import StockroomServer
+import StockroomStore
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a node: an edge (a store's daemon, the default) or the hub.")
+
+    @OptionGroup var options: NodeOptions
+
+    @Option(name: .long, help: "Address to listen on, HOST:PORT (default 127.0.0.1:8080).")
+    var listen: String?
+
+    @Option(name: .long, help: "This node's id; generated and kept on first start when not given.")
+    var node: String?
+
+    @Option(name: .long, help: "edge (default) or hub.")
+    var role: String?
+
+    func run() async throws {
+        let reader = try await options.reader()
+        let logger = try options.bootstrapLogging(reader)
+        var configuration = NodeConfiguration()
+        configuration.dataDirectory = options.dataDirectory(reader)
+        if let problem = configuration.setListen(listen ?? reader.string(forKey: "listen", default: "127.0.0.1:8080")) {
+            throw ValidationError(problem)
+        }
+        if let name = node ?? reader.string(forKey: "node") {
+            guard let id = NodeID(name) else {
+                throw ValidationError("node id '\(name)' must be 1-64 characters of A-Z a-z 0-9 . _ -")
+            }
+            configuration.nodeID = id
+        }
+        let roleName = role ?? reader.string(forKey: "role", default: "edge")
+        guard let nodeRole = NodeConfiguration.NodeRole(rawValue: roleName) else {
+            throw ValidationError("role '\(roleName)' must be edge or hub")
+        }
+        configuration.role = nodeRole
+
+        let directory = DataDirectory(path: configuration.dataDirectory)
+        try directory.create()
+        try directory.lock()
+        let metrics = NodeMetrics()
+        let store = try directory.openStore(nodeID: configuration.nodeID, logger: logger) { context, units in
+            metrics.didCommit(context, units: units)
+        }
+        let newTokens = try await directory.ensureCredentials(store: store)
+        let example = try? await store.listItems(category: nil, text: nil, afterSKU: nil, limit: 1).items.first
+        let settings = configuration
+        let app = buildApplication(configuration: configuration, store: store, metrics: metrics, logger: logger) {
+            port in
+            Banner(
+                configuration: settings, port: port, store: store, directory: directory, newTokens: newTokens,
+                example: example
+            ).print()
+        }
+        logger.info(
+            "starting node",
+            metadata: [
+                "node.id": "\(store.nodeID)", "node.role": "\(configuration.role.rawValue)",
+                "node.data": "\(configuration.dataDirectory)",
+            ])
+        try await app.runService()
+        logger.info("stopped")
+    }
+}
+
+/// What `serve` prints once it listens: where the data is, the tokens (first start only),
+/// and a scan to paste.
+struct Banner {
+    let configuration: NodeConfiguration
+    let port: Int
+    let store: StockroomStore
+    let directory: DataDirectory
+    let newTokens: [String: String]?
+    let example: ItemRecord?
+
+    func print() {
+        let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
+        let base = "http://\(host):\(port)"
+        var lines = [
+            "stockroom \(StockroomVersion.current): \(configuration.role.rawValue) node '\(store.nodeID)' listening on \(base)",
+            "  data:        \(URL(fileURLWithPath: directory.path).standardizedFileURL.path)",
+            "  credentials: \(URL(fileURLWithPath: directory.credentialsPath).standardizedFileURL.path) (mode 0600)",
+        ]
+        let scannerToken: String
+        if let newTokens {
+            lines.append("  first start: made these tokens (also in the credentials file):")
+            for (role, token) in newTokens.sorted(by: { $0.key < $1.key }) { lines.append("    \(role): \(token)") }
+            scannerToken = newTokens["scanner"] ?? ""
+        } else {
+            scannerToken = "$(sed -n 's/.*\"scanner\" : \"\\(.*\\)\".*/\\1/p' \(directory.credentialsPath))"
+        }
+        let code = example?.barcodes.first ?? example?.sku ?? "SKU-OR-BARCODE"
+        if example == nil {
+            lines.append("  the catalogue is empty: load one with 'stockroom import catalog FILE.csv --data \(directory.path)'")
+        }
+        lines.append("  post a scan:")
+        lines.append(
+            "    curl -s -X POST \(base)/v1/scans -H \"Authorization: Bearer \(scannerToken)\" -H 'Content-Type: application/json' -d '{\"id\":\"scan-1\",\"code\":\"\(code)\",\"qty\":1,\"reason\":\"sale\"}'"
+        )
+        // Written unbuffered: under systemd or a pipe, stdout is block-buffered and a print
+        // would sit in the buffer while the operator waits for it.
+        FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+    }
+}

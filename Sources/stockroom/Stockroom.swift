@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Stockroom: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stockroom",
+        abstract: "Offline-first inventory: a store's daemon, its hub, and their administration.",
+        subcommands: [Serve.self, Import.self, Token.self, Status.self],
+        defaultSubcommand: nil)
+}

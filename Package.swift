@@ -57,6 +57,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Seeded randomness and op generators shared by the test suites and the simulation.
+        .target(
+            name: "StockroomTesting",
+            dependencies: ["StockroomCore"],
+            swiftSettings: swiftSettings
+        ),
         // The executable: argument parsing and commands only.
         .executableTarget(
             name: "stockroom",
@@ -72,18 +78,20 @@ let package = Package(
         ),
         .testTarget(
             name: "StockroomCoreTests",
-            dependencies: ["StockroomCore"],
+            dependencies: ["StockroomCore", "StockroomTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "StockroomStoreTests",
-            dependencies: ["StockroomStore", "StockroomCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "StockroomStore", "StockroomCore", "StockroomTesting", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "StockroomServerTests",
             dependencies: [
-                "StockroomServer", "StockroomStore", "StockroomCore",
+                "StockroomServer", "StockroomStore", "StockroomCore", "StockroomTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
@@ -92,7 +100,7 @@ let package = Package(
         .testTarget(
             name: "StockroomEndToEndTests",
             dependencies: [
-                "StockroomCore",
+                "StockroomCore", "StockroomTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings

@@ -187,9 +187,9 @@ enum OpApplier {
             try db.cachedStatement(
                 sql: "INSERT OR REPLACE INTO item_registers (sku, field, hlc, origin) VALUES (?, ?, ?, ?)"
             ).execute(arguments: [sku, Int64(field.code), op.hlc.packed, op.id.origin.rawValue])
-            try db.execute(
-                sql: "UPDATE items SET \(column(field)) = ?, updated_hlc = max(updated_hlc, ?) WHERE sku = ?",
-                arguments: [columnValue(value), op.hlc.packed, sku])
+            try db.cachedStatement(
+                sql: "UPDATE items SET \(column(field)) = ?, updated_hlc = max(updated_hlc, ?) WHERE sku = ?"
+            ).execute(arguments: [columnValue(value), op.hlc.packed, sku])
             if field == .barcodes {
                 try db.cachedStatement(sql: "DELETE FROM barcodes WHERE sku = ?").execute(arguments: [sku])
                 for code in value.texts ?? [] {

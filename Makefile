@@ -1,0 +1,46 @@
+# Stockroom: the two commands are `make run` and `make test`. Both install the Debian
+# packages they need when missing (root, or sudo).
+
+SWIFT ?= swift
+DATA ?= ./stockroom-data
+LISTEN ?= 127.0.0.1:8080
+DEBIAN_PACKAGES := libsqlite3-dev zlib1g-dev libcurl4-openssl-dev
+TEST_PACKAGES := curl procps
+RELEASE_BIN := .build/release/stockroom
+
+.PHONY: run test deps test-deps build release format lint bench clean
+
+## Build in release mode and start an edge node on $(LISTEN) with its data in $(DATA).
+## On first start the sample catalogue (fixtures/catalog-10k.csv) is loaded.
+run: deps release
+	@if [ ! -f "$(DATA)/stockroom.sqlite" ]; then \
+		echo "first start: loading the sample catalogue into $(DATA)"; \
+		$(RELEASE_BIN) import catalog fixtures/catalog-10k.csv --data "$(DATA)"; \
+	fi
+	exec $(RELEASE_BIN) serve --data "$(DATA)" --listen "$(LISTEN)"
+
+## Install what the tests need, build everything and run the whole suite.
+test: deps test-deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+deps:
+	@./packaging/install-deps.sh $(DEBIAN_PACKAGES)
+
+test-deps:
+	@./packaging/install-deps.sh $(TEST_PACKAGES)
+
+build:
+	$(SWIFT) build
+
+release:
+	$(SWIFT) build -c release --product stockroom
+
+format:
+	$(SWIFT) format -i -r --configuration .swift-format Sources Tests Package.swift
+
+lint:
+	$(SWIFT) format lint -r --configuration .swift-format Sources Tests Package.swift
+
+clean:
+	rm -rf .build

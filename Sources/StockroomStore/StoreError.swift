@@ -18,6 +18,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case nodeMismatch(stored: String, requested: String)
     /// A token id that does not exist.
     case unknownToken(String)
+    /// A peer's ops skip a seq: applying them would leave a hole in the origin's log.
+    case sequenceGap(origin: String, expected: UInt64, got: UInt64)
 
     public var description: String {
         switch self {
@@ -32,6 +34,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case .nodeMismatch(let stored, let requested):
             "this data folder belongs to node '\(stored)', not '\(requested)'; use --node \(stored) or another --data folder"
         case .unknownToken(let id): "no token with id '\(id)'"
+        case .sequenceGap(let origin, let expected, let got):
+            "ops of origin '\(origin)' must continue at seq \(expected), got \(got); resend from \(expected)"
         }
     }
 }

@@ -56,6 +56,7 @@ public struct APIError: HTTPResponseError, Sendable {
         case .storageUnavailable: APIError(.serviceUnavailable, "storage_unavailable", error.description)
         case .nodeMismatch: APIError(.internalServerError, "node_mismatch", error.description)
         case .unknownToken: APIError(.notFound, "unknown_token", error.description)
+        case .sequenceGap: APIError(.unprocessableContent, "sequence_gap", error.description)
         }
     }
 }

@@ -9,8 +9,14 @@ enum RequestDecoding {
         do {
             return try await request.body.collect(upTo: limit)
         } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw APIError(.contentTooLarge, "body_too_large", "the request body is over \(limit) bytes")
+            throw tooLarge(limit)
+        } catch is NIOTooManyBytesError {
+            throw tooLarge(limit)
         }
+    }
+
+    private static func tooLarge(_ limit: Int) -> APIError {
+        APIError(.contentTooLarge, "body_too_large", "the request body is over \(limit) bytes; send less per request")
     }
 
     /// Decodes JSON; a syntax error is `malformed_json`, a wrong shape `invalid_request`
@@ -23,6 +29,11 @@ enum RequestDecoding {
         } catch let error as APIError {
             throw error
         } catch let error as DecodingError {
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty,
+                (try? JSONSerialization.jsonObject(with: Data(buffer: buffer), options: [.fragmentsAllowed])) != nil
+            {
+                throw APIError.badRequest("the body must be a JSON object")
+            }
             throw describe(error)
         }
     }

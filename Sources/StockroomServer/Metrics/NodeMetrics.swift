@@ -32,11 +32,13 @@ public final class NodeMetrics: Sendable {
 
     /// Called by the store after each group commit.
     public func didCommit(_ context: WriteContext, units: Int) {
-        opLogSize.record(context.lastLSN)
         commitBatch.record(units)
     }
 
-    public func exposition() -> [UInt8] {
+    /// The Prometheus text. Gauges that mirror the store are refreshed here, at scrape
+    /// time, so they are right however the store was opened.
+    public func exposition(store: StockroomStore) -> [UInt8] {
+        opLogSize.record(store.writeContext.lastLSN)
         var buffer: [UInt8] = []
         buffer.reserveCapacity(4096)
         registry.emit(into: &buffer)

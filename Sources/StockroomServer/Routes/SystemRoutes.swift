@@ -32,7 +32,7 @@ struct SystemRoutes {
         group.get("metrics") { _, _ -> Response in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition(store: store))))
         }
     }
 

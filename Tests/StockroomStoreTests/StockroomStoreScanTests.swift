@@ -109,10 +109,10 @@ import Testing
     /// Many scanners at once: every scan lands exactly once, seqs stay gap-free, and the
     /// writer shares transactions between them (fewer commits than scans).
     @Test func concurrentScansShareCommitsAndKeepSeqsGapFree() async throws {
-        let commits = Counter()
+        let commits = Locked(0)
         let directory = try TestStores.temporaryDirectory()
         let store = try StockroomStore(
-            path: directory + "/db.sqlite", nodeID: NodeID("store-1")!, didCommit: { _, _ in commits.add() })
+            path: directory + "/db.sqlite", nodeID: NodeID("store-1")!, didCommit: { _, _ in commits.withLock { $0 += 1 } })
         try await TestStores.seedCatalogue(store)
         let baseline = commits.value
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -133,10 +133,3 @@ import Testing
     }
 }
 
-final class Counter: Sendable {
-    private let storage = Mutex(0)
-    func add() { storage.withLock { $0 += 1 } }
-    var value: Int { storage.withLock { $0 } }
-}
-
-import Synchronization

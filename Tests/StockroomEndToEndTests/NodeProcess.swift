@@ -1,0 +1,130 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// The real `stockroom` binary, started on a loopback port with its own data folder.
+final class NodeProcess: @unchecked Sendable {
+    let dataDirectory: String
+    let logPath: String
+    private(set) var process: Process?
+    private(set) var port = 0
+
+    /// The binary under test: `STOCKROOM_BIN`, or the debug build next to this package.
+    static var binary: String {
+        if let path = ProcessInfo.processInfo.environment["STOCKROOM_BIN"] { return path }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug/stockroom").path
+    }
+
+    static var fixtures: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("fixtures").path
+    }
+
+    init() throws {
+        dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("stockroom-e2e-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        logPath = dataDirectory + ".log"
+    }
+
+    /// Runs an administrative subcommand to completion; returns its exit status and output.
+    @discardableResult
+    func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = arguments + ["--data", dataDirectory]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+    }
+
+    /// Starts `serve` on an ephemeral port and waits until the banner says where it listens.
+    func start(extraArguments: [String] = []) async throws {
+        if !FileManager.default.fileExists(atPath: logPath) {
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        }
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        log.seekToEndOfFile()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["serve", "--data", dataDirectory, "--listen", "127.0.0.1:0"] + extraArguments
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        self.process = process
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+            if let range = text.range(of: #"listening on http://127\.0\.0\.1:(\d+)"#, options: .regularExpression,
+                range: text.index(text.startIndex, offsetBy: startOffset)..<text.endIndex)
+            {
+                port = Int(text[range].split(separator: ":").last!)!
+                startOffset = text.distance(from: text.startIndex, to: range.upperBound)
+                return
+            }
+            guard process.isRunning else { throw Failure("stockroom exited during start:\n\(text)") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw Failure("stockroom did not start within 30 s")
+    }
+    private var startOffset = 0
+
+    func kill(signal: Int32) {
+        guard let process else { return }
+        Foundation.kill(process.processIdentifier, signal)
+    }
+
+    /// Waits for the process to exit and returns its status.
+    func waitForExit(timeout: TimeInterval = 20) async throws -> Int32 {
+        guard let process else { return 0 }
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning {
+            guard Date() < deadline else { throw Failure("stockroom did not exit within \(timeout) s") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return process.terminationStatus
+    }
+
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    func credentials() throws -> [String: String] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: dataDirectory + "/credentials.json"))
+        return try JSONSerialization.jsonObject(with: data) as? [String: String] ?? [:]
+    }
+
+    deinit {
+        if let process, process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+    }
+}
+
+struct Failure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// JSON over HTTP/1.1 to a node, with a bearer token.
+struct NodeClient: Sendable {
+    let http: HTTPClient
+    let base: String
+    let token: String
+
+    func send(_ method: HTTPMethod, _ path: String, json: String? = nil) async throws -> (status: Int, body: [String: Any]) {
+        var request = HTTPClientRequest(url: base + path)
+        request.method = method
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        if let json {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: json))
+        }
+        let response = try await http.execute(request, timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 16 << 20)
+        let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]) ?? [:]
+        return (Int(response.status.code), object)
+    }
+}

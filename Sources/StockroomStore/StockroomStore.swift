@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 public import GRDB
 public import Logging
 public import StockroomCore
@@ -20,9 +21,21 @@ public final class StockroomStore: Sendable {
     let groupWriter: GroupCommitWriter
     let logger: Logger
     let wallMillis: @Sendable () -> UInt64
+    /// Set for on-disk pools only; a `DatabaseQueue` checkpoints by itself.
+    private let checkpointer = Mutex<WALCheckpointer?>(nil)
 
     public static let systemWallMillis: @Sendable () -> UInt64 = {
         UInt64(Date().timeIntervalSince1970 * 1000)
+    }
+
+    /// SQLite's `synchronous` setting, which decides what an acknowledged write survives.
+    public enum Durability: String, Sendable, CaseIterable {
+        /// fsync of the WAL at every commit: an acknowledged write survives a crash of the
+        /// process, the OS or the power. The default.
+        case full
+        /// fsync only at checkpoints: an acknowledged write survives a crash of the process
+        /// (kill -9), but the last commits before a power cut or kernel panic may be lost.
+        case normal
     }
 
     /// Opens (creating when missing) the database at `path`.
@@ -34,18 +47,26 @@ public final class StockroomStore: Sendable {
     /// - Throws: ``StoreError/nodeMismatch(stored:requested:)`` when the folder belongs to
     ///   another node; GRDB errors when the file cannot be opened or migrated.
     public convenience init(
-        path: String, nodeID: NodeID? = nil, logger: Logger = Logger(label: "stockroom.store"),
+        path: String, nodeID: NodeID? = nil, durability: Durability = .full,
+        logger: Logger = Logger(label: "stockroom.store"),
         wallMillis: @escaping @Sendable () -> UInt64 = StockroomStore.systemWallMillis,
         didCommit: @escaping @Sendable (WriteContext, Int) -> Void = { _, _ in }
     ) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
+            // Bounds the WAL file after a burst (it is truncated back to this at checkpoints).
+            try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
+            // Checkpoints run on their own connection (WALCheckpointer), not in a commit.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
         }
         let pool = try DatabasePool(path: path, configuration: configuration)
         try self.init(writer: pool, nodeID: nodeID, logger: logger, wallMillis: wallMillis, didCommit: didCommit)
+        checkpointer.withLock { $0 = try? WALCheckpointer(path: path, logger: logger) }
     }
+
+    deinit { checkpointer.withLock { $0?.stop() } }
 
     /// Opens a store over any GRDB writer (a `DatabaseQueue` in tests).
     public init(

@@ -21,6 +21,11 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "edge (default) or hub.")
     var role: String?
 
+    @Option(
+        name: .long,
+        help: "full (default): an acknowledged scan survives power loss; normal: it survives a process crash only.")
+    var synchronous: String?
+
     func run() async throws {
         let reader = try await options.reader()
         let logger = try options.bootstrapLogging(reader)
@@ -40,12 +45,19 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("role '\(roleName)' must be edge or hub")
         }
         configuration.role = nodeRole
+        let durabilityName = synchronous ?? reader.string(forKey: "synchronous", default: "full")
+        guard let durability = StockroomStore.Durability(rawValue: durabilityName) else {
+            throw ValidationError("synchronous '\(durabilityName)' must be full or normal")
+        }
+        configuration.durability = durability
 
         let directory = DataDirectory(path: configuration.dataDirectory)
         try directory.create()
         try directory.lock()
         let metrics = NodeMetrics()
-        let store = try directory.openStore(nodeID: configuration.nodeID, logger: logger) { context, units in
+        let store = try directory.openStore(
+            nodeID: configuration.nodeID, durability: configuration.durability, logger: logger
+        ) { context, units in
             metrics.didCommit(context, units: units)
         }
         let newTokens = try await directory.ensureCredentials(store: store)

@@ -31,10 +31,12 @@ public struct DataDirectory: Sendable {
 
     /// Opens the node's store. See ``StockroomStore/init(path:nodeID:logger:wallMillis:didCommit:)``.
     public func openStore(
-        nodeID: NodeID?, logger: Logger, didCommit: @escaping @Sendable (WriteContext, Int) -> Void = { _, _ in }
+        nodeID: NodeID?, durability: StockroomStore.Durability = .full, logger: Logger,
+        didCommit: @escaping @Sendable (WriteContext, Int) -> Void = { _, _ in }
     ) throws -> StockroomStore {
         try create()
-        return try StockroomStore(path: databasePath, nodeID: nodeID, logger: logger, didCommit: didCommit)
+        return try StockroomStore(
+            path: databasePath, nodeID: nodeID, durability: durability, logger: logger, didCommit: didCommit)
     }
 
     public struct LockError: Error, CustomStringConvertible {

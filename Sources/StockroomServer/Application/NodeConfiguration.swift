@@ -1,4 +1,5 @@
 public import StockroomCore
+public import StockroomStore
 
 /// Everything `stockroom serve` needs, after flags, environment and config file are merged.
 public struct NodeConfiguration: Sendable {
@@ -12,6 +13,7 @@ public struct NodeConfiguration: Sendable {
     /// Nil: keep the stored id, or generate one on first start.
     public var nodeID: NodeID?
     public var role: NodeRole = .edge
+    public var durability: StockroomStore.Durability = .full
 
     public init() {}
 

@@ -132,14 +132,16 @@ extension StockroomStore {
         where condition: String, arguments: [any DatabaseValueConvertible], location: String, limit: Int,
         db: Database
     ) throws -> [StockLevel] {
+        // Cached: the set of conditions is small, and preparing SQL costs more than running
+        // it on the read path.
         let rows = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT i.sku, i.name, i.category, coalesce(s.quantity, 0), i.threshold, s.updated_hlc,
-                       s.count_origin, s.count_seq, s.count_hlc, s.count_quantity, s.count_context
-                FROM items i LEFT JOIN stock s ON s.sku = i.sku AND s.location = ?
-                WHERE \(condition) ORDER BY i.sku LIMIT ?
-                """, arguments: StatementArguments([location] + arguments + [limit]))
+            db.cachedStatement(
+                sql: """
+                    SELECT i.sku, i.name, i.category, coalesce(s.quantity, 0), i.threshold, s.updated_hlc,
+                           s.count_origin, s.count_seq, s.count_hlc, s.count_quantity, s.count_context
+                    FROM items i LEFT JOIN stock s ON s.sku = i.sku AND s.location = ?
+                    WHERE \(condition) ORDER BY i.sku LIMIT ?
+                    """), arguments: StatementArguments([location] + arguments + [limit]))
         return rows.map { row in
             var lastCount: CountRecord?
             if let origin = (row[6] as String?).flatMap(NodeID.init), let context = VersionVector(compactText: row[10]) {

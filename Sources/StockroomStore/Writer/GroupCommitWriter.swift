@@ -36,6 +36,12 @@ final class GroupCommitWriter: Sendable {
     private let didCommit: @Sendable (WriteContext, Int) -> Void
     /// Most units per transaction: bounds the latency one batch can add to the next.
     private let maxBatch: Int
+    /// Runs between batches on the writer's connection (WAL housekeeping).
+    private let maintenance = Mutex<(@Sendable (Database) -> Void)?>(nil)
+
+    func setMaintenance(_ body: @escaping @Sendable (Database) -> Void) {
+        maintenance.withLock { $0 = body }
+    }
 
     init(
         writer: any DatabaseWriter, context: WriteContext, logger: Logger, maxBatch: Int = 2048,
@@ -82,6 +88,7 @@ final class GroupCommitWriter: Sendable {
             }
             if jobs.isEmpty { return }
             run(jobs, startingFrom: startContext, in: db)
+            maintenance.withLock { $0 }?(db)
         }
     }
 

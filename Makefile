@@ -36,6 +36,11 @@ build:
 release:
 	$(SWIFT) build -c release --product stockroom
 
+## Benchmarks (release build, loopback, the 10k fixture): see README "Benchmarks".
+bench: deps release
+	./packaging/install-deps.sh wrk curl
+	bench/scan-bench.sh 5 10
+
 format:
 	$(SWIFT) format -i -r --configuration .swift-format Sources Tests Package.swift
 

@@ -1,0 +1,43 @@
+import Foundation
+import Testing
+
+/// Flags win over STOCKROOM_* environment variables, which win over the config file.
+@Suite struct ConfigurationTests {
+    @Test func flagsBeatEnvironmentWhichBeatsTheConfigFile() async throws {
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("stockroom-\(UUID().uuidString).json").path
+        try #"{"node": "store-file", "synchronous": "normal", "log_level": "warning"}"#.write(
+            toFile: config, atomically: true, encoding: .utf8)
+
+        let fromFile = try NodeProcess()
+        try await fromFile.start(extraArguments: ["--config", config])
+        #expect(fromFile.log.contains("node 'store-file'"))
+        fromFile.kill(signal: SIGTERM)
+        _ = try await fromFile.waitForExit()
+
+        let fromEnvironment = try NodeProcess()
+        try await fromEnvironment.start(environment: ["STOCKROOM_CONFIG": config, "STOCKROOM_NODE": "store-env"])
+        #expect(fromEnvironment.log.contains("node 'store-env'"))
+        fromEnvironment.kill(signal: SIGTERM)
+        _ = try await fromEnvironment.waitForExit()
+
+        let fromFlag = try NodeProcess()
+        try await fromFlag.start(
+            extraArguments: ["--config", config, "--node", "store-flag"], environment: ["STOCKROOM_NODE": "store-env"])
+        #expect(fromFlag.log.contains("node 'store-flag'"))
+        fromFlag.kill(signal: SIGTERM)
+        _ = try await fromFlag.waitForExit()
+        // The node id is kept: restarting without --node keeps it, a different one is refused.
+        let mismatch = try fromFlag.run(["serve", "--node", "someone-else", "--listen", "127.0.0.1:0"])
+        #expect(mismatch.status != 0 && mismatch.output.contains("belongs to node 'store-flag'"))
+    }
+
+    @Test func aBrokenConfigFileIsAClearError() throws {
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("stockroom-\(UUID().uuidString).json").path
+        try "{ not json".write(toFile: config, atomically: true, encoding: .utf8)
+        let node = try NodeProcess()
+        let result = try node.run(["serve", "--config", config, "--listen", "127.0.0.1:0"])
+        #expect(result.status != 0 && result.output.contains("cannot read config file"))
+        let missing = try node.run(["serve", "--config", "/nonexistent/stockroom.json", "--listen", "127.0.0.1:0"])
+        #expect(missing.status != 0 && missing.output.contains("cannot read config file"))
+    }
+}

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 public import GRDB
 public import Logging
 public import StockroomCore
@@ -22,7 +21,7 @@ public final class StockroomStore: Sendable {
     let logger: Logger
     let wallMillis: @Sendable () -> UInt64
     /// Set for on-disk pools only; a `DatabaseQueue` checkpoints by itself.
-    private let checkpointer = Mutex<WALCheckpointer?>(nil)
+    private let checkpointer: WALCheckpointer?
 
     public static let systemWallMillis: @Sendable () -> UInt64 = {
         UInt64(Date().timeIntervalSince1970 * 1000)
@@ -65,20 +64,28 @@ public final class StockroomStore: Sendable {
             try db.execute(sql: "PRAGMA cache_size = -16384")
         }
         let pool = try DatabasePool(path: path, configuration: configuration)
-        try self.init(writer: pool, nodeID: nodeID, logger: logger, wallMillis: wallMillis, didCommit: didCommit)
-        if let checkpointer = try? WALCheckpointer(path: path, logger: logger) {
-            self.checkpointer.withLock { $0 = checkpointer }
-            groupWriter.setMaintenance { db in checkpointer.writerMaintenance(db) }
-        }
+        try self.init(
+            writer: pool, nodeID: nodeID, logger: logger, wallMillis: wallMillis,
+            checkpointer: try WALCheckpointer(path: path, logger: logger), didCommit: didCommit)
     }
 
-    deinit { checkpointer.withLock { $0?.stop() } }
+    deinit { checkpointer?.stop() }
 
     /// Opens a store over any GRDB writer (a `DatabaseQueue` in tests).
-    public init(
+    public convenience init(
         writer: any DatabaseWriter, nodeID requested: NodeID? = nil, logger: Logger = Logger(label: "stockroom.store"),
         wallMillis: @escaping @Sendable () -> UInt64 = StockroomStore.systemWallMillis,
         didCommit: @escaping @Sendable (WriteContext, Int) -> Void = { _, _ in }
+    ) throws {
+        try self.init(
+            writer: writer, nodeID: requested, logger: logger, wallMillis: wallMillis, checkpointer: nil,
+            didCommit: didCommit)
+    }
+
+    init(
+        writer: any DatabaseWriter, nodeID requested: NodeID?, logger: Logger,
+        wallMillis: @escaping @Sendable () -> UInt64, checkpointer: WALCheckpointer?,
+        didCommit: @escaping @Sendable (WriteContext, Int) -> Void
     ) throws {
         try StoreMigrations.migrator.migrate(writer)
         let nodeID = try writer.write { db -> NodeID in
@@ -98,7 +105,9 @@ public final class StockroomStore: Sendable {
         self.writer = writer
         self.logger = logger
         self.wallMillis = wallMillis
-        self.groupWriter = GroupCommitWriter(writer: writer, context: context, logger: logger, didCommit: didCommit)
+        self.checkpointer = checkpointer
+        self.groupWriter = GroupCommitWriter(
+            writer: writer, context: context, logger: logger, checkpointer: checkpointer, didCommit: didCommit)
     }
 
     /// Rebuilds the writer's knowledge from the log: next seq, clock, version vector.

@@ -36,18 +36,18 @@ final class GroupCommitWriter: Sendable {
     private let didCommit: @Sendable (WriteContext, Int) -> Void
     /// Most units per transaction: bounds the latency one batch can add to the next.
     private let maxBatch: Int
-    /// Runs between batches on the writer's connection (WAL housekeeping).
-    private let maintenance = Mutex<(@Sendable (Database) -> Void)?>(nil)
-
-    func setMaintenance(_ body: @escaping @Sendable (Database) -> Void) {
-        maintenance.withLock { $0 = body }
-    }
+    /// WAL housekeeping, run between batches on the writer's connection. A `let`, not
+    /// state behind a lock: a closure stored in generic storage and read back on every
+    /// batch got wrapped in a new reabstraction thunk each time, and the chain grew
+    /// with the log until the writer spent most of its time walking it.
+    private let checkpointer: WALCheckpointer?
 
     init(
         writer: any DatabaseWriter, context: WriteContext, logger: Logger, maxBatch: Int = 2048,
-        didCommit: @escaping @Sendable (WriteContext, Int) -> Void = { _, _ in }
+        checkpointer: WALCheckpointer? = nil, didCommit: @escaping @Sendable (WriteContext, Int) -> Void = { _, _ in }
     ) {
         self.writer = writer
+        self.checkpointer = checkpointer
         self.state = Mutex(State(context: context))
         self.logger = logger
         self.maxBatch = maxBatch
@@ -88,7 +88,7 @@ final class GroupCommitWriter: Sendable {
             }
             if jobs.isEmpty { return }
             run(jobs, startingFrom: startContext, in: db)
-            maintenance.withLock { $0 }?(db)
+            checkpointer?.writerMaintenance(db)
         }
     }
 

@@ -87,8 +87,19 @@ final class GroupCommitWriter: Sendable {
                 return (jobs, state.context)
             }
             if jobs.isEmpty { return }
+            let started = ContinuousClock.now
             run(jobs, startingFrom: startContext, in: db)
+            let committed = ContinuousClock.now
             checkpointer?.writerMaintenance(db)
+            let finished = ContinuousClock.now
+            if finished - started > .milliseconds(5) {
+                logger.debug(
+                    "slow group commit",
+                    metadata: [
+                        "writer.batch": "\(jobs.count)", "writer.commit_ms": "\((committed - started).milliseconds)",
+                        "writer.checkpoint_ms": "\((finished - committed).milliseconds)",
+                    ])
+            }
         }
     }
 
@@ -153,5 +164,12 @@ final class GroupCommitWriter: Sendable {
             return StoreError.storageUnavailable("the database is locked by another process; retry")
         default: return error
         }
+    }
+}
+
+extension Duration {
+    var milliseconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
     }
 }

@@ -111,7 +111,9 @@ public final class StockroomStore: Sendable {
     }
 
     /// Rebuilds the writer's knowledge from the log: next seq, clock, version vector.
-    static func loadContext(nodeID: NodeID, wallMillis: @escaping @Sendable () -> UInt64, db: Database) throws
+    static func loadContext(
+        nodeID: NodeID, wallMillis: @escaping @Sendable () -> UInt64, db: Database
+    ) throws
         -> WriteContext
     {
         var knowledge = VersionVector()

@@ -44,13 +44,15 @@ public struct RandomOps {
             let reason = StockReason.allCases.randomElement(using: &generator)!
             payload = .delta(key, quantity: Int64.random(in: -5...8, using: &generator), reason: reason)
         case 11..<14:
-            payload = .count(key, counted: Int64.random(in: 0...40, using: &generator), context: seen[origin] ?? VersionVector())
+            payload = .count(
+                key, counted: Int64.random(in: 0...40, using: &generator), context: seen[origin] ?? VersionVector())
         case 14..<16:
             payload = .itemCreate(
                 sku: sku,
                 fields: FieldAssignments([
                     .name: .text("Item \(Int.random(in: 0...99, using: &generator))"), .description: .text(""),
-                    .category: .text(["A", "B"].randomElement(using: &generator)!), .price: .int(Int64.random(in: 1...999, using: &generator)),
+                    .category: .text(["A", "B"].randomElement(using: &generator)!),
+                    .price: .int(Int64.random(in: 1...999, using: &generator)),
                     .barcodes: .texts([]), .threshold: .null,
                 ]))
         case 16..<19:

@@ -8,7 +8,9 @@ import StockroomStore
 /// Opens a node's store for an administrative command. Works while the daemon runs: SQLite
 /// WAL lets both processes in, and the daemon's writer picks up ops written here.
 enum AdminStore {
-    static func open(_ options: NodeOptions, createWithNode node: String? = nil, allowCreate: Bool = false) async throws
+    static func open(
+        _ options: NodeOptions, createWithNode node: String? = nil, allowCreate: Bool = false
+    ) async throws
         -> (StockroomStore, DataDirectory)
     {
         let reader = try await options.reader()
@@ -16,7 +18,8 @@ enum AdminStore {
         let directory = DataDirectory(path: options.dataDirectory(reader))
         guard allowCreate || FileManager.default.fileExists(atPath: directory.databasePath) else {
             throw ValidationError(
-                "no node in \(directory.path); start one with 'stockroom serve --data \(directory.path)' or pass --data")
+                "no node in \(directory.path); start one with 'stockroom serve --data \(directory.path)' or pass --data"
+            )
         }
         var nodeID: NodeID?
         if let node {

@@ -9,7 +9,8 @@ struct Import: AsyncParsableCommand {
 
     struct Catalog: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create or update items from a CSV file (header: sku,name,description,category,price,barcode,threshold).",
+            abstract:
+                "Create or update items from a CSV file (header: sku,name,description,category,price,barcode,threshold).",
             discussion: """
                 New SKUs are created, existing ones get the fields that differ, identical rows change nothing,
                 so running the same import twice is harmless. A file with any problem is refused whole,

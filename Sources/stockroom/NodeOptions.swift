@@ -43,7 +43,8 @@ struct NodeOptions: ParsableArguments {
     func bootstrapLogging(_ reader: ConfigReader) throws -> Logger {
         let name = logLevel ?? reader.string(forKey: "log_level", default: "info")
         guard let level = Logger.Level(rawValue: name) else {
-            throw ValidationError("log level '\(name)' is not one of trace, debug, info, notice, warning, error, critical")
+            throw ValidationError(
+                "log level '\(name)' is not one of trace, debug, info, notice, warning, error, critical")
         }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

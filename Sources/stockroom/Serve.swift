@@ -109,7 +109,8 @@ struct Banner {
         }
         let code = example?.barcodes.first ?? example?.sku ?? "SKU-OR-BARCODE"
         if example == nil {
-            lines.append("  the catalogue is empty: load one with 'stockroom import catalog FILE.csv --data \(directory.path)'")
+            lines.append(
+                "  the catalogue is empty: load one with 'stockroom import catalog FILE.csv --data \(directory.path)'")
         }
         lines.append("  post a scan:")
         lines.append(

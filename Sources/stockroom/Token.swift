@@ -23,12 +23,14 @@ struct Token: AsyncParsableCommand {
 
         func run() async throws {
             guard let role = Role(rawValue: role) else {
-                throw ValidationError("role '\(self.role)' must be one of: \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw ValidationError(
+                    "role '\(self.role)' must be one of: \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             let (store, _) = try await AdminStore.open(options)
             do {
                 let (token, info) = try await store.createToken(role: role, node: node, label: label)
-                FileHandle.standardError.write(Data("created \(role.rawValue) token \(info.id)\(node.map { " for node \($0)" } ?? "")\n".utf8))
+                FileHandle.standardError.write(
+                    Data("created \(role.rawValue) token \(info.id)\(node.map { " for node \($0)" } ?? "")\n".utf8))
                 print(token)
             } catch let error as StoreError {
                 throw ValidationError(error.description)
@@ -50,7 +52,8 @@ struct Token: AsyncParsableCommand {
                         token.role.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0),
                         (token.node ?? "-").padding(toLength: 15, withPad: " ", startingAt: 0),
                         token.createdAt.formatted(.iso8601).padding(toLength: 20, withPad: " ", startingAt: 0),
-                        (token.revokedAt?.formatted(.iso8601) ?? "-").padding(toLength: 20, withPad: " ", startingAt: 0),
+                        (token.revokedAt?.formatted(.iso8601) ?? "-").padding(
+                            toLength: 20, withPad: " ", startingAt: 0),
                         token.label,
                     ].joined(separator: " "))
             }

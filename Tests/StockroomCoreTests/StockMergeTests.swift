@@ -37,7 +37,8 @@ import Testing
     }
 
     @Test func aDeltaInsideTheCutThatArrivesLateChangesNothing() {
-        let count = CountRecord(id: OpID(origin: hub, seq: 5), hlc: HLC(millis: 50), counted: 10, context: VersionVector([store: 7]))
+        let count = CountRecord(
+            id: OpID(origin: hub, seq: 5), hlc: HLC(millis: 50), counted: 10, context: VersionVector([store: 7]))
         let inside = StockMerge.quantity(10, applyingDelta: -4, id: OpID(origin: store, seq: 7), winningCount: count)
         let outside = StockMerge.quantity(10, applyingDelta: -4, id: OpID(origin: store, seq: 8), winningCount: count)
         #expect(inside == 10)
@@ -45,8 +46,10 @@ import Testing
     }
 
     @Test func ofConcurrentCountsTheHighestStampWinsAndTheLoserIsAConflict() {
-        let early = CountRecord(id: OpID(origin: store, seq: 1), hlc: HLC(millis: 100), counted: 7, context: VersionVector())
-        let late = CountRecord(id: OpID(origin: hub, seq: 1), hlc: HLC(millis: 200), counted: 9, context: VersionVector())
+        let early = CountRecord(
+            id: OpID(origin: store, seq: 1), hlc: HLC(millis: 100), counted: 7, context: VersionVector())
+        let late = CountRecord(
+            id: OpID(origin: hub, seq: 1), hlc: HLC(millis: 200), counted: 9, context: VersionVector())
         #expect(StockMerge.winningCount(of: [early, late]) == late)
         #expect(StockMerge.winningCount(of: [late, early]) == late)
         let pairs = StockMerge.concurrentCountPairs(newCount: early, others: [late])
@@ -54,14 +57,17 @@ import Testing
     }
 
     @Test func equalTimestampsBreakTiesByOrigin() {
-        let a = CountRecord(id: OpID(origin: NodeID("a")!, seq: 1), hlc: HLC(millis: 100), counted: 1, context: VersionVector())
-        let b = CountRecord(id: OpID(origin: NodeID("b")!, seq: 1), hlc: HLC(millis: 100), counted: 2, context: VersionVector())
+        let a = CountRecord(
+            id: OpID(origin: NodeID("a")!, seq: 1), hlc: HLC(millis: 100), counted: 1, context: VersionVector())
+        let b = CountRecord(
+            id: OpID(origin: NodeID("b")!, seq: 1), hlc: HLC(millis: 100), counted: 2, context: VersionVector())
         #expect(StockMerge.winningCount(of: [a, b]) == b)
     }
 
     @Test func aCountThatSawAnotherSupersedesItWhateverTheClocksSay() {
         // The hub's clock runs fast; the store counted later, after seeing the hub's count.
-        let hubCount = CountRecord(id: OpID(origin: hub, seq: 1), hlc: HLC(millis: 9_000), counted: 50, context: VersionVector())
+        let hubCount = CountRecord(
+            id: OpID(origin: hub, seq: 1), hlc: HLC(millis: 9_000), counted: 50, context: VersionVector())
         let storeCount = CountRecord(
             id: OpID(origin: store, seq: 1), hlc: HLC(millis: 1_000), counted: 40, context: VersionVector([hub: 1]))
         #expect(StockMerge.winningCount(of: [hubCount, storeCount]) == storeCount)

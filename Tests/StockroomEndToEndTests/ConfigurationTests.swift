@@ -4,7 +4,9 @@ import Testing
 /// Flags win over STOCKROOM_* environment variables, which win over the config file.
 @Suite struct ConfigurationTests {
     @Test func flagsBeatEnvironmentWhichBeatsTheConfigFile() async throws {
-        let config = FileManager.default.temporaryDirectory.appendingPathComponent("stockroom-\(UUID().uuidString).json").path
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "stockroom-\(UUID().uuidString).json"
+        ).path
         try #"{"node": "store-file", "synchronous": "normal", "log_level": "warning"}"#.write(
             toFile: config, atomically: true, encoding: .utf8)
 
@@ -32,7 +34,9 @@ import Testing
     }
 
     @Test func aBrokenConfigFileIsAClearError() throws {
-        let config = FileManager.default.temporaryDirectory.appendingPathComponent("stockroom-\(UUID().uuidString).json").path
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "stockroom-\(UUID().uuidString).json"
+        ).path
         try "{ not json".write(toFile: config, atomically: true, encoding: .utf8)
         let node = try NodeProcess()
         let result = try node.run(["serve", "--config", config, "--listen", "127.0.0.1:0"])

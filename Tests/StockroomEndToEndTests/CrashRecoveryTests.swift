@@ -14,8 +14,10 @@ struct Acknowledged: Sendable {
     /// A small catalogue cut from the fixture, so the test starts fast.
     static func catalogue(rows: Int) throws -> String {
         let text = try String(contentsOfFile: NodeProcess.fixtures + "/catalog-10k.csv", encoding: .utf8)
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("catalog-\(UUID().uuidString).csv").path
-        try text.split(separator: "\n").prefix(rows + 1).joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("catalog-\(UUID().uuidString).csv")
+            .path
+        try text.split(separator: "\n").prefix(rows + 1).joined(separator: "\n").write(
+            toFile: path, atomically: true, encoding: .utf8)
         return path
     }
 
@@ -36,7 +38,8 @@ struct Acknowledged: Sendable {
         #expect(second.status != 0 && second.output.contains("already serving"))
         node.kill(signal: SIGTERM)
         _ = try await node.waitForExit()
-        #expect(!node.log.contains(credentials["scanner"]!.suffix(20) + "\n  post"), "tokens are printed again on restart")
+        #expect(
+            !node.log.contains(credentials["scanner"]!.suffix(20) + "\n  post"), "tokens are printed again on restart")
     }
 
     /// Scans from many clients while the daemon is killed with SIGKILL (a crash) or
@@ -71,7 +74,8 @@ struct Acknowledged: Sendable {
                         let id = "s\(scanner)-\(index)"
                         let sku = skus.randomElement(using: &random)!
                         let receive = Bool.random(using: &random)
-                        let body = #"{"id":"\#(id)","code":"\#(sku)","qty":\#(receive ? 3 : 1),"reason":"\#(receive ? "receive" : "sale")","device":"gun-\#(scanner)"}"#
+                        let body =
+                            #"{"id":"\#(id)","code":"\#(sku)","qty":\#(receive ? 3 : 1),"reason":"\#(receive ? "receive" : "sale")","device":"gun-\#(scanner)"}"#
                         guard let reply = try? await client.send(.POST, "/v1/scans", json: body) else { return }
                         if reply.status == 201, let op = reply.body["op"] as? String {
                             acknowledged.withLock { $0[id] = Acknowledged(op: op, sku: sku, change: receive ? 3 : -1) }
@@ -89,14 +93,16 @@ struct Acknowledged: Sendable {
         let status = try await node.waitForExit()
         if signal == SIGTERM {
             #expect(status == 0, "seed \(seed): a graceful stop exited with \(status)\n\(node.log)")
-            #expect(failures.value.isEmpty, "seed \(seed): requests answered with \(failures.value) during a graceful stop")
+            #expect(
+                failures.value.isEmpty, "seed \(seed): requests answered with \(failures.value) during a graceful stop")
         }
         let acked = acknowledged.value
         #expect(acked.count > 50, "seed \(seed): too few scans were acknowledged before the kill")
 
         try await node.start()
         let client2 = NodeClient(http: http, base: "http://127.0.0.1:\(node.port)", token: token)
-        let admin = NodeClient(http: http, base: "http://127.0.0.1:\(node.port)", token: try node.credentials()["admin"]!)
+        let admin = NodeClient(
+            http: http, base: "http://127.0.0.1:\(node.port)", token: try node.credentials()["admin"]!)
         // Read the whole op log back.
         var ops: [String: [String: Any]] = [:]
         var cursor = 0
@@ -128,7 +134,8 @@ struct Acknowledged: Sendable {
         // A retry of an acknowledged scan after the restart is recognised.
         if let (id, scan) = acked.first {
             let device = id.split(separator: "-")[0].dropFirst()
-            let body = #"{"id":"\#(id)","code":"\#(scan.sku)","qty":\#(scan.change == 3 ? 3 : 1),"reason":"\#(scan.change == 3 ? "receive" : "sale")","device":"gun-\#(device)"}"#
+            let body =
+                #"{"id":"\#(id)","code":"\#(scan.sku)","qty":\#(scan.change == 3 ? 3 : 1),"reason":"\#(scan.change == 3 ? "receive" : "sale")","device":"gun-\#(device)"}"#
             let retry = try await client2.send(.POST, "/v1/scans", json: body)
             #expect(retry.status == 200 && retry.body["op"] as? String == scan.op, "seed \(seed)")
         }

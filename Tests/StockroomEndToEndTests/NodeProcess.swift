@@ -24,7 +24,8 @@ final class NodeProcess: @unchecked Sendable {
     }
 
     init() throws {
-        dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("stockroom-e2e-\(UUID().uuidString)").path
+        dataDirectory =
+            FileManager.default.temporaryDirectory.appendingPathComponent("stockroom-e2e-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         logPath = dataDirectory + ".log"
     }
@@ -62,7 +63,8 @@ final class NodeProcess: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-            if let range = text.range(of: #"listening on http://127\.0\.0\.1:(\d+)"#, options: .regularExpression,
+            if let range = text.range(
+                of: #"listening on http://127\.0\.0\.1:(\d+)"#, options: .regularExpression,
                 range: text.index(text.startIndex, offsetBy: startOffset)..<text.endIndex)
             {
                 port = Int(text[range].split(separator: ":").last!)!
@@ -115,7 +117,9 @@ struct NodeClient: Sendable {
     let base: String
     let token: String
 
-    func send(_ method: HTTPMethod, _ path: String, json: String? = nil) async throws -> (status: Int, body: [String: Any]) {
+    func send(
+        _ method: HTTPMethod, _ path: String, json: String? = nil
+    ) async throws -> (status: Int, body: [String: Any]) {
         var request = HTTPClientRequest(url: base + path)
         request.method = method
         request.headers.add(name: "Authorization", value: "Bearer \(token)")

@@ -36,15 +36,24 @@ import Testing
             let scan = #"{"id":"\#(UUID())","code":"A-1","qty":1,"reason":"receive"}"#
             let item = #"{"sku":"R-\#(UUID().uuidString.prefix(8))","name":"x"}"#
             for role in Role.allCases {
-                let scanned = try await client.send(.post, "/v1/scans", as: role, body: scan.replacingOccurrences(of: "\"id\":\"", with: "\"id\":\"\(role)"))
-                #expect((scanned.status.code < 300) == Permission.scan.isGranted(to: role), "\(role) scan \(scanned.status)")
-                let created = try await client.send(.post, "/v1/items", as: role, body: item.replacingOccurrences(of: "R-", with: "R\(role)-"))
-                #expect((created.status.code < 300) == Permission.catalogue.isGranted(to: role), "\(role) item \(created.status)")
+                let scanned = try await client.send(
+                    .post, "/v1/scans", as: role,
+                    body: scan.replacingOccurrences(of: "\"id\":\"", with: "\"id\":\"\(role)"))
+                #expect(
+                    (scanned.status.code < 300) == Permission.scan.isGranted(to: role), "\(role) scan \(scanned.status)"
+                )
+                let created = try await client.send(
+                    .post, "/v1/items", as: role, body: item.replacingOccurrences(of: "R-", with: "R\(role)-"))
+                #expect(
+                    (created.status.code < 300) == Permission.catalogue.isGranted(to: role),
+                    "\(role) item \(created.status)")
                 let read = try await client.send(.get, "/v1/stock/A-1", as: role)
                 #expect((read.status == .ok) == Permission.read.isGranted(to: role), "\(role) read")
                 let metrics = try await client.send(.get, "/metrics", as: role)
                 #expect((metrics.status == .ok) == Permission.metrics.isGranted(to: role), "\(role) metrics")
-                if !Permission.scan.isGranted(to: role) { #expect(scanned.status == .forbidden && scanned.errorCode == "forbidden") }
+                if !Permission.scan.isGranted(to: role) {
+                    #expect(scanned.status == .forbidden && scanned.errorCode == "forbidden")
+                }
             }
         }
     }
@@ -63,7 +72,8 @@ import Testing
     @Test func metricsExposeScansLatencyAndLogSize() async throws {
         let node = try await TestNode.make()
         try await node.test { client in
-            _ = try await client.send(.post, "/v1/scans", as: .scanner, body: #"{"id":"m1","code":"A-1","qty":1,"reason":"receive"}"#)
+            _ = try await client.send(
+                .post, "/v1/scans", as: .scanner, body: #"{"id":"m1","code":"A-1","qty":1,"reason":"receive"}"#)
             let text = try await client.send(.get, "/metrics", as: .staff).text
             #expect(text.contains("stockroom_scans_total 1"))
             #expect(text.contains("stockroom_scan_duration_seconds_bucket"))

@@ -9,10 +9,13 @@ import Testing
         try await node.test { client in
             let created = try await client.send(
                 .post, "/v1/items", as: .staff,
-                body: #"{"sku":"C-3","name":"Cheddar","price":"4.50","barcodes":["036000291452"],"threshold":2,"category":"Dairy"}"#)
+                body:
+                    #"{"sku":"C-3","name":"Cheddar","price":"4.50","barcodes":["036000291452"],"threshold":2,"category":"Dairy"}"#
+            )
             #expect(created.status == .created, "\(created.text)")
             #expect(created.json["price"] as? String == "4.50" && created.json["price_cents"] as? Int == 450)
-            let duplicate = try await client.send(.post, "/v1/items", as: .staff, body: #"{"sku":"C-3","name":"Again"}"#)
+            let duplicate = try await client.send(
+                .post, "/v1/items", as: .staff, body: #"{"sku":"C-3","name":"Again"}"#)
             #expect(duplicate.status == .conflict && duplicate.errorCode == "duplicate_sku")
             let stolen = try await client.send(
                 .post, "/v1/items", as: .staff, body: #"{"sku":"D-4","name":"Thief","barcodes":["4006381333931"]}"#)
@@ -22,10 +25,12 @@ import Testing
             #expect(badDigit.status == .unprocessableContent && badDigit.errorCode == "invalid_value")
             let noName = try await client.send(.post, "/v1/items", as: .staff, body: #"{"sku":"D-4"}"#)
             #expect(noName.status == .unprocessableContent)
-            let badPrice = try await client.send(.post, "/v1/items", as: .staff, body: #"{"sku":"D-4","name":"x","price":1.234}"#)
+            let badPrice = try await client.send(
+                .post, "/v1/items", as: .staff, body: #"{"sku":"D-4","name":"x","price":1.234}"#)
             #expect(badPrice.status == .unprocessableContent)
 
-            let patched = try await client.send(.patch, "/v1/items/C-3", as: .staff, body: #"{"price":null,"name":"Mature cheddar"}"#)
+            let patched = try await client.send(
+                .patch, "/v1/items/C-3", as: .staff, body: #"{"price":null,"name":"Mature cheddar"}"#)
             #expect(patched.status == .ok && patched.json["name"] as? String == "Mature cheddar")
             #expect(patched.json["price"] == nil || patched.json["price"] is NSNull)
             let byBarcode = try await client.send(.get, "/v1/items/0036000291452", as: .scanner)
@@ -46,15 +51,22 @@ import Testing
         let node = try await TestNode.make()
         try await node.test { client in
             for index in 0..<5 {
-                _ = try await client.send(.post, "/v1/items", as: .staff, body: #"{"sku":"Z-\#(index)","name":"Zed \#(index)","category":"Zeds","threshold":3}"#)
+                _ = try await client.send(
+                    .post, "/v1/items", as: .staff,
+                    body: #"{"sku":"Z-\#(index)","name":"Zed \#(index)","category":"Zeds","threshold":3}"#)
             }
-            _ = try await client.send(.post, "/v1/scans", as: .scanner, body: #"{"id":"1","code":"Z-0","qty":10,"reason":"receive"}"#)
+            _ = try await client.send(
+                .post, "/v1/scans", as: .scanner, body: #"{"id":"1","code":"Z-0","qty":10,"reason":"receive"}"#)
             let below = try await client.send(.get, "/v1/stock?below_threshold=true&category=Zeds", as: .scanner)
-            #expect((below.json["items"] as? [[String: Any]])?.compactMap { $0["sku"] as? String } == ["Z-1", "Z-2", "Z-3", "Z-4"])
+            #expect(
+                (below.json["items"] as? [[String: Any]])?.compactMap { $0["sku"] as? String } == [
+                    "Z-1", "Z-2", "Z-3", "Z-4",
+                ])
             var cursor: String? = nil
             var seen: [String] = []
             repeat {
-                let page = try await client.send(.get, "/v1/stock?q=zed&limit=2" + (cursor.map { "&cursor=\($0)" } ?? ""), as: .scanner)
+                let page = try await client.send(
+                    .get, "/v1/stock?q=zed&limit=2" + (cursor.map { "&cursor=\($0)" } ?? ""), as: .scanner)
                 seen += (page.json["items"] as? [[String: Any]])?.compactMap { $0["sku"] as? String } ?? []
                 cursor = page.json["next_cursor"] as? String
             } while cursor != nil
@@ -71,11 +83,17 @@ import Testing
     @Test func importThroughTheAPI() async throws {
         let node = try await TestNode.make()
         try await node.test { client in
-            let good = try await client.send(.post, "/v1/import/catalog", as: .staff, body: "sku,name,price\nN-1,New,1.00\nA-1,Apple juice renamed,\n")
-            #expect(good.status == .ok && good.json["created"] as? Int == 1 && good.json["updated"] as? Int == 1, "\(good.text)")
-            let bad = try await client.send(.post, "/v1/import/catalog", as: .staff, body: "sku,name,price\nN-2,x,abc\n")
+            let good = try await client.send(
+                .post, "/v1/import/catalog", as: .staff,
+                body: "sku,name,price\nN-1,New,1.00\nA-1,Apple juice renamed,\n")
+            #expect(
+                good.status == .ok && good.json["created"] as? Int == 1 && good.json["updated"] as? Int == 1,
+                "\(good.text)")
+            let bad = try await client.send(
+                .post, "/v1/import/catalog", as: .staff, body: "sku,name,price\nN-2,x,abc\n")
             #expect(bad.status == .unprocessableContent && bad.errorCode == "invalid_catalog")
-            #expect(((bad.json["error"] as? [String: Any])?["problems"] as? [String])?.first?.contains("line 2") == true)
+            #expect(
+                ((bad.json["error"] as? [String: Any])?["problems"] as? [String])?.first?.contains("line 2") == true)
         }
     }
 }
@@ -84,8 +102,12 @@ import Testing
     @Test func historyAndOpLogShowWhoWhenWhatAndWhichDevice() async throws {
         let node = try await TestNode.make()
         try await node.test { client in
-            _ = try await client.send(.post, "/v1/scans", as: .scanner, body: #"{"id":"s1","code":"A-1","qty":4,"reason":"receive","device":"gun-7"}"#)
-            _ = try await client.send(.post, "/v1/scans", as: .scanner, body: #"{"id":"s2","code":"A-1","qty":1,"reason":"damage","device":"gun-7"}"#)
+            _ = try await client.send(
+                .post, "/v1/scans", as: .scanner,
+                body: #"{"id":"s1","code":"A-1","qty":4,"reason":"receive","device":"gun-7"}"#)
+            _ = try await client.send(
+                .post, "/v1/scans", as: .scanner,
+                body: #"{"id":"s2","code":"A-1","qty":1,"reason":"damage","device":"gun-7"}"#)
             let history = try await client.send(.get, "/v1/items/A-1/history", as: .scanner)
             let ops = history.json["items"] as? [[String: Any]] ?? []
             #expect(ops.map { $0["kind"] as? String } == ["delta", "delta", "item_create"])

@@ -16,18 +16,27 @@ struct TestNode {
     let directory: String
 
     static func make() async throws -> TestNode {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("stockroom-http-\(UUID().uuidString)").path
-        let store = try DataDirectory(path: directory).openStore(nodeID: NodeID("store-1"), logger: Logger(label: "test"))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "stockroom-http-\(UUID().uuidString)"
+        ).path
+        let store = try DataDirectory(path: directory).openStore(
+            nodeID: NodeID("store-1"), logger: Logger(label: "test"))
         var tokens: [Role: String] = [:]
         for role in Role.allCases {
-            tokens[role] = try await store.createToken(role: role, node: role == .peer ? "store-9" : nil, label: role.rawValue).token
+            tokens[role] = try await store.createToken(
+                role: role, node: role == .peer ? "store-9" : nil, label: role.rawValue
+            ).token
         }
         _ = try await store.createItem(
             sku: "A-1",
-            fields: FieldAssignments([.name: .text("Apple juice"), .category: .text("Drinks"), .barcodes: .texts(["4006381333931"]), .threshold: .int(5)]),
+            fields: FieldAssignments([
+                .name: .text("Apple juice"), .category: .text("Drinks"), .barcodes: .texts(["4006381333931"]),
+                .threshold: .int(5),
+            ]),
             actor: "test")
         _ = try await store.createItem(
-            sku: "B-2", fields: FieldAssignments([.name: .text("Rye bread"), .category: .text("Bakery")]), actor: "test")
+            sku: "B-2", fields: FieldAssignments([.name: .text("Rye bread"), .category: .text("Bakery")]), actor: "test"
+        )
         return TestNode(store: store, tokens: tokens, directory: directory)
     }
 
@@ -35,7 +44,8 @@ struct TestNode {
     func test(_ body: @escaping @Sendable (Client) async throws -> Void) async throws {
         var configuration = NodeConfiguration()
         configuration.port = 0
-        let app = buildApplication(configuration: configuration, store: store, metrics: NodeMetrics(), logger: Logger(label: "test"))
+        let app = buildApplication(
+            configuration: configuration, store: store, metrics: NodeMetrics(), logger: Logger(label: "test"))
         let tokens = self.tokens
         try await app.test(.router) { client in try await body(Client(client: client, tokens: tokens)) }
     }
@@ -56,7 +66,8 @@ struct TestNode {
         }
 
         func send(
-            _ method: HTTPRequest.Method, _ uri: String, as role: Role? = .admin, token: String? = nil, body: String? = nil
+            _ method: HTTPRequest.Method, _ uri: String, as role: Role? = .admin, token: String? = nil,
+            body: String? = nil
         ) async throws -> Reply {
             var headers: HTTPFields = [.contentType: "application/json"]
             if let token = token ?? role.flatMap({ tokens[$0] }) { headers[.authorization] = "Bearer \(token)" }

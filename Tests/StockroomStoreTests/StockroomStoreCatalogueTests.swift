@@ -11,7 +11,8 @@ import Testing
         let created = try await store.createItem(
             sku: "X", fields: FieldAssignments([.name: .text("Thing"), .price: .int(199)]), actor: "t")
         #expect(created.alive && created.name == "Thing" && created.priceCents == 199 && created.description == "")
-        let updated = try await store.updateItem(sku: "X", fields: FieldAssignments([.price: .null, .threshold: .int(4)]), actor: "t")
+        let updated = try await store.updateItem(
+            sku: "X", fields: FieldAssignments([.price: .null, .threshold: .int(4)]), actor: "t")
         #expect(updated.priceCents == nil && updated.threshold == 4 && updated.name == "Thing")
         let opsBefore = try await store.statistics().ops
         _ = try await store.updateItem(sku: "X", fields: FieldAssignments([.threshold: .int(4)]), actor: "t")
@@ -32,10 +33,12 @@ import Testing
         }
         await #expect(throws: StoreError.barcodeInUse(code: "0036000291452", sku: "B-2")) {
             try await store.createItem(
-                sku: "D-4", fields: FieldAssignments([.name: .text("d"), .barcodes: .texts(["0036000291452"])]), actor: "t")
+                sku: "D-4", fields: FieldAssignments([.name: .text("d"), .barcodes: .texts(["0036000291452"])]),
+                actor: "t")
         }
         await #expect(throws: StoreError.barcodeInUse(code: "4006381333931", sku: "A-1")) {
-            try await store.updateItem(sku: "C-3", fields: FieldAssignments([.barcodes: .texts(["4006381333931"])]), actor: "t")
+            try await store.updateItem(
+                sku: "C-3", fields: FieldAssignments([.barcodes: .texts(["4006381333931"])]), actor: "t")
         }
     }
 

@@ -30,13 +30,17 @@ import Testing
                 local += 1
                 let action: ScanAction = Bool.random(using: &random) ? .move(.sale) : .count
                 _ = try await store.recordScan(
-                    ScanCommand(scanID: "l\(local)", code: sku, quantity: Int64.random(in: 1...9, using: &random), action: action),
+                    ScanCommand(
+                        scanID: "l\(local)", code: sku, quantity: Int64.random(in: 1...9, using: &random),
+                        action: action),
                     actor: "t")
             }
         }
         let before = try await store.snapshot()
         let held = try await store.ops(OpQuery.all).items.map(\.op)
-        #expect(ReferenceReplica(ops: held).snapshot() == before, "seed \(seed): incremental state differs from the reference")
+        #expect(
+            ReferenceReplica(ops: held).snapshot() == before,
+            "seed \(seed): incremental state differs from the reference")
 
         let conflictsBefore = try await store.conflicts(includeResolved: true, limit: 1000)
         try await store.rebuildMaterialisedState()
@@ -89,5 +93,3 @@ extension OpQuery {
         return query
     }
 }
-
-

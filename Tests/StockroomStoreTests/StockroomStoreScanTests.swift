@@ -65,7 +65,9 @@ import Testing
         let store = try TestStores.make()
         try await TestStores.seedCatalogue(store)
         let before = try await store.statistics().ops
-        await #expect(throws: StoreError.unknownCode("NOPE")) { try await store.recordScan(.sale("x", "NOPE"), actor: "t") }
+        await #expect(throws: StoreError.unknownCode("NOPE")) {
+            try await store.recordScan(.sale("x", "NOPE"), actor: "t")
+        }
         await #expect(throws: StoreError.badCheckDigit("4006381333932")) {
             try await store.recordScan(.sale("y", "4006381333932"), actor: "t")
         }
@@ -80,7 +82,8 @@ import Testing
         try await TestStores.seedCatalogue(store)
         let before = try await store.statistics().ops
         do {
-            _ = try await store.recordScans([.receive("b1", "A-1", 5), .sale("b2", "NOPE"), .sale("b3", "C-3")], actor: "t")
+            _ = try await store.recordScans(
+                [.receive("b1", "A-1", 5), .sale("b2", "NOPE"), .sale("b3", "C-3")], actor: "t")
             Issue.record("a batch with an unknown code was accepted")
         } catch let error as BatchItemError {
             #expect(error.index == 1)
@@ -88,7 +91,8 @@ import Testing
         }
         #expect(try await store.statistics().ops == before)
         #expect(try await store.stock(code: "A-1").quantity == 0)
-        let results = try await store.recordScans([.receive("b1", "A-1", 5), .sale("b3", "C-3"), .receive("b1", "A-1", 5)], actor: "t")
+        let results = try await store.recordScans(
+            [.receive("b1", "A-1", 5), .sale("b3", "C-3"), .receive("b1", "A-1", 5)], actor: "t")
         #expect(results.map(\.quantity) == [5, -1, 5])
         #expect(results[2].replayed)
     }
@@ -112,14 +116,16 @@ import Testing
         let commits = Locked(0)
         let directory = try TestStores.temporaryDirectory()
         let store = try StockroomStore(
-            path: directory + "/db.sqlite", nodeID: NodeID("store-1")!, didCommit: { _, _ in commits.withLock { $0 += 1 } })
+            path: directory + "/db.sqlite", nodeID: NodeID("store-1")!,
+            didCommit: { _, _ in commits.withLock { $0 += 1 } })
         try await TestStores.seedCatalogue(store)
         let baseline = commits.value
         try await withThrowingTaskGroup(of: Void.self) { group in
             for scanner in 0..<32 {
                 group.addTask {
                     for scan in 0..<20 {
-                        _ = try await store.recordScan(.receive("\(scanner)-\(scan)", "A-1", 1, device: "gun-\(scanner)"), actor: "t")
+                        _ = try await store.recordScan(
+                            .receive("\(scanner)-\(scan)", "A-1", 1, device: "gun-\(scanner)"), actor: "t")
                     }
                 }
             }
@@ -132,4 +138,3 @@ import Testing
         #expect(seqs == Array(1...Int64(643)))
     }
 }
-

@@ -28,7 +28,9 @@ public enum CatalogCSV {
         }
     }
 
-    public static let knownColumns = ["sku", "name", "description", "category", "price", "barcode", "barcodes", "threshold"]
+    public static let knownColumns = [
+        "sku", "name", "description", "category", "price", "barcode", "barcodes", "threshold",
+    ]
 
     /// Parses and validates the whole file. Returns every problem found (so an operator can
     /// fix them in one pass), or the rows when there is none.
@@ -41,14 +43,21 @@ public enum CatalogCSV {
         } catch {
             return .failure(Problems([Problem(line: 0, message: "\(error)")]))
         }
-        guard let header = table.first else { return .failure(Problems([Problem(line: 1, message: "the file is empty")])) }
+        guard let header = table.first else {
+            return .failure(Problems([Problem(line: 1, message: "the file is empty")]))
+        }
         let names = header.fields.map { $0.lowercased().trimmingSpaces }.map(String.init)
         var problems: [Problem] = []
         for name in names where !knownColumns.contains(name) {
-            problems.append(Problem(line: header.line, message: "unknown column '\(name)'; known: \(knownColumns.joined(separator: ", "))"))
+            problems.append(
+                Problem(
+                    line: header.line,
+                    message: "unknown column '\(name)'; known: \(knownColumns.joined(separator: ", "))"))
         }
         guard let skuColumn = names.firstIndex(of: "sku"), let nameColumn = names.firstIndex(of: "name") else {
-            return .failure(Problems(problems + [Problem(line: header.line, message: "the header needs at least 'sku' and 'name'")]))
+            return .failure(
+                Problems(problems + [Problem(line: header.line, message: "the header needs at least 'sku' and 'name'")])
+            )
         }
         func column(_ name: String) -> Int? { names.firstIndex(of: name) }
         let barcodeColumn = column("barcodes") ?? column("barcode")
@@ -62,12 +71,15 @@ public enum CatalogCSV {
                 return String(record.fields[index].trimmingSpaces)
             }
             guard record.fields.count == names.count else {
-                problems.append(Problem(line: record.line, message: "has \(record.fields.count) fields, the header has \(names.count)"))
+                problems.append(
+                    Problem(
+                        line: record.line, message: "has \(record.fields.count) fields, the header has \(names.count)"))
                 continue
             }
             let sku = cell(skuColumn) ?? ""
             guard InputRules.isIdentifier(sku) else {
-                problems.append(Problem(line: record.line, message: "sku '\(sku)' must be 1-64 printable ASCII characters"))
+                problems.append(
+                    Problem(line: record.line, message: "sku '\(sku)' must be 1-64 printable ASCII characters"))
                 continue
             }
             if let first = seenSKUs[sku] {
@@ -103,7 +115,8 @@ public enum CatalogCSV {
                 for code in codes {
                     if let canonical = GTIN.canonical(code) {
                         if let first = seenBarcodes[canonical] {
-                            problems.append(Problem(line: record.line, message: "barcode \(code) already appears on line \(first)"))
+                            problems.append(
+                                Problem(line: record.line, message: "barcode \(code) already appears on line \(first)"))
                         }
                         seenBarcodes[canonical] = record.line
                     }

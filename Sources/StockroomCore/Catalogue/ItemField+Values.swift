@@ -64,6 +64,7 @@ extension ItemField {
 extension String {
     var trimmingSpaces: Substring {
         let trimmed = drop(while: { $0 == " " })
-        return trimmed[..<(trimmed.lastIndex(where: { $0 != " " }).map { trimmed.index(after: $0) } ?? trimmed.startIndex)]
+        return trimmed[
+            ..<(trimmed.lastIndex(where: { $0 != " " }).map { trimmed.index(after: $0) } ?? trimmed.startIndex)]
     }
 }

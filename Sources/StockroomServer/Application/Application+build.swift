@@ -1,6 +1,6 @@
 public import Hummingbird
-import NIOCore
 public import Logging
+import NIOCore
 import StockroomCore
 public import StockroomStore
 

@@ -4,7 +4,7 @@ public import StockroomCore
 public import StockroomStore
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// A node's data folder: the database, the credentials file, the lock.
@@ -47,7 +47,9 @@ public struct DataDirectory: Sendable {
     /// the kernel drops the lock when the process exits, even on SIGKILL).
     public func lock() throws {
         let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw LockError(description: "cannot open \(lockPath): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw LockError(description: "cannot open \(lockPath): \(String(cString: strerror(errno)))")
+        }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)
             throw LockError(

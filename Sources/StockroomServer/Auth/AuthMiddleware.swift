@@ -17,11 +17,14 @@ public struct AuthMiddleware: RouterMiddleware {
         self.authenticator = authenticator
     }
 
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+    public func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    )
         async throws -> Response
     {
         guard let header = request.headers[.authorization] else {
-            throw Self.unauthorized("send 'Authorization: Bearer <token>'; tokens are in the data folder's credentials.json")
+            throw Self.unauthorized(
+                "send 'Authorization: Bearer <token>'; tokens are in the data folder's credentials.json")
         }
         guard header.count > 7, header.prefix(7).lowercased() == "bearer " else {
             throw Self.unauthorized("the Authorization header must be 'Bearer <token>'")
@@ -31,7 +34,8 @@ public struct AuthMiddleware: RouterMiddleware {
         }
         guard permission.isGranted(to: principal.role) else {
             throw APIError(
-                .forbidden, "forbidden", "a \(principal.role.rawValue) token may not \(permission.rawValue); use a token with that right")
+                .forbidden, "forbidden",
+                "a \(principal.role.rawValue) token may not \(permission.rawValue); use a token with that right")
         }
         var context = context
         context.principal = principal

@@ -8,10 +8,12 @@ import StockroomStore
 enum Timestamps {
     /// An HLC as an ISO-8601 UTC time with milliseconds.
     static func iso(_ hlc: HLC) -> String {
-        Date(timeIntervalSince1970: Double(hlc.millis) / 1000).formatted(
-            .iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: true)
-                .timeSeparator(.colon).timeZone(separator: .omitted))
+        Date(timeIntervalSince1970: Double(hlc.millis) / 1000).formatted(style)
     }
+
+    /// Built once: assembling a format style costs more than formatting with it.
+    private static let style = Date.ISO8601FormatStyle.iso8601.year().month().day().dateSeparator(.dash)
+        .time(includingFractionalSeconds: true).timeSeparator(.colon).timeZone(separator: .omitted)
 }
 
 struct ScanResponse: ResponseEncodable {
@@ -57,6 +59,11 @@ struct StockResponse: ResponseEncodable {
     var updatedAt: String?
     var lastCount: LastCount?
 
+    enum CodingKeys: String, CodingKey {
+        case sku, name, category, location, quantity, threshold
+        case belowThreshold = "below_threshold", updatedAt = "updated_at", lastCount = "last_count"
+    }
+
     init(_ level: StockLevel) {
         sku = level.sku
         name = level.name
@@ -66,13 +73,19 @@ struct StockResponse: ResponseEncodable {
         threshold = level.threshold
         belowThreshold = level.belowThreshold
         updatedAt = level.updatedHLC.map(Timestamps.iso)
-        lastCount = level.lastCount.map { LastCount(op: $0.id.description, counted: $0.counted, at: Timestamps.iso($0.hlc)) }
+        lastCount = level.lastCount.map {
+            LastCount(op: $0.id.description, counted: $0.counted, at: Timestamps.iso($0.hlc))
+        }
     }
 }
 
 struct PageResponse<Element: Encodable & Sendable>: ResponseEncodable {
     var items: [Element]
     var nextCursor: String?
+
+    enum CodingKeys: String, CodingKey {
+        case items, nextCursor = "next_cursor"
+    }
 }
 
 struct ItemResponse: ResponseEncodable {
@@ -86,6 +99,11 @@ struct ItemResponse: ResponseEncodable {
     var threshold: Int64?
     var deleted: Bool
     var updatedAt: String
+
+    enum CodingKeys: String, CodingKey {
+        case sku, name, description, category, price, barcodes, threshold, deleted
+        case priceCents = "price_cents", updatedAt = "updated_at"
+    }
 
     init(_ item: ItemRecord) {
         sku = item.sku
@@ -119,6 +137,11 @@ struct OpResponse: ResponseEncodable {
     var context: String?
     var fields: [String: FieldJSON]?
     var quantityAfter: Int64?
+
+    enum CodingKeys: String, CodingKey {
+        case id, lsn, at, hlc, actor, device, kind, sku, location, change, counted, reason, context, fields
+        case scanId = "scan_id", quantityAfter = "quantity_after"
+    }
 
     init(_ logged: LoggedOp) {
         let op = logged.op
@@ -184,6 +207,11 @@ struct ConflictResponse: ResponseEncodable {
     var detail: String
     var detectedAt: String
     var resolvedAt: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, sku, location, ops, quantity, detail
+        case detectedAt = "detected_at", resolvedAt = "resolved_at"
+    }
 
     init(_ record: ConflictRecord) {
         id = record.id

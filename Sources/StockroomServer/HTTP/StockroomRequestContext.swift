@@ -15,11 +15,12 @@ public struct StockroomRequestContext: RequestContext {
     public var maxUploadSize: Int { BodyLimits.json }
 
     /// One shared encoder: configuring a new one per request costs more than the encoding.
+    /// Response types spell their snake_case keys in `CodingKeys` rather than using
+    /// `.convertToSnakeCase`, which converts every key of every response again.
     public var responseEncoder: JSONEncoder { Self.sharedEncoder }
 
     nonisolated(unsafe) static let sharedEncoder: JSONEncoder = {
         let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.withoutEscapingSlashes]
         return encoder
     }()

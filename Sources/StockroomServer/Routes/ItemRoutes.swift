@@ -21,7 +21,9 @@ struct ItemRoutes {
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             sku = try container.decodeIfPresent(String.self, forKey: .sku)
-            for (key, field) in [(CodingKeys.name, ItemField.name), (.description, .description), (.category, .category)] {
+            for (key, field) in [
+                (CodingKeys.name, ItemField.name), (.description, .description), (.category, .category),
+            ] {
                 if let text = try container.decodeIfPresent(String.self, forKey: key) { fields[field] = .text(text) }
             }
             if let codes = try container.decodeIfPresent([String].self, forKey: .barcodes) {
@@ -47,7 +49,8 @@ struct ItemRoutes {
             if try container.decodeNil(forKey: .price) { return .null }
             if let text = try? container.decode(String.self, forKey: .price) {
                 guard let cents = InputRules.parsePriceCents(text) else {
-                    throw APIError(.unprocessableContent, "invalid_value", "price '\(text)' is not a decimal like 12.99")
+                    throw APIError(
+                        .unprocessableContent, "invalid_value", "price '\(text)' is not a decimal like 12.99")
                 }
                 return .int(cents)
             }
@@ -65,13 +68,15 @@ struct ItemRoutes {
         group.get("items/:sku") { request, context -> ItemResponse in
             ItemResponse(
                 try await store.item(
-                    code: try context.parameters.require("sku"), includeDeleted: try request.queryBool("include_deleted")
+                    code: try context.parameters.require("sku"),
+                    includeDeleted: try request.queryBool("include_deleted")
                 ))
         }
         group.get("items") { request, context -> PageResponse<ItemResponse> in
             let page = try await store.listItems(
                 category: request.queryString("category"), text: request.queryString("q"),
-                afterSKU: request.queryString("cursor"), limit: try request.queryInt("limit", default: 100, range: 1...1000))
+                afterSKU: request.queryString("cursor"),
+                limit: try request.queryInt("limit", default: 100, range: 1...1000))
             return PageResponse(items: page.items.map(ItemResponse.init), nextCursor: page.next)
         }
     }
@@ -89,7 +94,8 @@ struct ItemRoutes {
             if let bodySKU = body.sku, bodySKU != sku {
                 throw APIError(.unprocessableContent, "invalid_value", "a SKU cannot be changed; create a new item")
             }
-            return ItemResponse(try await store.updateItem(sku: sku, fields: body.fields, actor: context.principal!.actorName))
+            return ItemResponse(
+                try await store.updateItem(sku: sku, fields: body.fields, actor: context.principal!.actorName))
         }
         group.delete("items/:sku") { request, context -> Response in
             try await store.deleteItem(sku: try context.parameters.require("sku"), actor: context.principal!.actorName)

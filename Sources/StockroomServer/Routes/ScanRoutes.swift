@@ -1,5 +1,5 @@
-import Foundation
 import CoreMetrics
+import Foundation
 import Hummingbird
 import StockroomCore
 import StockroomStore
@@ -51,7 +51,8 @@ struct ScanRoutes {
             if case .failure(let problem) = action.signedQuantity(qty) {
                 throw APIError(.unprocessableContent, "invalid_quantity", problem.message)
             }
-            return ScanCommand(scanID: id, code: code, quantity: qty, action: action, location: location, device: device)
+            return ScanCommand(
+                scanID: id, code: code, quantity: qty, action: action, location: location, device: device)
         }
     }
 
@@ -88,7 +89,8 @@ struct ScanRoutes {
                         return try scan.command()
                     } catch var error as APIError {
                         error.index = index
-                        error.message = "scan \(index) of the batch: \(error.message); nothing of the batch was recorded"
+                        error.message =
+                            "scan \(index) of the batch: \(error.message); nothing of the batch was recorded"
                         throw error
                     }
                 }
@@ -106,7 +108,9 @@ struct ScanRoutes {
 }
 
 extension ResponseEncodable {
-    func response(from request: Request, context: StockroomRequestContext, status: HTTPResponse.Status) throws
+    func response(
+        from request: Request, context: StockroomRequestContext, status: HTTPResponse.Status
+    ) throws
         -> Response
     {
         var response = try context.responseEncoder.encode(self, from: request, context: context)

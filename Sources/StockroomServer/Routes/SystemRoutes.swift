@@ -18,6 +18,11 @@ struct SystemRoutes {
         var stockCells: Int64
         var openConflicts: Int64
         var versionVector: [String: UInt64]
+
+        enum CodingKeys: String, CodingKey {
+            case node, role, version, location, ops, items
+            case stockCells = "stock_cells", openConflicts = "open_conflicts", versionVector = "version_vector"
+        }
     }
 
     func registerHealth(on router: Router<StockroomRequestContext>) {
@@ -44,7 +49,8 @@ struct SystemRoutes {
                 node: store.nodeID.rawValue, role: role, version: StockroomVersion.current,
                 location: store.homeLocation, ops: statistics.ops, items: statistics.items,
                 stockCells: statistics.cells, openConflicts: statistics.openConflicts,
-                versionVector: Dictionary(uniqueKeysWithValues: knowledge.sortedEntries.map { ($0.origin.rawValue, $0.seq) }))
+                versionVector: Dictionary(
+                    uniqueKeysWithValues: knowledge.sortedEntries.map { ($0.origin.rawValue, $0.seq) }))
         }
     }
 }

@@ -40,6 +40,19 @@ enum OpApplier {
         return Outcome(lsn: lsn, quantity: quantity)
     }
 
+    /// Numbers, stamps and applies a new op of this node: the one way a local change
+    /// enters the log, so seq and clock cannot be advanced any other way.
+    static func appendLocal(
+        _ payload: OpPayload, actor: String, device: String? = nil, scanID: String? = nil, recordResult: Bool = false,
+        in db: Database, context: inout WriteContext
+    ) throws -> (op: Op, outcome: Outcome) {
+        let (id, hlc) = context.nextLocalID()
+        let op = Op(id: id, hlc: hlc, actor: actor, device: device, scanID: scanID, payload: payload)
+        let outcome = try apply(
+            op, recordResult: recordResult, appliedAt: context.wallMillis(), in: db, context: &context)
+        return (op, outcome)
+    }
+
     // MARK: Stock
 
     private struct Cell {

@@ -60,7 +60,8 @@ enum OpRow {
             payload = .count(StockKey(sku: sku, location: row[6]), counted: row[7], context: context)
         case .itemCreate, .itemUpdate:
             let fields = try decodeAssignments(row[9] ?? "{}")
-            payload = kind == .itemCreate ? .itemCreate(sku: sku, fields: fields) : .itemUpdate(sku: sku, fields: fields)
+            payload =
+                kind == .itemCreate ? .itemCreate(sku: sku, fields: fields) : .itemUpdate(sku: sku, fields: fields)
         case .itemDelete:
             payload = .itemDelete(sku: sku)
         }

@@ -19,7 +19,9 @@ extension StockroomStore {
     ///
     /// The text is `sr_<id>_<secret>`: a 10-character id to find the row, and a 32-byte
     /// random secret (base32). A peer token must name its node.
-    public func createToken(role: Role, node: String? = nil, label: String = "") async throws -> (
+    public func createToken(
+        role: Role, node: String? = nil, label: String = ""
+    ) async throws -> (
         token: String, info: TokenInfo
     ) {
         if role == .peer && node.map({ !NodeIDRules.isValid($0) }) ?? true {
@@ -67,14 +69,16 @@ extension StockroomStore {
 
     public func listTokens() async throws -> [TokenInfo] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT id, role, node, label, created_at, revoked_at FROM tokens ORDER BY created_at, id")
-                .compactMap { row in
-                    guard let role = Role(rawValue: row[1]) else { return nil }
-                    return TokenInfo(
-                        id: row[0], role: role, node: row[2], label: row[3],
-                        createdAt: Date(timeIntervalSince1970: TimeInterval(row[4] as Int64)),
-                        revokedAt: (row[5] as Int64?).map { Date(timeIntervalSince1970: TimeInterval($0)) })
-                }
+            try Row.fetchAll(
+                db, sql: "SELECT id, role, node, label, created_at, revoked_at FROM tokens ORDER BY created_at, id"
+            )
+            .compactMap { row in
+                guard let role = Role(rawValue: row[1]) else { return nil }
+                return TokenInfo(
+                    id: row[0], role: role, node: row[2], label: row[3],
+                    createdAt: Date(timeIntervalSince1970: TimeInterval(row[4] as Int64)),
+                    revokedAt: (row[5] as Int64?).map { Date(timeIntervalSince1970: TimeInterval($0)) })
+            }
         }
     }
 

@@ -34,10 +34,7 @@ extension StockroomStore {
             guard let item = try ItemRecord.fetch(sku: sku, db: db), item.alive else {
                 throw StoreError.unknownCode(sku)
             }
-            let (id, hlc) = context.nextLocalID()
-            _ = try OpApplier.apply(
-                Op(id: id, hlc: hlc, actor: actor, payload: .itemDelete(sku: sku)), recordResult: false,
-                appliedAt: context.wallMillis(), in: db, context: &context)
+            _ = try OpApplier.appendLocal(.itemDelete(sku: sku), actor: actor, in: db, context: &context)
         }
     }
 
@@ -51,11 +48,15 @@ extension StockroomStore {
             guard field != .alive else {
                 throw StoreError.invalid(field: "alive", message: "is set by create and delete, not directly")
             }
-            if let problem = field.problem(with: value) { throw StoreError.invalid(field: field.rawValue, message: problem) }
+            if let problem = field.problem(with: value) {
+                throw StoreError.invalid(field: field.rawValue, message: problem)
+            }
         }
     }
 
-    static func create(sku: String, fields: FieldAssignments, actor: String, db: Database, context: inout WriteContext)
+    static func create(
+        sku: String, fields: FieldAssignments, actor: String, db: Database, context: inout WriteContext
+    )
         throws -> ItemRecord
     {
         if let existing = try ItemRecord.fetch(sku: sku, db: db), existing.alive {
@@ -64,14 +65,13 @@ extension StockroomStore {
         var complete = fields
         for field in ItemField.editable where complete[field] == nil { complete[field] = field.defaultValue }
         try checkBarcodesFree(complete[.barcodes], for: sku, db: db)
-        let (id, hlc) = context.nextLocalID()
-        _ = try OpApplier.apply(
-            Op(id: id, hlc: hlc, actor: actor, payload: .itemCreate(sku: sku, fields: complete)), recordResult: false,
-            appliedAt: context.wallMillis(), in: db, context: &context)
+        _ = try OpApplier.appendLocal(.itemCreate(sku: sku, fields: complete), actor: actor, in: db, context: &context)
         return try ItemRecord.fetch(sku: sku, db: db)!
     }
 
-    static func update(sku: String, fields: FieldAssignments, actor: String, db: Database, context: inout WriteContext)
+    static func update(
+        sku: String, fields: FieldAssignments, actor: String, db: Database, context: inout WriteContext
+    )
         throws -> ItemRecord
     {
         guard let item = try ItemRecord.fetch(sku: sku, db: db), item.alive else { throw StoreError.unknownCode(sku) }
@@ -79,10 +79,7 @@ extension StockroomStore {
         for (field, value) in fields where item.value(of: field) != value { changed[field] = value }
         guard !changed.isEmpty else { return item }
         try checkBarcodesFree(changed[.barcodes], for: sku, db: db)
-        let (id, hlc) = context.nextLocalID()
-        _ = try OpApplier.apply(
-            Op(id: id, hlc: hlc, actor: actor, payload: .itemUpdate(sku: sku, fields: changed)), recordResult: false,
-            appliedAt: context.wallMillis(), in: db, context: &context)
+        _ = try OpApplier.appendLocal(.itemUpdate(sku: sku, fields: changed), actor: actor, in: db, context: &context)
         return try ItemRecord.fetch(sku: sku, db: db)!
     }
 

@@ -19,7 +19,9 @@ extension StockroomStore {
     /// chunks of `chunkSize` per transaction, so a million-row import does not hold one
     /// giant transaction; a crash mid-import keeps the chunks already committed, and
     /// running the import again finishes the job.
-    public func importItems(_ rows: [CatalogCSV.Row], actor: String, chunkSize: Int = 1000) async throws
+    public func importItems(
+        _ rows: [CatalogCSV.Row], actor: String, chunkSize: Int = 1000
+    ) async throws
         -> ImportSummary
     {
         try await read { db in
@@ -35,7 +37,8 @@ extension StockroomStore {
                 var part = ImportSummary()
                 for row in chunk {
                     if let item = try ItemRecord.fetch(sku: row.sku, db: db), item.alive {
-                        let after = try Self.update(sku: row.sku, fields: row.fields, actor: actor, db: db, context: &context)
+                        let after = try Self.update(
+                            sku: row.sku, fields: row.fields, actor: actor, db: db, context: &context)
                         if after == item { part.unchanged += 1 } else { part.updated += 1 }
                     } else {
                         _ = try Self.create(sku: row.sku, fields: row.fields, actor: actor, db: db, context: &context)

@@ -34,7 +34,8 @@ extension StockroomStore {
                     report.clamped += 1
                     try Self.recordClockClamp(op, bound: bound, db: db)
                 }
-                _ = try OpApplier.apply(op, recordResult: false, appliedAt: context.wallMillis(), in: db, context: &context)
+                _ = try OpApplier.apply(
+                    op, recordResult: false, appliedAt: context.wallMillis(), in: db, context: &context)
                 report.applied += 1
             }
             return report

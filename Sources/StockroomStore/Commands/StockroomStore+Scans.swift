@@ -30,7 +30,9 @@ extension StockroomStore {
         }
     }
 
-    static func scan(_ command: ScanCommand, actor: String, db: Database, context: inout WriteContext) throws
+    static func scan(
+        _ command: ScanCommand, actor: String, db: Database, context: inout WriteContext
+    ) throws
         -> ScanResult
     {
         let change: Int64
@@ -48,18 +50,19 @@ extension StockroomStore {
             case .count: .count(key, counted: change, context: context.knowledge)
             case .move(let reason): .delta(key, quantity: change, reason: reason)
             }
-        let (id, hlc) = context.nextLocalID()
-        let op = Op(id: id, hlc: hlc, actor: actor, device: command.device, scanID: command.scanID, payload: payload)
-        let outcome = try OpApplier.apply(
-            op, recordResult: true, appliedAt: context.wallMillis(), in: db, context: &context)
+        let (op, outcome) = try OpApplier.appendLocal(
+            payload, actor: actor, device: command.device, scanID: command.scanID, recordResult: true, in: db,
+            context: &context)
         return ScanResult(
-            opID: id, hlc: hlc, sku: sku, location: key.location, quantity: outcome.quantity ?? 0,
+            opID: op.id, hlc: op.hlc, sku: sku, location: key.location, quantity: outcome.quantity ?? 0,
             action: command.action, change: change, replayed: false)
     }
 
     /// The original result when this device already sent this scan id; throws when the id
     /// was used for a different scan.
-    private static func previousScan(_ command: ScanCommand, context: WriteContext, db: Database) throws
+    private static func previousScan(
+        _ command: ScanCommand, context: WriteContext, db: Database
+    ) throws
         -> ScanResult?
     {
         let statement = try db.cachedStatement(

@@ -112,7 +112,8 @@ extension StockroomStore {
                 arguments.append(category)
             }
             if let text = query.text, !text.isEmpty {
-                conditions.append("(i.sku LIKE ? ESCAPE '\\' OR i.name LIKE ? ESCAPE '\\' OR i.description LIKE ? ESCAPE '\\')")
+                conditions.append(
+                    "(i.sku LIKE ? ESCAPE '\\' OR i.name LIKE ? ESCAPE '\\' OR i.description LIKE ? ESCAPE '\\')")
                 let pattern = "%" + Self.escapeLike(text) + "%"
                 arguments += [pattern, pattern, pattern]
             }
@@ -144,7 +145,8 @@ extension StockroomStore {
                     """), arguments: StatementArguments([location] + arguments + [limit]))
         return rows.map { row in
             var lastCount: CountRecord?
-            if let origin = (row[6] as String?).flatMap(NodeID.init), let context = VersionVector(compactText: row[10]) {
+            if let origin = (row[6] as String?).flatMap(NodeID.init), let context = VersionVector(compactText: row[10])
+            {
                 lastCount = CountRecord(
                     id: OpID(origin: origin, seq: UInt64(row[7] as Int64)), hlc: HLC(packed: row[8]),
                     counted: row[9], context: context)
@@ -177,7 +179,9 @@ extension StockroomStore {
     }
 
     /// Live items by SKU, optionally by category or text, paged.
-    public func listItems(category: String?, text: String?, afterSKU: String?, limit: Int) async throws
+    public func listItems(
+        category: String?, text: String?, afterSKU: String?, limit: Int
+    ) async throws
         -> Page<ItemRecord>
     {
         try await read { db in
@@ -192,14 +196,16 @@ extension StockroomStore {
                 arguments.append(category)
             }
             if let text, !text.isEmpty {
-                conditions.append("(sku LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\')")
+                conditions.append(
+                    "(sku LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\')")
                 let pattern = "%" + Self.escapeLike(text) + "%"
                 arguments += [pattern, pattern, pattern]
             }
             let limit = max(1, min(limit, 1000))
             let items = try Row.fetchAll(
                 db,
-                sql: "SELECT \(ItemRecord.columns) FROM items WHERE \(conditions.joined(separator: " AND ")) ORDER BY sku LIMIT ?",
+                sql:
+                    "SELECT \(ItemRecord.columns) FROM items WHERE \(conditions.joined(separator: " AND ")) ORDER BY sku LIMIT ?",
                 arguments: StatementArguments(arguments + [limit + 1])
             ).map(ItemRecord.init(row:))
             let page = Array(items.prefix(limit))
@@ -216,7 +222,9 @@ extension StockroomStore {
                 conditions.append("lsn < ?")
                 arguments.append(before)
             }
-            for (column, value) in [("sku", query.sku), ("origin", query.origin), ("actor", query.actor), ("device", query.device)] {
+            for (column, value) in [
+                ("sku", query.sku), ("origin", query.origin), ("actor", query.actor), ("device", query.device),
+            ] {
                 if let value {
                     conditions.append("\(column) = ?")
                     arguments.append(value)

@@ -1,0 +1,175 @@
+extension BatchCodec {
+    /// Decodes and validates a batch. Throws on anything a correct encoder cannot
+    /// produce: unknown magic or version, truncation, out-of-range indexes, seqs of one
+    /// origin that do not increase, invalid kinds, reasons or fields, leftover bytes.
+    public static func decode(_ bytes: [UInt8]) throws(DecodingError) -> SyncBatch {
+        var reader = ByteReader(bytes)
+        do {
+            return try decode(&reader)
+        } catch let failure as ByteReader.Failure {
+            switch failure {
+            case .truncated: throw .malformed("truncated at byte \(reader.offset)")
+            case .overlong: throw .malformed("a varint is too long at byte \(reader.offset)")
+            case .invalid(let reason): throw .malformed(reason)
+            }
+        } catch let error as DecodingError {
+            throw error
+        } catch {
+            throw .malformed("\(error)")
+        }
+    }
+
+    private static func decode(_ reader: inout ByteReader) throws -> SyncBatch {
+        guard reader.remaining >= 4, Array(try reader.raw(count: 4)) == magic else { throw DecodingError.notABatch }
+        let version = try reader.varint()
+        guard version == Self.version else { throw DecodingError.unsupportedVersion(version) }
+        let flags = try reader.varint()
+        guard flags <= 1 else { throw DecodingError.malformed("unknown flags \(flags)") }
+        let node = try nodeID(try reader.string(maxBytes: 64))
+        let epoch = try reader.string(maxBytes: 64)
+        let cursor = try reader.varint()
+        var coverage = VersionVector()
+        for _ in 0..<(try reader.count(atMost: reader.remaining)) {
+            let origin = try nodeID(try reader.string(maxBytes: 64))
+            coverage[origin] = try reader.varint()
+        }
+        var strings: [String] = []
+        for _ in 0..<(try reader.count(atMost: reader.remaining)) { strings.append(try reader.string()) }
+        func string(_ index: Int) throws -> String {
+            guard index < strings.count else { throw DecodingError.malformed("string index \(index) out of range") }
+            return strings[index]
+        }
+        let count = try reader.count(atMost: min(SyncBatch.maxOps, reader.remaining))
+
+        var origins: [NodeID] = []
+        for _ in 0..<count { origins.append(try nodeID(try string(try reader.count(atMost: strings.count)))) }
+        var seqs: [UInt64] = []
+        var lastSeq: [NodeID: UInt64] = [:]
+        for origin in origins {
+            let step = try reader.signed()
+            guard step > 0 else { throw DecodingError.malformed("seqs of origin \(origin) do not increase") }
+            let (seq, overflow) = (lastSeq[origin] ?? 0).addingReportingOverflow(UInt64(step))
+            guard !overflow else { throw DecodingError.malformed("seq overflow") }
+            lastSeq[origin] = seq
+            seqs.append(seq)
+        }
+        var hlcs: [HLC] = []
+        var lastHLC: Int64 = 0
+        for _ in 0..<count {
+            lastHLC = lastHLC &+ (try reader.signed())
+            guard let hlc = HLC(validatingPacked: lastHLC), hlc.millis < (1 << 47) else {
+                throw DecodingError.malformed("timestamp out of range")
+            }
+            hlcs.append(hlc)
+        }
+        var kinds: [OpKind] = []
+        for _ in 0..<count {
+            let code = try reader.varint()
+            guard let kind = OpKind(rawValue: UInt8(clamping: code)), code <= 255 else {
+                throw DecodingError.malformed("unknown op kind \(code)")
+            }
+            kinds.append(kind)
+        }
+        var actors: [String] = []
+        for _ in 0..<count { actors.append(try string(try reader.count(atMost: strings.count))) }
+        var devices: [String?] = []
+        for _ in 0..<count {
+            let index = try reader.count(atMost: strings.count)
+            devices.append(index == 0 ? nil : try string(index - 1))
+        }
+        var scanIDs: [String?] = []
+        var lastScanID: [String: [UInt8]] = [:]
+        for device in devices {
+            let marker = try reader.count(atMost: 1 + InputRules.maxIdentifierLength)
+            guard marker > 0 else {
+                scanIDs.append(nil)
+                continue
+            }
+            let previous = lastScanID[device ?? ""] ?? []
+            let shared = marker - 1
+            guard shared <= previous.count else { throw DecodingError.malformed("scan id prefix out of range") }
+            let suffix = try reader.raw(count: try reader.count(atMost: InputRules.maxIdentifierLength))
+            let bytes = Array(previous.prefix(shared)) + suffix
+            guard let text = String(validating: bytes, as: UTF8.self), InputRules.isIdentifier(text) else {
+                throw DecodingError.malformed("invalid scan id")
+            }
+            lastScanID[device ?? ""] = bytes
+            scanIDs.append(text)
+        }
+        var skus: [String] = []
+        for _ in 0..<count { skus.append(try string(try reader.count(atMost: strings.count))) }
+        var locations: [String?] = []
+        for _ in 0..<count {
+            let index = try reader.count(atMost: strings.count)
+            locations.append(index == 0 ? nil : try string(index - 1))
+        }
+        var quantities: [Int64] = []
+        for _ in 0..<count { quantities.append(try reader.signed()) }
+        var reasons: [UInt64] = []
+        for _ in 0..<count { reasons.append(try reader.varint()) }
+
+        var ops: [Op] = []
+        ops.reserveCapacity(count)
+        for index in 0..<count {
+            let sku = skus[index]
+            guard InputRules.isIdentifier(sku) else { throw DecodingError.malformed("invalid sku") }
+            let payload: OpPayload
+            switch kinds[index] {
+            case .delta, .count:
+                guard let location = locations[index], InputRules.isIdentifier(location) else {
+                    throw DecodingError.malformed("a stock op without a valid location")
+                }
+                let key = StockKey(sku: sku, location: location)
+                if kinds[index] == .delta {
+                    guard let reason = StockReason(code: UInt8(clamping: reasons[index])), reasons[index] <= 255 else {
+                        throw DecodingError.malformed("unknown reason \(reasons[index])")
+                    }
+                    payload = .delta(key, quantity: quantities[index], reason: reason)
+                } else {
+                    var context = VersionVector()
+                    for _ in 0..<(try reader.count(atMost: reader.remaining)) {
+                        let origin = try nodeID(try string(try reader.count(atMost: strings.count)))
+                        context[origin] = try reader.varint()
+                    }
+                    payload = .count(key, counted: quantities[index], context: context)
+                }
+            case .itemCreate, .itemUpdate:
+                var fields = FieldAssignments()
+                for _ in 0..<(try reader.count(atMost: ItemField.allCases.count)) {
+                    let code = try reader.varint()
+                    guard code <= 255, let field = ItemField(code: UInt8(code)) else {
+                        throw DecodingError.malformed("unknown field \(code)")
+                    }
+                    switch try reader.varint() {
+                    case 0: fields[field] = .null
+                    case 1: fields[field] = .int(try reader.signed())
+                    case 2: fields[field] = .text(try string(try reader.count(atMost: strings.count)))
+                    case 3:
+                        var texts: [String] = []
+                        for _ in 0..<(try reader.count(atMost: InputRules.maxBarcodesPerItem)) {
+                            texts.append(try string(try reader.count(atMost: strings.count)))
+                        }
+                        fields[field] = .texts(texts)
+                    case let tag: throw DecodingError.malformed("unknown value tag \(tag)")
+                    }
+                }
+                payload =
+                    kinds[index] == .itemCreate
+                    ? .itemCreate(sku: sku, fields: fields) : .itemUpdate(sku: sku, fields: fields)
+            case .itemDelete:
+                payload = .itemDelete(sku: sku)
+            }
+            ops.append(
+                Op(
+                    id: OpID(origin: origins[index], seq: seqs[index]), hlc: hlcs[index], actor: actors[index],
+                    device: devices[index], scanID: scanIDs[index], payload: payload))
+        }
+        guard reader.isAtEnd else { throw DecodingError.malformed("\(reader.remaining) bytes left over") }
+        return SyncBatch(node: node, epoch: epoch, cursor: cursor, more: flags & 1 == 1, coverage: coverage, ops: ops)
+    }
+
+    private static func nodeID(_ text: String) throws -> NodeID {
+        guard let id = NodeID(text) else { throw DecodingError.malformed("invalid node id '\(text.prefix(64))'") }
+        return id
+    }
+}

@@ -1,0 +1,154 @@
+/// The binary, column-oriented encoding of a ``SyncBatch`` (sync-protocol/README.md,
+/// section 5). Pure: compression happens around it, in the transport.
+///
+/// Columns rather than records, so that deflate sees long runs of similar values (the
+/// same till, the same reason, seqs that step by one, timestamps a few ms apart).
+public enum BatchCodec {
+    public static let magic: [UInt8] = Array("SRB1".utf8)
+    public static let version: UInt64 = 1
+
+    public enum DecodingError: Error, Equatable, Sendable, CustomStringConvertible {
+        case notABatch
+        case unsupportedVersion(UInt64)
+        case malformed(String)
+
+        public var description: String {
+            switch self {
+            case .notABatch: "the body is not a Stockroom sync batch (bad magic)"
+            case .unsupportedVersion(let version): "batch version \(version) is not supported; this node speaks 1"
+            case .malformed(let reason): "malformed batch: \(reason)"
+            }
+        }
+    }
+
+    // MARK: Encoding
+
+    public static func encode(_ batch: SyncBatch) -> [UInt8] {
+        var table = StringTable()
+        for op in batch.ops { table.collect(op) }
+        for (origin, _) in batch.coverage.sortedEntries { table.add(origin.rawValue) }
+
+        var out = ByteWriter(reservingCapacity: 64 + batch.ops.count * 24)
+        out.raw(magic)
+        out.varint(version)
+        out.varint(batch.more ? 1 : 0)
+        out.string(batch.node.rawValue)
+        out.string(batch.epoch)
+        out.varint(batch.cursor)
+        out.varint(batch.coverage.entries.count)
+        for (origin, seq) in batch.coverage.sortedEntries {
+            out.string(origin.rawValue)
+            out.varint(seq)
+        }
+        out.varint(table.strings.count)
+        for string in table.strings { out.string(string) }
+        out.varint(batch.ops.count)
+
+        let ops = batch.ops
+        for op in ops { out.varint(table.index(op.id.origin.rawValue)) }
+        var lastSeq: [NodeID: UInt64] = [:]
+        for op in ops {
+            out.signed(Int64(op.id.seq) - Int64(lastSeq[op.id.origin] ?? 0))
+            lastSeq[op.id.origin] = op.id.seq
+        }
+        var lastHLC: Int64 = 0
+        for op in ops {
+            out.signed(op.hlc.packed &- lastHLC)
+            lastHLC = op.hlc.packed
+        }
+        for op in ops { out.varint(UInt64(op.payload.kind.rawValue)) }
+        for op in ops { out.varint(table.index(op.actor)) }
+        for op in ops { out.varint(op.device.map { table.index($0) + 1 } ?? 0) }
+        var lastScanID: [String: [UInt8]] = [:]
+        for op in ops {
+            guard let scanID = op.scanID else {
+                out.varint(0)
+                continue
+            }
+            let bytes = Array(scanID.utf8)
+            let previous = lastScanID[op.device ?? ""] ?? []
+            let shared = zip(bytes, previous).prefix { $0 == $1 }.count
+            out.varint(shared + 1)
+            out.varint(bytes.count - shared)
+            out.raw(bytes[shared...])
+            lastScanID[op.device ?? ""] = bytes
+        }
+        for op in ops { out.varint(table.index(op.payload.sku)) }
+        for op in ops { out.varint(op.payload.stockKey.map { table.index($0.location) + 1 } ?? 0) }
+        for op in ops {
+            switch op.payload {
+            case .delta(_, let quantity, _): out.signed(quantity)
+            case .count(_, let counted, _): out.signed(counted)
+            default: out.signed(0)
+            }
+        }
+        for op in ops {
+            if case .delta(_, _, let reason) = op.payload { out.varint(UInt64(reason.code)) } else { out.varint(0) }
+        }
+        for op in ops {
+            switch op.payload {
+            case .count(_, _, let context):
+                out.varint(context.entries.count)
+                for (origin, seq) in context.sortedEntries {
+                    out.varint(table.index(origin.rawValue))
+                    out.varint(seq)
+                }
+            case .itemCreate(_, let fields), .itemUpdate(_, let fields):
+                out.varint(fields.count)
+                for (field, value) in fields {
+                    out.varint(UInt64(field.code))
+                    switch value {
+                    case .null: out.varint(0)
+                    case .int(let number):
+                        out.varint(1)
+                        out.signed(number)
+                    case .text(let text):
+                        out.varint(2)
+                        out.varint(table.index(text))
+                    case .texts(let texts):
+                        out.varint(3)
+                        out.varint(texts.count)
+                        for text in texts { out.varint(table.index(text)) }
+                    }
+                }
+            default:
+                break
+            }
+        }
+        return out.bytes
+    }
+
+    /// Strings of a batch, numbered by first use.
+    private struct StringTable {
+        var strings: [String] = []
+        var indexes: [String: Int] = [:]
+
+        mutating func add(_ string: String) {
+            if indexes[string] == nil {
+                indexes[string] = strings.count
+                strings.append(string)
+            }
+        }
+
+        func index(_ string: String) -> Int { indexes[string]! }
+
+        mutating func collect(_ op: Op) {
+            add(op.id.origin.rawValue)
+            add(op.actor)
+            if let device = op.device { add(device) }
+            add(op.payload.sku)
+            switch op.payload {
+            case .delta(let key, _, _): add(key.location)
+            case .count(let key, _, let context):
+                add(key.location)
+                for origin in context.entries.keys { add(origin.rawValue) }
+            case .itemCreate(_, let fields), .itemUpdate(_, let fields):
+                for (_, value) in fields {
+                    if case .text(let text) = value { add(text) }
+                    if case .texts(let texts) = value { texts.forEach { add($0) } }
+                }
+            case .itemDelete: break
+            }
+        }
+    }
+}

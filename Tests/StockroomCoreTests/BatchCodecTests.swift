@@ -83,12 +83,12 @@ import Testing
     }
 
     /// A regression guard on the encoding's size, not a benchmark. Uncompressed, a random
-    /// sale over 10,000 SKUs costs ~25 bytes, two thirds of it the SKU's text in the
-    /// batch's string table (nearly every SKU of a 1,000-op batch is distinct); deflate in
-    /// the transport compresses those strings.
+    /// sale over 10,000 SKUs costs ~29 bytes, most of it the SKU's text in the batch's
+    /// (sorted) string table, since nearly every SKU of a 1,000-op batch is distinct;
+    /// deflate in the transport takes that to under 8 (StockroomSyncTests).
     @Test func aSaleStaysSmallBeforeCompression() {
         let bytes = BatchCodec.encode(SyncBatch(node: Self.store, ops: Self.sales(count: 1000, seed: 4)))
         let perOp = Double(bytes.count) / 1000
-        #expect(perOp < 27, "\(perOp) bytes per sale uncompressed")
+        #expect(perOp < 32, "\(perOp) bytes per sale uncompressed")
     }
 }

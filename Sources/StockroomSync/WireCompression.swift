@@ -1,0 +1,47 @@
+import CompressNIO
+import NIOCore
+public import StockroomCore
+
+/// Raw deflate (RFC 1951) around encoded batches, with a hard bound on what a body may
+/// inflate to, so a small hostile body cannot make a node allocate gigabytes (a zip bomb).
+public enum WireCompression {
+    /// Section 6 of sync-protocol/README.md.
+    public static let maxCompressedBytes = 16 << 20
+    public static let maxDecompressedBytes = 64 << 20
+
+    public enum Failure: Error, Equatable, Sendable {
+        /// The body inflates past ``maxDecompressedBytes`` (or the given limit).
+        case decompressedTooLarge(limit: Int)
+        /// Not valid deflate data.
+        case corrupt
+    }
+
+    public static func compress(_ bytes: [UInt8]) -> [UInt8] {
+        var buffer = ByteBuffer(bytes: bytes)
+        // Compression of an in-memory buffer fails only on allocation failure.
+        let compressed = try! buffer.compress(with: .deflate())
+        return Array(compressed.readableBytesView)
+    }
+
+    /// Inflates `bytes`, stopping with ``Failure/decompressedTooLarge(limit:)`` as soon as
+    /// the output would pass `limit`: the limit is enforced while inflating, not after.
+    public static func decompress(_ bytes: [UInt8], limit: Int = maxDecompressedBytes) throws(Failure) -> [UInt8] {
+        var buffer = ByteBuffer(bytes: bytes)
+        do {
+            let inflated = try buffer.decompress(with: .deflate(), maxSize: limit)
+            return Array(inflated.readableBytesView)
+        } catch let error as CompressNIOError where error == .bufferOverflow {
+            throw .decompressedTooLarge(limit: limit)
+        } catch {
+            throw .corrupt
+        }
+    }
+
+    /// Encodes and compresses a batch: what goes on the wire.
+    public static func wire(_ batch: SyncBatch) -> [UInt8] { compress(BatchCodec.encode(batch)) }
+
+    /// Inflates (bounded) and decodes a batch from the wire.
+    public static func batch(fromWire bytes: [UInt8]) throws -> SyncBatch {
+        try BatchCodec.decode(try decompress(bytes))
+    }
+}

@@ -103,7 +103,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StockroomSyncTests",
-            dependencies: ["StockroomSync", "StockroomCore", "StockroomTesting"],
+            dependencies: ["StockroomSync", "StockroomStore", "StockroomCore", "StockroomTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

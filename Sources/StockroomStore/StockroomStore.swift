@@ -125,6 +125,12 @@ public final class StockroomStore: Sendable {
             let count = UInt64(row[2] as Int64)
             knowledge[origin] = maxSeq == count ? maxSeq : try contiguousPrefix(origin: origin, db: db)
         }
+        // An edge holds only the ops that concern it, so its coverage of other origins runs
+        // past what it holds; pulls record it (sync-protocol section 4.3).
+        for row in try Row.fetchAll(db, sql: "SELECT origin, seq FROM sync_coverage") {
+            guard let origin = NodeID(row[0]) else { continue }
+            knowledge[origin] = max(knowledge[origin], UInt64(row[1] as Int64))
+        }
         let maxHLC = try Int64.fetchOne(db, sql: "SELECT max(hlc) FROM ops") ?? 0
         var clock = HybridLogicalClock()
         clock.observe(HLC(packed: maxHLC))
@@ -140,6 +146,11 @@ public final class StockroomStore: Sendable {
             db, sql: "SELECT seq FROM ops WHERE origin = ? ORDER BY seq", arguments: [origin.rawValue])
         while let seq = try seqs.next(), UInt64(seq) == expected { expected += 1 }
         return expected - 1
+    }
+
+    /// This database's log epoch (see sync-protocol section 4.2).
+    public func epoch() async throws -> String {
+        try await read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'epoch'") ?? "" }
     }
 
     /// The writer's view as of the last commit: this node's version vector, clock, lsn.

@@ -6,40 +6,123 @@ public struct RemoteApplyReport: Hashable, Sendable {
     public var applied = 0
     /// Ops already held (a retried or duplicated batch): skipped, not errors.
     public var duplicates = 0
-    /// Ops whose timestamp was beyond the clock bound (rule T1); applied and reported.
+    /// Ops whose timestamp was beyond the drift bound (rule T1); applied and reported.
     public var clamped = 0
+    /// After the batch, this node's coverage of each origin the batch touched.
+    public var coverage = VersionVector()
+}
+
+/// Why a peer's batch was refused whole.
+public enum SyncRefusal: Error, Equatable, Sendable, CustomStringConvertible {
+    /// A push held an op whose origin is not the pushing node.
+    case foreignOrigin(op: String, peer: String)
+    /// An op is stamped more than ``StockroomStore/maxClockSkewMillis`` ahead (rule T1).
+    case clockSkew(op: String, aheadMillis: UInt64)
+
+    public var description: String {
+        switch self {
+        case .foreignOrigin(let op, let peer):
+            "op \(op) is not of origin '\(peer)': a node may push only its own ops; the hub relays the rest"
+        case .clockSkew(let op, let ahead):
+            "op \(op) is stamped \(ahead / 1000) s ahead of this node's clock; fix the sender's clock (NTP) and retry"
+        }
+    }
 }
 
 extension StockroomStore {
-    /// Applies ops written by other nodes, all in one transaction with the bookkeeping
-    /// that records them, so a crash applies all or none and a retry skips what is held.
+    /// Rule T1's hard bound: 24 hours.
+    public static let maxClockSkewMillis: UInt64 = 24 * 3600 * 1000
+
+    /// Applies ops a peer pushed: all of origin `peer`, continuing that origin's log
+    /// without a gap. Checks the whole batch first; applies it and its bookkeeping in one
+    /// transaction. Idempotent: ops already held are skipped.
     ///
-    /// Idempotent: an op whose (origin, seq) is already in the log is skipped. Ops of one
-    /// origin must continue that origin's log without a gap; otherwise the whole batch is
-    /// refused with ``StoreError/sequenceGap(origin:expected:got:)`` and nothing applies.
-    /// Ops of this node's own origin are skipped (the log is the authority on them).
+    /// Throws ``SyncRefusal`` (foreign origin, clock skew) or
+    /// ``StoreError/sequenceGap(origin:expected:got:)``; nothing is applied then.
+    public func applyPushed(_ ops: [Op], from peer: NodeID) async throws -> RemoteApplyReport {
+        if let foreign = ops.first(where: { $0.id.origin != peer }) {
+            throw SyncRefusal.foreignOrigin(op: foreign.id.description, peer: peer.rawValue)
+        }
+        return try await applyRemote(ops)
+    }
+
+    /// Applies ops written by other nodes (a push, or tests), strictly: each origin's ops
+    /// must continue its log without a gap. See ``applyPushed(_:from:)``.
     public func applyRemote(_ ops: [Op]) async throws -> RemoteApplyReport {
         try await groupWriter.submit { db, context in
-            var report = RemoteApplyReport()
-            for op in ops {
-                let held = context.knowledge[op.id.origin]
-                if op.id.seq <= held || op.id.origin == context.nodeID {
-                    report.duplicates += 1
-                    continue
-                }
-                guard op.id.seq == held + 1 else {
-                    throw StoreError.sequenceGap(origin: op.id.origin.rawValue, expected: held + 1, got: op.id.seq)
-                }
-                if case .clamped(let bound) = context.clock.observe(op.hlc, wallMillis: context.wallMillis()) {
-                    report.clamped += 1
-                    try Self.recordClockClamp(op, bound: bound, db: db)
-                }
-                _ = try OpApplier.apply(
-                    op, recordResult: false, appliedAt: context.wallMillis(), in: db, context: &context)
-                report.applied += 1
-            }
+            try Self.apply(ops, allowGaps: false, coverage: VersionVector(), db: db, context: &context)
+        }
+    }
+
+    /// Applies a batch pulled from `peer`, raises coverage to what the batch reports and
+    /// records the peer's epoch and cursor, in one transaction: a crash between two pulls
+    /// resumes exactly where it stopped, and a batch received twice applies nothing twice.
+    /// Gaps within an origin are expected (ops that do not concern this node are skipped).
+    public func applyPulled(_ batch: SyncBatch, from peer: NodeID) async throws -> RemoteApplyReport {
+        try await groupWriter.submit { db, context in
+            let report = try Self.apply(batch.ops, allowGaps: true, coverage: batch.coverage, db: db, context: &context)
+            try db.execute(
+                sql: """
+                    INSERT INTO sync_peers (peer, epoch, cursor, last_success_ms, last_error) VALUES (?, ?, ?, ?, NULL)
+                    ON CONFLICT (peer) DO UPDATE SET epoch = excluded.epoch, cursor = excluded.cursor,
+                        last_success_ms = excluded.last_success_ms, last_error = NULL
+                    """,
+                arguments: [peer.rawValue, batch.epoch, Int64(batch.cursor), Int64(context.wallMillis())])
             return report
         }
+    }
+
+    /// The shared apply of peer ops: validate everything, then apply in order.
+    static func apply(
+        _ ops: [Op], allowGaps: Bool, coverage: VersionVector, db: Database, context: inout WriteContext
+    ) throws -> RemoteApplyReport {
+        let wall = context.wallMillis()
+        var expected = context.knowledge
+        for op in ops where op.id.origin != context.nodeID && op.id.seq > expected[op.id.origin] {
+            if !allowGaps && op.id.seq != expected[op.id.origin] + 1 {
+                throw StoreError.sequenceGap(
+                    origin: op.id.origin.rawValue, expected: expected[op.id.origin] + 1, got: op.id.seq)
+            }
+            if op.hlc.millis > wall + maxClockSkewMillis {
+                throw SyncRefusal.clockSkew(op: op.id.description, aheadMillis: op.hlc.millis - wall)
+            }
+            expected[op.id.origin] = op.id.seq
+        }
+        var report = RemoteApplyReport()
+        for op in ops {
+            guard op.id.origin != context.nodeID, op.id.seq > context.knowledge[op.id.origin] else {
+                report.duplicates += 1
+                continue
+            }
+            if case .clamped(let bound) = context.clock.observe(op.hlc, wallMillis: wall) {
+                report.clamped += 1
+                try recordClockClamp(op, bound: bound, db: db)
+            }
+            _ = try OpApplier.apply(op, recordResult: false, appliedAt: wall, in: db, context: &context)
+            // Past a filtered gap, didAppend cannot advance the prefix; the op's own seq
+            // is still covered (every earlier op of its origin that concerns us is held).
+            if op.id.seq > context.knowledge[op.id.origin] {
+                context.knowledge[op.id.origin] = op.id.seq
+                try saveCoverage(op.id.origin, op.id.seq, db: db)
+            }
+            report.applied += 1
+            report.coverage[op.id.origin] = context.knowledge[op.id.origin]
+        }
+        for (origin, seq) in coverage.sortedEntries where origin != context.nodeID && seq > context.knowledge[origin] {
+            context.knowledge[origin] = seq
+            try saveCoverage(origin, seq, db: db)
+            report.coverage[origin] = seq
+        }
+        return report
+    }
+
+    private static func saveCoverage(_ origin: NodeID, _ seq: UInt64, db: Database) throws {
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO sync_coverage (origin, seq) VALUES (?, ?)
+                ON CONFLICT (origin) DO UPDATE SET seq = max(seq, excluded.seq)
+                """
+        ).execute(arguments: [origin.rawValue, Int64(seq)])
     }
 
     private static func recordClockClamp(_ op: Op, bound: HLC, db: Database) throws {

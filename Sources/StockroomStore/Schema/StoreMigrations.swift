@@ -100,9 +100,35 @@ enum StoreMigrations {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v2-sync-bookkeeping") { db in
+            try db.execute(
+                sql: """
+                    -- This database's log epoch: a puller's cursor (an lsn) is only meaningful
+                    -- within one epoch; a rebuilt or restored database gets a new one.
+                    INSERT INTO meta (key, value) VALUES ('epoch', lower(hex(randomblob(8))));
+
+                    -- Per origin, the seq up to which this node holds every op that concerns
+                    -- it (sync-protocol section 4.3). Raised by pulls; on a hub equal to
+                    -- the contiguous prefix.
+                    CREATE TABLE sync_coverage (origin TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
+
+                    -- Per peer we pull from: its epoch and the lsn we have pulled up to. Per
+                    -- peer we push to: the seq of ours it has acknowledged.
+                    CREATE TABLE sync_peers (
+                        peer TEXT PRIMARY KEY,
+                        epoch TEXT NOT NULL DEFAULT '',
+                        cursor INTEGER NOT NULL DEFAULT 0,
+                        pushed_seq INTEGER NOT NULL DEFAULT 0,
+                        last_success_ms INTEGER,
+                        last_error TEXT
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 
     /// The tables derived from the op log, in the order they can be emptied.
     static let materialisedTables = ["conflicts", "stock", "barcodes", "item_registers", "items"]
+    // Note: sync_coverage and sync_peers are bookkeeping of what was received, not state
+    // derived from the log, so a rebuild keeps them.
 }

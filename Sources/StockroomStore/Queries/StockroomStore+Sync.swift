@@ -1,0 +1,109 @@
+import GRDB
+public import StockroomCore
+
+extension StockroomStore {
+    /// The most log rows one pull scans, whatever it keeps: bounds the work of an edge's
+    /// pull on a hub whose log is mostly other stores' ops.
+    public static let maxScannedPerPull = 100_000
+
+    /// Serves a pull (sync-protocol section 4.2): the ops after `cursor` that concern
+    /// the puller, at most `limit` of them, with the coverage they give and the cursor to
+    /// resume from. A cursor from another epoch (this database was rebuilt or restored)
+    /// restarts from the beginning; the puller's dedup makes that safe.
+    ///
+    /// Reads a WAL snapshot: concurrent writes neither block it nor appear half-way.
+    public func pullBatch(
+        epoch clientEpoch: String, cursor: UInt64, interest: SyncInterest, limit: Int
+    ) async throws
+        -> SyncBatch
+    {
+        let node = nodeID
+        return try await read { db in
+            let epoch = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'epoch'") ?? ""
+            var position = clientEpoch == epoch ? Int64(cursor) : 0
+            var ops: [Op] = []
+            var coverage = VersionVector()
+            var scanned = 0
+            var more = false
+            let statement = try db.cachedStatement(
+                sql: "SELECT \(OpRow.selectColumns) FROM ops WHERE lsn > ? ORDER BY lsn LIMIT ?")
+            scan: while true {
+                let rows = try Row.fetchAll(statement, arguments: [position, 1000])
+                if rows.isEmpty { break }
+                for row in rows {
+                    if ops.count >= limit || scanned >= Self.maxScannedPerPull {
+                        more = true
+                        break scan
+                    }
+                    let decoded = try OpRow.decode(row)
+                    position = decoded.lsn
+                    scanned += 1
+                    if interest.reportsCoverage(of: decoded.op.id.origin) {
+                        coverage[decoded.op.id.origin] = max(coverage[decoded.op.id.origin], decoded.op.id.seq)
+                    }
+                    if interest.concerns(decoded.op) { ops.append(decoded.op) }
+                }
+            }
+            return SyncBatch(
+                node: node, epoch: epoch, cursor: UInt64(position), more: more, coverage: coverage, ops: ops)
+        }
+    }
+
+    /// This node's own ops after `seq`, in seq order, for a push.
+    public func ownOps(after seq: UInt64, limit: Int) async throws -> [Op] {
+        let node = nodeID
+        return try await read { db in
+            try Row.fetchAll(
+                db.cachedStatement(
+                    sql: "SELECT \(OpRow.selectColumns) FROM ops WHERE origin = ? AND seq > ? ORDER BY seq LIMIT ?"),
+                arguments: [node.rawValue, Int64(seq), limit]
+            ).map { try OpRow.decode($0).op }
+        }
+    }
+
+    /// What we know of a peer: its epoch and our cursor in its log, and how far it has
+    /// acknowledged our pushes.
+    public struct PeerProgress: Hashable, Sendable {
+        public var epoch = ""
+        public var cursor: UInt64 = 0
+        public var pushedSeq: UInt64 = 0
+        public var lastSuccessMillis: UInt64?
+        public var lastError: String?
+    }
+
+    public func peerProgress(_ peer: NodeID) async throws -> PeerProgress {
+        try await read { db in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: "SELECT epoch, cursor, pushed_seq, last_success_ms, last_error FROM sync_peers WHERE peer = ?",
+                    arguments: [peer.rawValue])
+            else { return PeerProgress() }
+            return PeerProgress(
+                epoch: row[0], cursor: UInt64(row[1] as Int64), pushedSeq: UInt64(row[2] as Int64),
+                lastSuccessMillis: (row[3] as Int64?).map(UInt64.init), lastError: row[4])
+        }
+    }
+
+    /// Records that `peer` acknowledged our ops up to `seq` (never moves backwards).
+    public func recordPushed(to peer: NodeID, seq: UInt64) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO sync_peers (peer, pushed_seq) VALUES (?, ?)
+                    ON CONFLICT (peer) DO UPDATE SET pushed_seq = max(pushed_seq, excluded.pushed_seq)
+                    """, arguments: [peer.rawValue, Int64(seq)])
+        }
+    }
+
+    /// Records a failed sync attempt with `peer`, for status.
+    public func recordSyncError(_ message: String, peer: NodeID) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO sync_peers (peer, last_error) VALUES (?, ?)
+                    ON CONFLICT (peer) DO UPDATE SET last_error = excluded.last_error
+                    """, arguments: [peer.rawValue, String(message.prefix(500))])
+        }
+    }
+}

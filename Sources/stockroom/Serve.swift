@@ -5,6 +5,7 @@ import Logging
 import StockroomCore
 import StockroomServer
 import StockroomStore
+import StockroomSync
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,6 +26,14 @@ struct Serve: AsyncParsableCommand {
         name: .long,
         help: "full (default): an acknowledged scan survives power loss; normal: it survives a process crash only.")
     var synchronous: String?
+
+    @Option(name: .long, help: "The hub's URL, e.g. http://hub.example:8080 (an edge syncs with it in the background).")
+    var hub: String?
+
+    @Option(
+        name: .long,
+        help: "The peer token the hub made for this node ('stockroom token create --role peer --node ID' on the hub).")
+    var hubToken: String?
 
     func run() async throws {
         let reader = try await options.reader()
@@ -50,6 +59,18 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("synchronous '\(durabilityName)' must be full or normal")
         }
         configuration.durability = durability
+        configuration.hubURL = hub ?? reader.string(forKey: "hub")
+        configuration.hubToken = hubToken ?? reader.string(forKey: "hub_token", isSecret: true)
+        switch (configuration.hubURL, configuration.hubToken) {
+        case (nil, nil): break
+        case (.some, nil): throw ValidationError("--hub needs --hub-token (a peer token made on the hub for this node)")
+        case (nil, .some): throw ValidationError("--hub-token needs --hub URL")
+        case (.some(let url), .some):
+            guard nodeRole == .edge else { throw ValidationError("a hub does not sync with another hub; drop --hub") }
+            guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                throw ValidationError("--hub must be an http:// or https:// URL, got '\(url)'")
+            }
+        }
 
         let directory = DataDirectory(path: configuration.dataDirectory)
         try directory.create()
@@ -63,8 +84,14 @@ struct Serve: AsyncParsableCommand {
         let newTokens = try await directory.ensureCredentials(store: store)
         let example = try? await store.listItems(category: nil, text: nil, afterSKU: nil, limit: 1).items.first
         let settings = configuration
-        let app = buildApplication(configuration: configuration, store: store, metrics: metrics, logger: logger) {
-            port in
+        var sync: SyncService?
+        if let url = configuration.hubURL, let token = configuration.hubToken {
+            sync = SyncService(
+                client: SyncClient(store: store, baseURL: url, token: token, logger: logger), logger: logger)
+        }
+        let app = buildApplication(
+            configuration: configuration, store: store, metrics: metrics, logger: logger, sync: sync
+        ) { port in
             Banner(
                 configuration: settings, port: port, store: store, directory: directory, newTokens: newTokens,
                 example: example

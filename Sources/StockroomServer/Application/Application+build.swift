@@ -3,24 +3,28 @@ public import Logging
 import NIOCore
 import StockroomCore
 public import StockroomStore
+public import StockroomSync
 
 /// Builds the node's HTTP application around an open store. The executable and the tests
 /// both call this, so tests exercise the real routes and middleware.
 public func buildApplication(
     configuration: NodeConfiguration, store: StockroomStore, metrics: NodeMetrics, logger: Logger,
-    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    sync: SyncService? = nil, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    let router = buildRouter(store: store, metrics: metrics, role: configuration.role.rawValue)
+    let router = buildRouter(store: store, metrics: metrics, role: configuration.role.rawValue, sync: sync)
     return Application(
         router: router,
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "stockroom"),
+        services: sync.map { [$0] } ?? [],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
 }
 
 /// The routes, grouped by the permission they need (see ``Permission``).
-public func buildRouter(store: StockroomStore, metrics: NodeMetrics, role: String) -> Router<StockroomRequestContext> {
+public func buildRouter(
+    store: StockroomStore, metrics: NodeMetrics, role: String, sync: SyncService? = nil
+) -> Router<StockroomRequestContext> {
     let router = Router(context: StockroomRequestContext.self)
     router.middlewares.add(ErrorMiddleware())
     let authenticator = TokenAuthenticator(store: store)
@@ -43,5 +47,8 @@ public func buildRouter(store: StockroomStore, metrics: NodeMetrics, role: Strin
 
     items.registerWrites(on: v1.group().add(middleware: AuthMiddleware(.catalogue, authenticator: authenticator)))
     audit.registerAudit(on: v1.group().add(middleware: AuthMiddleware(.audit, authenticator: authenticator)))
+    let syncRoutes = SyncRoutes(store: store, isHub: role == "hub", service: sync)
+    syncRoutes.register(on: v1.group().add(middleware: AuthMiddleware(.sync, authenticator: authenticator)))
+    syncRoutes.registerAdmin(on: v1.group().add(middleware: AuthMiddleware(.admin, authenticator: authenticator)))
     return router
 }

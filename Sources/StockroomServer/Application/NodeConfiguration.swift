@@ -14,6 +14,10 @@ public struct NodeConfiguration: Sendable {
     public var nodeID: NodeID?
     public var role: NodeRole = .edge
     public var durability: StockroomStore.Durability = .full
+    /// The hub to sync with (an edge's `--hub`), and the peer token the hub issued for
+    /// this node.
+    public var hubURL: String?
+    public var hubToken: String?
 
     public init() {}
 

@@ -29,6 +29,8 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return error
         case let error as StoreError:
             return APIError.from(error)
+        case let error as SyncRefusal:
+            return APIError(.unprocessableContent, "sync_refused", error.description)
         case let error as BatchItemError:
             var mapped = apiError(for: error.underlying, context: context)
             mapped.index = error.index

@@ -6,7 +6,7 @@ import NIOCore
 enum RequestDecoding {
     /// Shared: decoding does not mutate the decoder, and making one per request shows up
     /// in the scan path's profile.
-    nonisolated(unsafe) static let decoder = JSONDecoder()
+    static let decoder = JSONDecoder()
 
     /// Collects at most `limit` bytes; throws 413 past that, before decoding anything.
     static func body(_ request: Request, limit: Int) async throws -> ByteBuffer {

@@ -19,7 +19,7 @@ public struct StockroomRequestContext: RequestContext {
     /// `.convertToSnakeCase`, which converts every key of every response again.
     public var responseEncoder: JSONEncoder { Self.sharedEncoder }
 
-    nonisolated(unsafe) static let sharedEncoder: JSONEncoder = {
+    static let sharedEncoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
         return encoder

@@ -69,6 +69,13 @@ extension StockroomStore {
         public var pushedSeq: UInt64 = 0
         public var lastSuccessMillis: UInt64?
         public var lastError: String?
+
+        public init() {}
+
+        init(epoch: String, cursor: UInt64, pushedSeq: UInt64, lastSuccessMillis: UInt64?, lastError: String?) {
+            (self.epoch, self.cursor, self.pushedSeq) = (epoch, cursor, pushedSeq)
+            (self.lastSuccessMillis, self.lastError) = (lastSuccessMillis, lastError)
+        }
     }
 
     public func peerProgress(_ peer: NodeID) async throws -> PeerProgress {
@@ -104,6 +111,29 @@ extension StockroomStore {
                     INSERT INTO sync_peers (peer, last_error) VALUES (?, ?)
                     ON CONFLICT (peer) DO UPDATE SET last_error = excluded.last_error
                     """, arguments: [peer.rawValue, String(message.prefix(500))])
+        }
+    }
+}
+
+extension StockroomStore {
+    /// The hub's node id, learned from the first pull and kept.
+    public func knownHub() async throws -> NodeID? {
+        try await read { db in
+            try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'hub_node'").flatMap(NodeID.init)
+        }
+    }
+
+    public func rememberHub(_ hub: NodeID) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('hub_node', ?)", arguments: [hub.rawValue])
+        }
+    }
+
+    /// Forgets what `peer` acknowledged, so the next push starts from our first op.
+    public func resetPushed(to peer: NodeID) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE sync_peers SET pushed_seq = 0 WHERE peer = ?", arguments: [peer.rawValue])
         }
     }
 }

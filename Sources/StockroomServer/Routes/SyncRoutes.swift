@@ -1,0 +1,186 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import StockroomCore
+import StockroomStore
+import StockroomSync
+
+/// `POST /v1/sync/push` and `POST /v1/sync/pull` (sync-protocol/README.md, section 4),
+/// for peer tokens. Every refusal applies nothing.
+struct SyncRoutes {
+    static let versionHeader = HTTPField.Name("Stockroom-Sync-Version")!
+    /// Compression is part of the media type, not an HTTP Content-Encoding: HTTP clients
+    /// and proxies inflate `Content-Encoding: deflate` themselves (unbounded, and as zlib
+    /// rather than raw deflate); this way only the bounded decompressor touches a batch.
+    static let batchContentType = SyncClient.batchContentType
+
+    let store: StockroomStore
+    let isHub: Bool
+    let service: SyncService?
+
+    func register(on group: RouterGroup<StockroomRequestContext>) {
+        group.post("sync/push") { request, context -> JSONAnswer<PushResponse> in
+            let peer = try Self.peer(context)
+            try Self.checkVersion(request)
+            let body = try await RequestDecoding.body(request, limit: WireCompression.maxCompressedBytes)
+            let batch = try Self.decode(Array(body.readableBytesView))
+            guard batch.node == peer else {
+                throw APIError(
+                    .forbidden, "node_mismatch", "the batch is from '\(batch.node)', the token is for '\(peer)'")
+            }
+            do {
+                let report = try await store.applyPushed(batch.ops, from: peer)
+                return JSONAnswer(
+                    value: PushResponse(
+                        node: store.nodeID.rawValue, applied: report.applied, duplicates: report.duplicates,
+                        clamped: report.clamped, highSeq: store.writeContext.knowledge[peer]))
+            } catch let refusal as SyncRefusal {
+                switch refusal {
+                case .foreignOrigin: throw APIError(.forbidden, "foreign_origin", refusal.description)
+                case .clockSkew: throw APIError(.unprocessableContent, "clock_skew", refusal.description)
+                }
+            }
+        }
+        group.post("sync/pull") { request, context -> Response in
+            let peer = try Self.peer(context)
+            try Self.checkVersion(request)
+            let pull = try await RequestDecoding.json(PullRequest.self, from: request)
+            guard pull.protocolVersion == 1 else { throw Self.unsupported("\(pull.protocolVersion)") }
+            guard pull.node == peer.rawValue else {
+                throw APIError(.forbidden, "node_mismatch", "the pull names '\(pull.node)', the token is for '\(peer)'")
+            }
+            let limit = min(max(pull.maxOps ?? 5000, 1), SyncBatch.maxOps)
+            // A hub serves an edge what concerns it; an edge serves only its own ops.
+            let interest: SyncInterest = isHub ? .edge(peer) : .origin(store.nodeID)
+            let batch = try await store.pullBatch(
+                epoch: pull.epoch, cursor: pull.cursor, interest: interest, limit: limit)
+            return Response(
+                status: .ok,
+                headers: [.contentType: Self.batchContentType, Self.versionHeader: "1"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: WireCompression.wire(batch))))
+        }
+    }
+
+    struct StatusResponse: ResponseEncodable {
+        struct Peer: Encodable {
+            var url: String
+            var node: String?
+            var lastSuccess: String?
+            var lastError: String?
+            var lastErrorAt: String?
+            var consecutiveFailures: Int
+            var pendingOut: UInt64
+            var lastRound: Round?
+
+            enum CodingKeys: String, CodingKey {
+                case url, node, lastSuccess = "last_success", lastError = "last_error", lastErrorAt = "last_error_at"
+                case consecutiveFailures = "consecutive_failures", pendingOut = "pending_out", lastRound = "last_round"
+            }
+        }
+        struct Round: Encodable {
+            var pulled: Int
+            var pushed: Int
+            var rawBytes: Int
+            var wireBytes: Int
+            enum CodingKeys: String, CodingKey {
+                case pulled, pushed, rawBytes = "raw_bytes", wireBytes = "wire_bytes"
+            }
+        }
+        struct Origin: Encodable {
+            var origin: String
+            var seq: UInt64
+        }
+        var node: String
+        var role: String
+        var peers: [Peer]
+        /// What this node holds of each origin (on a hub: every store).
+        var coverage: [Origin]
+    }
+
+    /// `GET /v1/sync/status` and `POST /v1/sync` (sync now), for admins.
+    func registerAdmin(on group: RouterGroup<StockroomRequestContext>) {
+        group.get("sync/status") { _, _ -> StatusResponse in try await status() }
+        group.post("sync") { _, _ -> StatusResponse in
+            guard let service else {
+                throw APIError(
+                    .conflict, "no_hub", "this node has no hub to sync with; start it with --hub URL --hub-token TOKEN")
+            }
+            do {
+                try await service.syncNow()
+            } catch {
+                throw APIError(.badGateway, "sync_failed", "sync with \(service.client.baseURL) failed: \(error)")
+            }
+            return try await status()
+        }
+    }
+
+    func status() async throws -> StatusResponse {
+        var peers: [StatusResponse.Peer] = []
+        if let service {
+            let status = service.status
+            var pendingOut = store.writeContext.nextSeq - 1
+            if let hub = try await store.knownHub() {
+                pendingOut -= min(pendingOut, try await store.peerProgress(hub).pushedSeq)
+            }
+            peers.append(
+                StatusResponse.Peer(
+                    url: status.url, node: status.peer, lastSuccess: status.lastSuccess.map { $0.formatted(.iso8601) },
+                    lastError: status.lastError, lastErrorAt: status.lastErrorAt.map { $0.formatted(.iso8601) },
+                    consecutiveFailures: status.consecutiveFailures, pendingOut: pendingOut,
+                    lastRound: status.lastRound.map {
+                        StatusResponse.Round(
+                            pulled: $0.pulled, pushed: $0.pushed, rawBytes: $0.rawBytes, wireBytes: $0.wireBytes)
+                    }))
+        }
+        return StatusResponse(
+            node: store.nodeID.rawValue, role: isHub ? "hub" : "edge", peers: peers,
+            coverage: store.writeContext.knowledge.sortedEntries.map { .init(origin: $0.origin.rawValue, seq: $0.seq) })
+    }
+
+    static func peer(_ context: StockroomRequestContext) throws -> NodeID {
+        guard let principal = context.principal, principal.role == .peer, let node = principal.node.flatMap(NodeID.init)
+        else { throw APIError(.forbidden, "forbidden", "sync needs a peer token bound to a node id") }
+        return node
+    }
+
+    static func checkVersion(_ request: Request) throws {
+        guard let version = request.headers[versionHeader] else {
+            throw APIError(.badRequest, "unsupported_protocol_version", "send 'Stockroom-Sync-Version: 1'")
+        }
+        guard version == "1" else { throw unsupported(version) }
+    }
+
+    static func unsupported(_ version: String) -> APIError {
+        APIError(
+            .badRequest, "unsupported_protocol_version",
+            "sync protocol version \(version.prefix(20)) is not supported; this node speaks: 1")
+    }
+
+    /// Inflates (bounded) and decodes a pushed body, mapping failures to the spec's codes.
+    static func decode(_ body: [UInt8]) throws -> SyncBatch {
+        let inflated: [UInt8]
+        do {
+            inflated = try WireCompression.decompress(body)
+        } catch .decompressedTooLarge(let limit) {
+            throw APIError(
+                .contentTooLarge, "decompressed_too_large",
+                "the batch inflates past \(limit) bytes; send smaller batches")
+        } catch {
+            throw APIError(.badRequest, "malformed_batch", "the body is not deflate data")
+        }
+        do {
+            return try BatchCodec.decode(inflated)
+        } catch .unsupportedVersion(let version) {
+            throw unsupported("\(version)")
+        } catch {
+            throw APIError(.badRequest, "malformed_batch", error.description)
+        }
+    }
+}
+
+/// Wraps a message type of another module as a Hummingbird response body.
+struct JSONAnswer<Value: Encodable & Sendable>: ResponseEncodable {
+    var value: Value
+    func encode(to encoder: any Encoder) throws { try value.encode(to: encoder) }
+}

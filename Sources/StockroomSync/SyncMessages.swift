@@ -1,0 +1,43 @@
+/// The JSON messages of sync (sync-protocol/README.md, sections 4.1 and 4.2), shared by
+/// the server routes and the client so the two cannot drift apart.
+public struct PullRequest: Codable, Sendable {
+    public var protocolVersion: Int
+    public var node: String
+    public var epoch: String
+    public var cursor: UInt64
+    public var maxOps: Int?
+
+    public init(node: String, epoch: String, cursor: UInt64, maxOps: Int?) {
+        self.protocolVersion = 1
+        self.node = node
+        self.epoch = epoch
+        self.cursor = cursor
+        self.maxOps = maxOps
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case protocolVersion = "protocol", node, epoch, cursor, maxOps = "max_ops"
+    }
+}
+
+public struct PushResponse: Codable, Sendable {
+    public var protocolVersion: Int
+    public var node: String
+    public var applied: Int
+    public var duplicates: Int
+    public var clamped: Int
+    public var highSeq: UInt64
+
+    public init(node: String, applied: Int, duplicates: Int, clamped: Int, highSeq: UInt64) {
+        self.protocolVersion = 1
+        self.node = node
+        self.applied = applied
+        self.duplicates = duplicates
+        self.clamped = clamped
+        self.highSeq = highSeq
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case protocolVersion = "protocol", node, applied, duplicates, clamped, highSeq = "high_seq"
+    }
+}

@@ -1,0 +1,129 @@
+public import Foundation
+public import Logging
+public import ServiceLifecycle
+public import StockroomCore
+import StockroomStore
+import Synchronization
+
+/// Keeps a node in sync with its hub in the background, without ever blocking scans.
+///
+/// It syncs when this node has written new ops of its own (within ~100 ms), and pulls at
+/// least every ``pullInterval`` otherwise. While the hub is unreachable it backs off
+/// exponentially with jitter (0.5 s doubling to 30 s, ±50%), so a chain's stores do not
+/// reconnect in lockstep when the hub comes back. Each exchange is idempotent and atomic,
+/// so a failure at any point is retried from what was committed.
+public final class SyncService: Service, Sendable {
+    public static let pullInterval: Duration = .seconds(1)
+
+    /// The last things that happened, for `/v1/sync/status`.
+    public struct Status: Sendable {
+        public var url: String
+        public var peer: String?
+        public var lastSuccess: Date?
+        public var lastError: String?
+        public var lastErrorAt: Date?
+        public var consecutiveFailures = 0
+        public var lastRound: SyncClient.Round?
+    }
+
+    public let client: SyncClient
+    private let logger: Logger
+    private let ownSeqSeen = Atomic<UInt64>(0)
+    private let state: Mutex<Status>
+    /// Serialises rounds: the background loop and `POST /v1/sync` never run one at once.
+    private let roundLock = AsyncLock()
+
+    public init(client: SyncClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+        self.state = Mutex(Status(url: client.baseURL))
+    }
+
+    public var status: Status { state.withLock { $0 } }
+
+    public func run() async throws {
+        var backoff = 0.5
+        var lastRound = ContinuousClock.now - Self.pullInterval
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            // This node wrote ops of its own since the last round: push them now.
+            let written = client.store.writeContext.nextSeq
+            let due =
+                written != ownSeqSeen.load(ordering: .relaxed) || ContinuousClock.now - lastRound >= Self.pullInterval
+            guard due else {
+                try? await Task.sleep(for: .milliseconds(100))
+                continue
+            }
+            ownSeqSeen.store(written, ordering: .relaxed)
+            lastRound = ContinuousClock.now
+            do {
+                try await syncNow()
+                backoff = 0.5
+            } catch {
+                let delay = backoff * Double.random(in: 0.5...1.5)
+                logger.info(
+                    "sync failed; retrying",
+                    metadata: ["sync.peer": "\(client.baseURL)", "sync.retry_s": "\(delay)", "error": "\(error)"])
+                try? await Task.sleep(for: .seconds(delay))
+                backoff = min(backoff * 2, 30)
+            }
+        }
+    }
+
+    /// One round now (pull, then push). Records the outcome for status; rethrows failures.
+    @discardableResult
+    public func syncNow() async throws -> SyncClient.Round {
+        try await roundLock.withLock {
+            do {
+                let (peer, round) = try await client.syncOnce()
+                state.withLock {
+                    $0.peer = peer.rawValue
+                    $0.lastSuccess = Date()
+                    $0.consecutiveFailures = 0
+                    $0.lastRound = round
+                }
+                return round
+            } catch {
+                let message = "\(error)"
+                state.withLock {
+                    $0.lastError = message
+                    $0.lastErrorAt = Date()
+                    $0.consecutiveFailures += 1
+                }
+                if let peer = try? await client.store.knownHub() {
+                    try? await client.store.recordSyncError(message, peer: peer)
+                }
+                throw error
+            }
+        }
+    }
+}
+
+/// A lock for async code: one holder at a time, waiters resume in order.
+final class AsyncLock: Sendable {
+    private let state = Mutex<(locked: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func withLock<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        await withCheckedContinuation { continuation in
+            let acquired = state.withLock { state -> Bool in
+                if state.locked {
+                    state.waiters.append(continuation)
+                    return false
+                }
+                state.locked = true
+                return true
+            }
+            if acquired { continuation.resume() }
+        }
+        defer {
+            let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                if state.waiters.isEmpty {
+                    state.locked = false
+                    return nil
+                }
+                return state.waiters.removeFirst()
+            }
+            next?.resume()
+        }
+        return try await body()
+    }
+}

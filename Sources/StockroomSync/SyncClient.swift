@@ -67,6 +67,7 @@ public final class SyncClient: Sendable {
             }
             peer = batch.node
             round.pulled += try await store.applyPulled(batch, from: batch.node).applied
+            logger.debug("sync applied pulled batch", metadata: ["sync.ops": "\(batch.ops.count)"])
             if !batch.more { break }
         }
         guard let peer else { throw Failure(description: "the peer sent no batch") }
@@ -99,7 +100,11 @@ public final class SyncClient: Sendable {
         request.headers.add(name: "Stockroom-Sync-Version", value: "1")
         request.headers.add(name: "Content-Type", value: contentType)
         request.body = .bytes(ByteBuffer(bytes: body))
-        let response = try await http.execute(request, timeout: .seconds(30))
+        logger.debug("sync request", metadata: ["sync.path": "\(path)", "sync.bytes": "\(body.count)"])
+        // 10 s: a batch is tens of kilobytes; past that the peer is unreachable (and
+        // AsyncHTTPClient retries a refused connection until this deadline).
+        let response = try await http.execute(request, timeout: .seconds(10))
+        logger.debug("sync response", metadata: ["sync.path": "\(path)", "sync.status": "\(response.status.code)"])
         let bytes = Array(try await response.body.collect(upTo: WireCompression.maxCompressedBytes).readableBytesView)
         guard response.status == .ok else {
             let json =

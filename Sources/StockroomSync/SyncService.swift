@@ -50,22 +50,36 @@ public final class SyncService: Service, Sendable {
             let due =
                 written != ownSeqSeen.load(ordering: .relaxed) || ContinuousClock.now - lastRound >= Self.pullInterval
             guard due else {
-                try? await Task.sleep(for: .milliseconds(100))
+                await pause(.milliseconds(100))
                 continue
             }
             ownSeqSeen.store(written, ordering: .relaxed)
             lastRound = ContinuousClock.now
+            logger.debug("sync round", metadata: ["sync.peer": "\(client.baseURL)"])
             do {
-                try await syncNow()
+                // Cancelled on SIGTERM: AsyncHTTPClient retries a refused connection until
+                // the request's deadline, which would hold up the stop. Safe, because every
+                // exchange is atomic and idempotent.
+                try await cancelWhenGracefulShutdown { try await self.syncNow() }
                 backoff = 0.5
             } catch {
+                if Task.isShuttingDownGracefully { break }
                 let delay = backoff * Double.random(in: 0.5...1.5)
                 logger.info(
                     "sync failed; retrying",
                     metadata: ["sync.peer": "\(client.baseURL)", "sync.retry_s": "\(delay)", "error": "\(error)"])
-                try? await Task.sleep(for: .seconds(delay))
+                await pause(.seconds(delay))
                 backoff = min(backoff * 2, 30)
             }
+        }
+    }
+
+    /// Sleeps in 100 ms slices and stops early when the node is asked to stop: a backoff
+    /// of 30 s must not hold up a SIGTERM.
+    private func pause(_ duration: Duration) async {
+        let end = ContinuousClock.now + duration
+        while ContinuousClock.now < end && !Task.isCancelled && !Task.isShuttingDownGracefully {
+            try? await Task.sleep(for: min(.milliseconds(100), end - ContinuousClock.now))
         }
     }
 

@@ -3,6 +3,10 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The real `stockroom` binary, started on a loopback port with its own data folder.
 final class NodeProcess: @unchecked Sendable {
     let dataDirectory: String
@@ -46,7 +50,11 @@ final class NodeProcess: @unchecked Sendable {
     }
 
     /// Starts `serve` on an ephemeral port and waits until the banner says where it listens.
-    func start(extraArguments: [String] = [], environment: [String: String] = [:]) async throws {
+    func start(
+        extraArguments: [String] = [], environment: [String: String] = [:], listen: String = "127.0.0.1:0"
+    )
+        async throws
+    {
         if !FileManager.default.fileExists(atPath: logPath) {
             _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         }
@@ -54,7 +62,7 @@ final class NodeProcess: @unchecked Sendable {
         log.seekToEndOfFile()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["serve", "--data", dataDirectory, "--listen", "127.0.0.1:0"] + extraArguments
+        process.arguments = ["serve", "--data", dataDirectory, "--listen", listen] + extraArguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = log
         process.standardError = log
@@ -88,7 +96,10 @@ final class NodeProcess: @unchecked Sendable {
         guard let process else { return 0 }
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning {
-            guard Date() < deadline else { throw Failure("stockroom did not exit within \(timeout) s") }
+            guard Date() < deadline else {
+                throw Failure(
+                    "stockroom (\(dataDirectory)) did not exit within \(timeout) s; log:\n\(log.suffix(3000))")
+            }
             try await Task.sleep(for: .milliseconds(20))
         }
         return process.terminationStatus
@@ -104,6 +115,25 @@ final class NodeProcess: @unchecked Sendable {
     deinit {
         if let process, process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
     }
+}
+
+/// A loopback port nothing listens on right now (for a node that must restart on the
+/// same address).
+func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+            bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+        }
+    }
+    guard bound else { throw Failure("cannot find a free port") }
+    return Int(UInt16(bigEndian: address.sin_port))
 }
 
 struct Failure: Error, CustomStringConvertible {

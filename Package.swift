@@ -115,7 +115,7 @@ let package = Package(
         .testTarget(
             name: "StockroomServerTests",
             dependencies: [
-                "StockroomServer", "StockroomStore", "StockroomCore", "StockroomTesting",
+                "StockroomServer", "StockroomStore", "StockroomCore", "StockroomTesting", "StockroomSync",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

@@ -25,13 +25,35 @@ public enum WireCompression {
 
     /// Inflates `bytes`, stopping with ``Failure/decompressedTooLarge(limit:)`` as soon as
     /// the output would pass `limit`: the limit is enforced while inflating, not after.
+    ///
+    /// Inflates in 256 KiB chunks and counts them, rather than relying on which error the
+    /// library raises at a size limit (it varies with where the limit falls).
     public static func decompress(_ bytes: [UInt8], limit: Int = maxDecompressedBytes) throws(Failure) -> [UInt8] {
-        var buffer = ByteBuffer(bytes: bytes)
+        var input = ByteBuffer(bytes: bytes)
+        var chunk = ByteBufferAllocator().buffer(capacity: 256 << 10)
+        var output: [UInt8] = []
+        let decompressor = CompressionAlgorithm.deflate().decompressor
         do {
-            let inflated = try buffer.decompress(with: .deflate(), maxSize: limit)
-            return Array(inflated.readableBytesView)
-        } catch let error as CompressNIOError where error == .bufferOverflow {
-            throw .decompressedTooLarge(limit: limit)
+            try decompressor.startStream()
+            defer { try? decompressor.finishStream() }
+            while true {
+                do {
+                    try input.decompressStream(to: &chunk, with: decompressor)
+                    guard output.count + chunk.readableBytes <= limit else {
+                        throw Failure.decompressedTooLarge(limit: limit)
+                    }
+                    output += chunk.readableBytesView
+                    return output
+                } catch let error as CompressNIOError where error == .bufferOverflow {
+                    guard output.count + chunk.readableBytes <= limit else {
+                        throw Failure.decompressedTooLarge(limit: limit)
+                    }
+                    output += chunk.readableBytesView
+                    chunk.clear()
+                }
+            }
+        } catch let failure as Failure {
+            throw failure
         } catch {
             throw .corrupt
         }

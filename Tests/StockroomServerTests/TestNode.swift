@@ -14,8 +14,9 @@ struct TestNode {
     let store: StockroomStore
     let tokens: [Role: String]
     let directory: String
+    var role = "edge"
 
-    static func make() async throws -> TestNode {
+    static func make(role: String = "edge") async throws -> TestNode {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "stockroom-http-\(UUID().uuidString)"
         ).path
@@ -37,13 +38,14 @@ struct TestNode {
         _ = try await store.createItem(
             sku: "B-2", fields: FieldAssignments([.name: .text("Rye bread"), .category: .text("Bakery")]), actor: "test"
         )
-        return TestNode(store: store, tokens: tokens, directory: directory)
+        return TestNode(store: store, tokens: tokens, directory: directory, role: role)
     }
 
     /// Runs `body` against the app in-process (no sockets).
     func test(_ body: @escaping @Sendable (Client) async throws -> Void) async throws {
         var configuration = NodeConfiguration()
         configuration.port = 0
+        configuration.role = role == "hub" ? .hub : .edge
         let app = buildApplication(
             configuration: configuration, store: store, metrics: NodeMetrics(), logger: Logger(label: "test"))
         let tokens = self.tokens
@@ -58,6 +60,7 @@ struct TestNode {
             var status: HTTPResponse.Status
             var headers: HTTPFields
             var text: String
+            var bytes: [UInt8]
             var json: [String: Any] {
                 (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]) ?? [:]
             }
@@ -67,14 +70,16 @@ struct TestNode {
 
         func send(
             _ method: HTTPRequest.Method, _ uri: String, as role: Role? = .admin, token: String? = nil,
-            body: String? = nil
+            body: String? = nil, bytes: [UInt8]? = nil, headers extra: HTTPFields = [:]
         ) async throws -> Reply {
             var headers: HTTPFields = [.contentType: "application/json"]
             if let token = token ?? role.flatMap({ tokens[$0] }) { headers[.authorization] = "Bearer \(token)" }
-            return try await client.execute(
-                uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }
-            ) { response in
-                Reply(status: response.status, headers: response.headers, text: String(buffer: response.body))
+            headers.append(contentsOf: extra)
+            let payload = bytes.map { ByteBuffer(bytes: $0) } ?? body.map { ByteBuffer(string: $0) }
+            return try await client.execute(uri: uri, method: method, headers: headers, body: payload) { response in
+                Reply(
+                    status: response.status, headers: response.headers, text: String(buffer: response.body),
+                    bytes: Array(response.body.readableBytesView))
             }
         }
     }

@@ -1,0 +1,127 @@
+import Foundation
+public import StockroomCore
+
+/// A case of sync-protocol/vectors: input ops and the state the merge rules give.
+public struct SyncVector: Sendable {
+    public var name: String
+    public var ops: [Op]
+    public var stock: [StockKey: Int64]
+    public var items: [String: [ItemField: FieldValue]]
+    public var concurrentCounts: Set<ConcurrentCountPair>
+    public var negative: Set<StockKey>
+
+    public struct LoadError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// sync-protocol/vectors, found from this file's location in the repository.
+    public static var root: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("sync-protocol/vectors").path
+    }
+
+    /// Every case under `root`, sorted by name.
+    public static func all(root: String = root) throws -> [SyncVector] {
+        let manager = FileManager.default
+        var vectors: [SyncVector] = []
+        for area in try manager.contentsOfDirectory(atPath: root).sorted() {
+            var isDirectory: ObjCBool = false
+            guard manager.fileExists(atPath: root + "/" + area, isDirectory: &isDirectory), isDirectory.boolValue else {
+                continue
+            }
+            for name in try manager.contentsOfDirectory(atPath: root + "/" + area).sorted() {
+                vectors.append(try load(root + "/" + area + "/" + name, name: area + "/" + name))
+            }
+        }
+        return vectors
+    }
+
+    /// Interleavings of the ops: shuffled across origins, each origin's ops in seq order.
+    public func interleaving(using generator: inout SeededGenerator) -> [Op] {
+        var queues = Dictionary(grouping: ops, by: \.id.origin).mapValues { $0.sorted { $0.id.seq < $1.id.seq } }
+        var result: [Op] = []
+        while !queues.isEmpty {
+            let origin = queues.keys.sorted()[Int.random(in: 0..<queues.count, using: &generator)]
+            result.append(queues[origin]!.removeFirst())
+            if queues[origin]!.isEmpty { queues[origin] = nil }
+        }
+        return result
+    }
+
+    static func load(_ folder: String, name: String) throws -> SyncVector {
+        func json(_ file: String) throws -> Any {
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/" + file)))
+        }
+        guard let opsJSON = try json("ops.json") as? [[String: Any]],
+            let expected = try json("expected.json") as? [String: Any]
+        else { throw LoadError(description: "\(name): unreadable") }
+        let ops = try opsJSON.map { try op($0, vector: name) }
+        var stock: [StockKey: Int64] = [:]
+        for (cell, quantity) in expected["stock"] as? [String: Int] ?? [:] { stock[try key(cell)] = Int64(quantity) }
+        var items: [String: [ItemField: FieldValue]] = [:]
+        for (sku, fields) in expected["items"] as? [String: [String: Any]] ?? [:] {
+            items[sku] = try assignments(fields, vector: name).values
+        }
+        let pairs = (expected["concurrent_counts"] as? [[String]] ?? []).compactMap { pair -> ConcurrentCountPair? in
+            guard pair.count == 2, let winner = OpID(pair[0]), let loser = OpID(pair[1]) else { return nil }
+            return ConcurrentCountPair(winner: winner, loser: loser)
+        }
+        let negative = try (expected["negative"] as? [String] ?? []).map(key)
+        return SyncVector(
+            name: name, ops: ops, stock: stock, items: items, concurrentCounts: Set(pairs), negative: Set(negative))
+    }
+
+    static func key(_ text: String) throws -> StockKey {
+        let parts = text.split(separator: "@", maxSplits: 1)
+        guard parts.count == 2 else { throw LoadError(description: "bad cell \(text)") }
+        return StockKey(sku: String(parts[0]), location: String(parts[1]))
+    }
+
+    static func op(_ json: [String: Any], vector: String) throws -> Op {
+        guard let id = (json["id"] as? String).flatMap(OpID.init), let millis = json["hlc"] as? Int,
+            let kind = json["kind"] as? String, let sku = json["sku"] as? String
+        else { throw LoadError(description: "\(vector): bad op \(json)") }
+        let hlc = HLC(millis: UInt64(millis), logical: UInt16(json["logical"] as? Int ?? 0))
+        let location = json["location"] as? String ?? ""
+        let payload: OpPayload
+        switch kind {
+        case "delta":
+            guard let reason = StockReason(rawValue: json["reason"] as? String ?? "") else {
+                throw LoadError(description: "\(vector): bad reason")
+            }
+            payload = .delta(
+                StockKey(sku: sku, location: location), quantity: Int64(json["quantity"] as? Int ?? 0), reason: reason)
+        case "count":
+            var context = VersionVector()
+            for (origin, seq) in json["context"] as? [String: Int] ?? [:] { context[NodeID(origin)!] = UInt64(seq) }
+            payload = .count(
+                StockKey(sku: sku, location: location), counted: Int64(json["counted"] as? Int ?? 0), context: context)
+        case "item_create":
+            payload = .itemCreate(
+                sku: sku, fields: try assignments(json["fields"] as? [String: Any] ?? [:], vector: vector))
+        case "item_update":
+            payload = .itemUpdate(
+                sku: sku, fields: try assignments(json["fields"] as? [String: Any] ?? [:], vector: vector))
+        case "item_delete": payload = .itemDelete(sku: sku)
+        default: throw LoadError(description: "\(vector): unknown kind \(kind)")
+        }
+        return Op(id: id, hlc: hlc, actor: "vector", payload: payload)
+    }
+
+    static func assignments(_ json: [String: Any], vector: String) throws -> FieldAssignments {
+        var fields = FieldAssignments()
+        for (name, value) in json {
+            guard let field = ItemField(rawValue: name) else {
+                throw LoadError(description: "\(vector): unknown field \(name)")
+            }
+            switch value {
+            case is NSNull: fields[field] = .null
+            case let texts as [String]: fields[field] = .texts(texts)
+            case let text as String: fields[field] = .text(text)
+            case let number as Int: fields[field] = .int(Int64(number))
+            default: throw LoadError(description: "\(vector): bad value for \(name)")
+            }
+        }
+        return fields
+    }
+}

@@ -1,0 +1,33 @@
+import StockroomTesting
+import Testing
+
+@testable import StockroomCore
+
+/// Replays every case of sync-protocol/vectors against the reference replica, in several
+/// interleavings.
+@Suite struct VectorTests {
+    static let vectors = (try? SyncVector.all()) ?? []
+
+    @Test func thereAreAtLeastTwentyVectorsCoveringEveryArea() throws {
+        let vectors = try SyncVector.all()
+        #expect(vectors.count >= 20)
+        #expect(
+            Set(vectors.map { String($0.name.split(separator: "/")[0]) }) == [
+                "catalogue", "conflicts", "counts", "deltas",
+            ])
+    }
+
+    @Test(arguments: vectors.map(\.name))
+    func referenceReplicaMatches(_ name: String) throws {
+        let vector = try #require(Self.vectors.first { $0.name == name })
+        var generator = SeededGenerator(seed: 0xFEED)
+        for round in 0..<8 {
+            let snapshot = ReferenceReplica(ops: round == 0 ? vector.ops : vector.interleaving(using: &generator))
+                .snapshot()
+            #expect(snapshot.stock == vector.stock, "\(name) round \(round)")
+            #expect(snapshot.items == vector.items, "\(name) round \(round)")
+            #expect(snapshot.concurrentCounts == vector.concurrentCounts, "\(name) round \(round)")
+            #expect(snapshot.negativeCells == vector.negative, "\(name) round \(round)")
+        }
+    }
+}

@@ -19,7 +19,22 @@ struct Status: AsyncParsableCommand {
             items:           \(statistics.items)
             stock cells:     \(statistics.cells)
             open conflicts:  \(statistics.openConflicts)
-            version vector:  \(context.knowledge)
+            coverage:        \(context.knowledge)
             """)
+        if let hub = try await store.knownHub() {
+            let progress = try await store.peerProgress(hub)
+            let pending = (context.nextSeq - 1) - min(context.nextSeq - 1, progress.pushedSeq)
+            let last = progress.lastSuccessMillis.map {
+                Date(timeIntervalSince1970: Double($0) / 1000).formatted(.iso8601)
+            }
+            print(
+                """
+                hub:             \(hub)
+                  last sync:     \(last ?? "never")
+                  ops to push:   \(pending)
+                  pull cursor:   \(progress.cursor) (epoch \(progress.epoch.isEmpty ? "-" : progress.epoch))
+                  last error:    \(progress.lastError ?? "-")
+                """)
+        }
     }
 }

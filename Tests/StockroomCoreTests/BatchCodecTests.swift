@@ -6,23 +6,7 @@ import Testing
 @Suite struct BatchCodecTests {
     static let store = NodeID("store-042")!
 
-    /// A realistic stream: sales from a few tills, scan ids that count up per till.
-    static func sales(count: Int, seed: UInt64) -> [Op] {
-        var random = SeededGenerator(seed: seed)
-        var clock: UInt64 = 1_795_000_000_000
-        var counters = [Int](repeating: 0, count: 4)
-        return (1...count).map { seq in
-            let till = Int.random(in: 0..<4, using: &random)
-            counters[till] += 1
-            clock += UInt64.random(in: 0...900, using: &random)
-            return Op(
-                id: OpID(origin: store, seq: UInt64(seq)), hlc: HLC(millis: clock), actor: "scanner (token:abc)",
-                device: "till-\(till)", scanID: "till\(till)-\(counters[till])",
-                payload: .delta(
-                    StockKey(sku: "SKU-\(Int.random(in: 0..<10_000, using: &random))", location: "store-042"),
-                    quantity: -1, reason: .sale))
-        }
-    }
+    static func sales(count: Int, seed: UInt64) -> [Op] { SaleStream.ops(count: count, seed: seed) }
 
     @Test func randomBatchesRoundTrip() throws {
         let seed = SeededGenerator.testSeed()

@@ -7,25 +7,7 @@ import Testing
 @Suite struct WireCompressionTests {
     static let store = NodeID("store-042")!
 
-    /// 100,000 sale scans over a 10,000-item catalogue from four tills, as issue #3's
-    /// size target describes them.
-    static func saleStream(count: Int, seed: UInt64) -> [Op] {
-        var random = SeededGenerator(seed: seed)
-        var clock: UInt64 = 1_795_000_000_000
-        var counters = [Int](repeating: 0, count: 4)
-        return (1...count).map { seq in
-            let till = Int.random(in: 0..<4, using: &random)
-            counters[till] += 1
-            clock += UInt64.random(in: 0...2000, using: &random)
-            let sku = String(
-                format: "%@-%06d", ["BEV", "DAI", "PAN", "SNA"][Int.random(in: 0..<4, using: &random)],
-                Int.random(in: 1...10_000, using: &random))
-            return Op(
-                id: OpID(origin: store, seq: UInt64(seq)), hlc: HLC(millis: clock), actor: "scanner (token:k2v9q8xw1a)",
-                device: "till-\(till)", scanID: "t\(till)-\(counters[till])",
-                payload: .delta(StockKey(sku: sku, location: "store-042"), quantity: -1, reason: .sale))
-        }
-    }
+    static func saleStream(count: Int, seed: UInt64) -> [Op] { SaleStream.ops(count: count, seed: seed) }
 
     @Test func roundTripsThroughDeflate() throws {
         let batch = SyncBatch(node: Self.store, ops: Self.saleStream(count: 2000, seed: 1))

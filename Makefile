@@ -40,6 +40,8 @@ release:
 bench: deps release
 	./packaging/install-deps.sh wrk curl
 	bench/scan-bench.sh 5 10
+	$(SWIFT) build -c release --product stockroom-bench
+	.build/release/stockroom-bench --rounds 3
 
 format:
 	$(SWIFT) format -i -r --configuration .swift-format Sources Tests Package.swift

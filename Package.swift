@@ -95,6 +95,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Benchmarks that drive real `stockroom` processes (see README "Benchmarks").
+        .executableTarget(
+            name: "stockroom-bench",
+            dependencies: [
+                "StockroomCore", "StockroomStore", "StockroomSync", "StockroomTesting",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "StockroomCoreTests",
             dependencies: ["StockroomCore", "StockroomTesting"],

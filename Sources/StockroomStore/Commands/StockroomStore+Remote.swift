@@ -64,8 +64,10 @@ extension StockroomStore {
             try db.execute(
                 sql: """
                     INSERT INTO sync_peers (peer, epoch, cursor, last_success_ms, last_error) VALUES (?, ?, ?, ?, NULL)
-                    ON CONFLICT (peer) DO UPDATE SET epoch = excluded.epoch, cursor = excluded.cursor,
-                        last_success_ms = excluded.last_success_ms, last_error = NULL
+                    ON CONFLICT (peer) DO UPDATE SET
+                        -- A stale answer (a duplicate delivered late) never moves the cursor back.
+                        cursor = CASE WHEN epoch = excluded.epoch THEN max(cursor, excluded.cursor) ELSE excluded.cursor END,
+                        epoch = excluded.epoch, last_success_ms = excluded.last_success_ms, last_error = NULL
                     """,
                 arguments: [peer.rawValue, batch.epoch, Int64(batch.cursor), Int64(context.wallMillis())])
             return report
@@ -101,18 +103,19 @@ extension StockroomStore {
             _ = try OpApplier.apply(op, recordResult: false, appliedAt: wall, in: db, context: &context)
             // Past a filtered gap, didAppend cannot advance the prefix; the op's own seq
             // is still covered (every earlier op of its origin that concerns us is held).
-            if op.id.seq > context.knowledge[op.id.origin] {
-                context.knowledge[op.id.origin] = op.id.seq
-                try saveCoverage(op.id.origin, op.id.seq, db: db)
-            }
+            if op.id.seq > context.knowledge[op.id.origin] { context.knowledge[op.id.origin] = op.id.seq }
             report.applied += 1
             report.coverage[op.id.origin] = context.knowledge[op.id.origin]
         }
         for (origin, seq) in coverage.sortedEntries where origin != context.nodeID && seq > context.knowledge[origin] {
             context.knowledge[origin] = seq
-            try saveCoverage(origin, seq, db: db)
             report.coverage[origin] = seq
         }
+        // Persisted with the ops, for every origin the batch touched: on a node that holds
+        // only what concerns it, coverage cannot be recomputed from the ops after a
+        // restart (the prefix stops at the first op it never received), and a regressed
+        // coverage would let a late duplicate apply twice.
+        for (origin, seq) in report.coverage.sortedEntries { try saveCoverage(origin, seq, db: db) }
         return report
     }
 

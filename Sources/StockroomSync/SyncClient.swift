@@ -23,8 +23,13 @@ public final class SyncClient: Sendable {
         public var wireBytes = 0
     }
 
+    /// `hub`: an edge syncing with its hub (pull, then push its own ops).
+    /// `pullOnly`: a hub pulling a store's own ops from a store it can reach.
+    public enum Mode: Sendable { case hub, pullOnly }
+
     public let store: StockroomStore
     public let baseURL: String
+    public let mode: Mode
     private let token: String
     private let http: HTTPClient
     private let logger: Logger
@@ -33,8 +38,12 @@ public final class SyncClient: Sendable {
     public static let pushBatch = 5000
     public static let pullBatch = 5000
 
-    public init(store: StockroomStore, baseURL: String, token: String, http: HTTPClient = .shared, logger: Logger) {
+    public init(
+        store: StockroomStore, baseURL: String, token: String, mode: Mode = .hub, http: HTTPClient = .shared,
+        logger: Logger
+    ) {
         self.store = store
+        self.mode = mode
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.token = token
         self.http = http
@@ -48,7 +57,9 @@ public final class SyncClient: Sendable {
     public func syncOnce() async throws -> (peer: NodeID, round: Round) {
         var round = Round()
         var peer: NodeID?
-        var knownPeer = try await store.knownHub()
+        // Which node answers at this URL, remembered so a restart resumes its cursor.
+        let peerKey = mode == .hub ? "hub_node" : "peer_url:\(baseURL)"
+        var knownPeer = try await store.knownPeer(key: peerKey)
         while true {
             var progress = StockroomStore.PeerProgress()
             if let knownPeer { progress = try await store.peerProgress(knownPeer) }
@@ -62,7 +73,7 @@ public final class SyncClient: Sendable {
             round.rawBytes += raw.count
             let batch = try BatchCodec.decode(raw)
             if knownPeer != batch.node {
-                try await store.rememberHub(batch.node)
+                try await store.rememberPeer(batch.node, key: peerKey)
                 knownPeer = batch.node
             }
             peer = batch.node
@@ -71,7 +82,7 @@ public final class SyncClient: Sendable {
             if !batch.more { break }
         }
         guard let peer else { throw Failure(description: "the peer sent no batch") }
-        while true {
+        while mode == .hub {
             let progress = try await store.peerProgress(peer)
             let ops = try await store.ownOps(after: progress.pushedSeq, limit: Self.pushBatch)
             if ops.isEmpty { break }

@@ -45,8 +45,9 @@ public final class SyncService: Service, Sendable {
         var backoff = 0.5
         var lastRound = ContinuousClock.now - Self.pullInterval
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            // This node wrote ops of its own since the last round: push them now.
-            let written = client.store.writeContext.nextSeq
+            // This node wrote ops of its own since the last round: push them now. (A
+            // pull-only client has nothing to push; it just pulls every interval.)
+            let written = client.mode == .hub ? client.store.writeContext.nextSeq : 0
             let due =
                 written != ownSeqSeen.load(ordering: .relaxed) || ContinuousClock.now - lastRound >= Self.pullInterval
             guard due else {
@@ -103,7 +104,7 @@ public final class SyncService: Service, Sendable {
                     $0.lastErrorAt = Date()
                     $0.consecutiveFailures += 1
                 }
-                if let peer = try? await client.store.knownHub() {
+                if let peer = status.peer.flatMap(NodeID.init) {
                     try? await client.store.recordSyncError(message, peer: peer)
                 }
                 throw error

@@ -35,6 +35,13 @@ struct Serve: AsyncParsableCommand {
         help: "The peer token the hub made for this node ('stockroom token create --role peer --node ID' on the hub).")
     var hubToken: String?
 
+    @Option(
+        name: .long,
+        help:
+            "For a hub: a store to pull from, as URL,TOKEN (a peer token the store made for the hub's node id). Repeatable."
+    )
+    var peer: [String] = []
+
     func run() async throws {
         let reader = try await options.reader()
         let logger = try options.bootstrapLogging(reader)
@@ -72,6 +79,16 @@ struct Serve: AsyncParsableCommand {
             }
         }
 
+        for entry in peer.isEmpty ? reader.stringArray(forKey: "peers", isSecret: true, default: []) : peer {
+            let parts = entry.split(separator: ",", maxSplits: 1).map(String.init)
+            guard parts.count == 2, parts[0].hasPrefix("http://") || parts[0].hasPrefix("https://") else {
+                throw ValidationError(
+                    "--peer must be URL,TOKEN (e.g. http://10.0.42.5:8080,sr_…), got '\(entry.prefix(40))'")
+            }
+            guard nodeRole == .hub else { throw ValidationError("--peer is for a hub; an edge uses --hub") }
+            configuration.peers.append((parts[0], parts[1]))
+        }
+
         let directory = DataDirectory(path: configuration.dataDirectory)
         try directory.create()
         try directory.lock()
@@ -84,10 +101,17 @@ struct Serve: AsyncParsableCommand {
         let newTokens = try await directory.ensureCredentials(store: store)
         let example = try? await store.listItems(category: nil, text: nil, afterSKU: nil, limit: 1).items.first
         let settings = configuration
-        var sync: SyncService?
+        var sync: [SyncService] = []
         if let url = configuration.hubURL, let token = configuration.hubToken {
-            sync = SyncService(
-                client: SyncClient(store: store, baseURL: url, token: token, logger: logger), logger: logger)
+            sync.append(
+                SyncService(
+                    client: SyncClient(store: store, baseURL: url, token: token, logger: logger), logger: logger))
+        }
+        for (url, token) in configuration.peers {
+            sync.append(
+                SyncService(
+                    client: SyncClient(store: store, baseURL: url, token: token, mode: .pullOnly, logger: logger),
+                    logger: logger))
         }
         let app = buildApplication(
             configuration: configuration, store: store, metrics: metrics, logger: logger, sync: sync

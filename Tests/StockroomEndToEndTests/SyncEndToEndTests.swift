@@ -155,4 +155,47 @@ import Testing
             _ = try await node.waitForExit()
         }
     }
+
+    /// The hub pulls from a store it can reach (the store has no --hub): the store's
+    /// catalogue and scans reach the hub through the same pull endpoint.
+    @Test func theHubPullsFromAStoreItCanReach() async throws {
+        let seed = SeededGenerator.testSeed()
+        let store = try NodeProcess()
+        let catalogue = try CrashRecoveryTests.catalogue(rows: 10)
+        #expect(try store.run(["import", "catalog", catalogue, "--node", "store-5"]).status == 0)
+        let token =
+            try store.run(["token", "create", "--role", "peer", "--node", "hub"]).output
+            .split(separator: "\n").last.map(String.init) ?? ""
+        try await store.start()
+        let scans = try await Chain(hub: store, stores: [store], hubPort: 0, skus: [])
+            .client(store, role: "scanner")
+        let sku = try String(contentsOfFile: catalogue, encoding: .utf8).split(separator: "\n")[1].split(
+            separator: ",")[0]
+        for index in 0..<20 {
+            let reply = try await scans.send(
+                .POST, "/v1/scans", json: #"{"id":"p\#(index)","code":"\#(sku)","qty":2,"reason":"receive"}"#)
+            #expect(reply.status == 201)
+        }
+        let hub = try NodeProcess()
+        try await hub.start(extraArguments: [
+            "--role", "hub", "--node", "hub", "--peer", "http://127.0.0.1:\(store.port),\(token)",
+        ])
+        let admin = NodeClient(
+            http: .shared, base: "http://127.0.0.1:\(hub.port)", token: try hub.credentials()["admin"]!)
+        let deadline = Date().addingTimeInterval(20)
+        var quantity: Int?
+        while Date() < deadline {
+            quantity = try await admin.send(.GET, "/v1/stock/\(sku)?location=store-5").body["quantity"] as? Int
+            if quantity == 40 { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(quantity == 40, "seed \(seed): the hub did not pull the store's scans")
+        let status = try await admin.send(.GET, "/v1/sync/status").body
+        let peers = status["peers"] as? [[String: Any]] ?? []
+        #expect(peers.first?["node"] as? String == "store-5" && peers.first?["last_success"] != nil)
+        for node in [hub, store] {
+            node.kill(signal: SIGTERM)
+            #expect(try await node.waitForExit() == 0)
+        }
+    }
 }

@@ -9,21 +9,21 @@ public import StockroomSync
 /// both call this, so tests exercise the real routes and middleware.
 public func buildApplication(
     configuration: NodeConfiguration, store: StockroomStore, metrics: NodeMetrics, logger: Logger,
-    sync: SyncService? = nil, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    sync: [SyncService] = [], onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let router = buildRouter(store: store, metrics: metrics, role: configuration.role.rawValue, sync: sync)
     return Application(
         router: router,
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "stockroom"),
-        services: sync.map { [$0] } ?? [],
+        services: sync,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
 }
 
 /// The routes, grouped by the permission they need (see ``Permission``).
 public func buildRouter(
-    store: StockroomStore, metrics: NodeMetrics, role: String, sync: SyncService? = nil
+    store: StockroomStore, metrics: NodeMetrics, role: String, sync: [SyncService] = []
 ) -> Router<StockroomRequestContext> {
     let router = Router(context: StockroomRequestContext.self)
     router.middlewares.add(ErrorMiddleware())
@@ -47,7 +47,7 @@ public func buildRouter(
 
     items.registerWrites(on: v1.group().add(middleware: AuthMiddleware(.catalogue, authenticator: authenticator)))
     audit.registerAudit(on: v1.group().add(middleware: AuthMiddleware(.audit, authenticator: authenticator)))
-    let syncRoutes = SyncRoutes(store: store, isHub: role == "hub", service: sync)
+    let syncRoutes = SyncRoutes(store: store, isHub: role == "hub", services: sync)
     syncRoutes.register(on: v1.group().add(middleware: AuthMiddleware(.sync, authenticator: authenticator)))
     syncRoutes.registerAdmin(on: v1.group().add(middleware: AuthMiddleware(.admin, authenticator: authenticator)))
     return router

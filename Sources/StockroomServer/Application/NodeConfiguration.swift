@@ -18,6 +18,9 @@ public struct NodeConfiguration: Sendable {
     /// this node.
     public var hubURL: String?
     public var hubToken: String?
+    /// For a hub: stores it can reach and pulls from, with the peer token each store made
+    /// for the hub.
+    public var peers: [(url: String, token: String)] = []
 
     public init() {}
 

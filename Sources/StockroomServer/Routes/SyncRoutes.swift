@@ -17,7 +17,8 @@ struct SyncRoutes {
 
     let store: StockroomStore
     let isHub: Bool
-    let service: SyncService?
+    /// An edge's hub, or the stores a hub pulls from.
+    let services: [SyncService]
 
     func register(on group: RouterGroup<StockroomRequestContext>) {
         group.post("sync/push") { request, context -> JSONAnswer<PushResponse> in
@@ -102,14 +103,18 @@ struct SyncRoutes {
     func registerAdmin(on group: RouterGroup<StockroomRequestContext>) {
         group.get("sync/status") { _, _ -> StatusResponse in try await status() }
         group.post("sync") { _, _ -> StatusResponse in
-            guard let service else {
+            guard !services.isEmpty else {
                 throw APIError(
-                    .conflict, "no_hub", "this node has no hub to sync with; start it with --hub URL --hub-token TOKEN")
+                    .conflict, "no_peer",
+                    "this node has no peer to sync with; start an edge with --hub URL --hub-token TOKEN, or a hub with --peer URL,TOKEN"
+                )
             }
-            do {
-                try await service.syncNow()
-            } catch {
-                throw APIError(.badGateway, "sync_failed", "sync with \(service.client.baseURL) failed: \(error)")
+            for service in services {
+                do {
+                    try await service.syncNow()
+                } catch {
+                    throw APIError(.badGateway, "sync_failed", "sync with \(service.client.baseURL) failed: \(error)")
+                }
             }
             return try await status()
         }
@@ -117,11 +122,14 @@ struct SyncRoutes {
 
     func status() async throws -> StatusResponse {
         var peers: [StatusResponse.Peer] = []
-        if let service {
+        for service in services {
             let status = service.status
-            var pendingOut = store.writeContext.nextSeq - 1
-            if let hub = try await store.knownHub() {
-                pendingOut -= min(pendingOut, try await store.peerProgress(hub).pushedSeq)
+            var pendingOut: UInt64 = 0
+            if service.client.mode == .hub {
+                pendingOut = store.writeContext.nextSeq - 1
+                if let hub = try await store.knownHub() {
+                    pendingOut -= min(pendingOut, try await store.peerProgress(hub).pushedSeq)
+                }
             }
             peers.append(
                 StatusResponse.Peer(

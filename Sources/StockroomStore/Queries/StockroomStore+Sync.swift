@@ -117,16 +117,19 @@ extension StockroomStore {
 
 extension StockroomStore {
     /// The hub's node id, learned from the first pull and kept.
-    public func knownHub() async throws -> NodeID? {
+    public func knownHub() async throws -> NodeID? { try await knownPeer(key: "hub_node") }
+
+    /// The node id last seen answering under `key` (the hub, or a store's URL).
+    public func knownPeer(key: String) async throws -> NodeID? {
         try await read { db in
-            try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'hub_node'").flatMap(NodeID.init)
+            try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]).flatMap(NodeID.init)
         }
     }
 
-    public func rememberHub(_ hub: NodeID) async throws {
+    public func rememberPeer(_ peer: NodeID, key: String) async throws {
         try await writer.write { db in
             try db.execute(
-                sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('hub_node', ?)", arguments: [hub.rawValue])
+                sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", arguments: [key, peer.rawValue])
         }
     }
 

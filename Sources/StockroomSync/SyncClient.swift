@@ -21,6 +21,9 @@ public final class SyncClient: Sendable {
         public var pushed = 0
         public var rawBytes = 0
         public var wireBytes = 0
+        /// Log positions the peer had beyond our cursor when the round ended: an upper
+        /// bound on the ops still to pull (some positions do not concern us).
+        public var pendingIn: UInt64?
     }
 
     /// `hub`: an edge syncing with its hub (pull, then push its own ops).
@@ -67,7 +70,8 @@ public final class SyncClient: Sendable {
                 PullRequest(
                     node: store.nodeID.rawValue, epoch: progress.epoch, cursor: progress.cursor, maxOps: Self.pullBatch)
             )
-            let body = try await send(path: "/v1/sync/pull", contentType: "application/json", body: Array(request))
+            let (body, headers) = try await exchange(
+                path: "/v1/sync/pull", contentType: "application/json", body: Array(request))
             round.wireBytes += body.count
             let raw = try WireCompression.decompress(body)
             round.rawBytes += raw.count
@@ -78,6 +82,9 @@ public final class SyncClient: Sendable {
             }
             peer = batch.node
             round.pulled += try await store.applyPulled(batch, from: batch.node).applied
+            if let end = headers.first(name: "Stockroom-Log-End").flatMap(UInt64.init) {
+                round.pendingIn = end - min(end, batch.cursor)
+            }
             logger.debug("sync applied pulled batch", metadata: ["sync.ops": "\(batch.ops.count)"])
             if !batch.more { break }
         }
@@ -105,6 +112,14 @@ public final class SyncClient: Sendable {
     }
 
     private func send(path: String, contentType: String, body: [UInt8]) async throws -> [UInt8] {
+        try await exchange(path: path, contentType: contentType, body: body).body
+    }
+
+    private func exchange(
+        path: String, contentType: String, body: [UInt8]
+    ) async throws -> (
+        body: [UInt8], headers: HTTPHeaders
+    ) {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = .POST
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
@@ -124,6 +139,6 @@ public final class SyncClient: Sendable {
                 status: Int(response.status.code), code: json?["code"] as? String,
                 description: "\(path): \(response.status.code) \(json?["message"] as? String ?? "")")
         }
-        return bytes
+        return (bytes, response.headers)
     }
 }

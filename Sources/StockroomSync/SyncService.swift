@@ -24,6 +24,7 @@ public final class SyncService: Service, Sendable {
         public var lastErrorAt: Date?
         public var consecutiveFailures = 0
         public var lastRound: SyncClient.Round?
+        public var pendingIn: UInt64? { lastRound?.pendingIn }
     }
 
     public let client: SyncClient

@@ -109,6 +109,17 @@ import Testing
             $0[$1["origin"] as! String] = $1["seq"] as? Int
         }
         #expect(coverage["store-1"] == 500 && coverage["store-2"] == 500, "seed \(seed): hub coverage \(coverage)")
+        // A converged store has nothing pending in either direction.
+        let deadline = Date().addingTimeInterval(10)
+        var peer: [String: Any] = [:]
+        while Date() < deadline {
+            let storeStatus = try await chain.client(chain.stores[0], role: "admin").send(.GET, "/v1/sync/status").body
+            peer = (storeStatus["peers"] as? [[String: Any]])?.first ?? [:]
+            if peer["pending_out"] as? Int == 0 && peer["pending_in"] as? Int == 0 { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(peer["pending_out"] as? Int == 0 && peer["pending_in"] as? Int == 0, "seed \(seed): \(peer)")
+        #expect(((peer["last_round"] as? [String: Any])?["wire_bytes"] as? Int ?? 0) > 0)
         for node in [chain.hub] + chain.stores {
             node.kill(signal: SIGTERM)
             _ = try await node.waitForExit()

@@ -10,6 +10,8 @@ import StockroomSync
 /// for peer tokens. Every refusal applies nothing.
 struct SyncRoutes {
     static let versionHeader = HTTPField.Name("Stockroom-Sync-Version")!
+    /// The server's last lsn, so the puller can tell how far behind it is.
+    static let logEndHeader = HTTPField.Name("Stockroom-Log-End")!
     /// Compression is part of the media type, not an HTTP Content-Encoding: HTTP clients
     /// and proxies inflate `Content-Encoding: deflate` themselves (unbounded, and as zlib
     /// rather than raw deflate); this way only the bounded decompressor touches a batch.
@@ -58,7 +60,10 @@ struct SyncRoutes {
                 epoch: pull.epoch, cursor: pull.cursor, interest: interest, limit: limit)
             return Response(
                 status: .ok,
-                headers: [.contentType: Self.batchContentType, Self.versionHeader: "1"],
+                headers: [
+                    .contentType: Self.batchContentType, Self.versionHeader: "1",
+                    Self.logEndHeader: String(store.writeContext.lastLSN),
+                ],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: WireCompression.wire(batch))))
         }
     }
@@ -72,11 +77,13 @@ struct SyncRoutes {
             var lastErrorAt: String?
             var consecutiveFailures: Int
             var pendingOut: UInt64
+            var pendingIn: UInt64?
             var lastRound: Round?
 
             enum CodingKeys: String, CodingKey {
                 case url, node, lastSuccess = "last_success", lastError = "last_error", lastErrorAt = "last_error_at"
-                case consecutiveFailures = "consecutive_failures", pendingOut = "pending_out", lastRound = "last_round"
+                case consecutiveFailures = "consecutive_failures", pendingOut = "pending_out", pendingIn = "pending_in"
+                case lastRound = "last_round"
             }
         }
         struct Round: Encodable {
@@ -136,6 +143,7 @@ struct SyncRoutes {
                     url: status.url, node: status.peer, lastSuccess: status.lastSuccess.map { $0.formatted(.iso8601) },
                     lastError: status.lastError, lastErrorAt: status.lastErrorAt.map { $0.formatted(.iso8601) },
                     consecutiveFailures: status.consecutiveFailures, pendingOut: pendingOut,
+                    pendingIn: status.pendingIn,
                     lastRound: status.lastRound.map {
                         StatusResponse.Round(
                             pulled: $0.pulled, pushed: $0.pushed, rawBytes: $0.rawBytes, wireBytes: $0.wireBytes)

@@ -10,12 +10,12 @@ import Testing
 /// duplicated and reordered deliveries, and restarts. After healing and a final sync,
 /// every node's state equals what one node computes from the union of all ops.
 ///
-/// `STOCKROOM_SIM_SEEDS=N` runs N seeds (default 6 in the suite); `STOCKROOM_SEED=S`
+/// `STOCKROOM_SIM_SEEDS=N` runs N seeds (default 10 in the suite); `STOCKROOM_SEED=S`
 /// replays one.
 @Suite struct SimulationTests {
     static var seeds: [UInt64] {
         if let text = ProcessInfo.processInfo.environment["STOCKROOM_SEED"], let seed = UInt64(text) { return [seed] }
-        let count = Int(ProcessInfo.processInfo.environment["STOCKROOM_SIM_SEEDS"] ?? "") ?? 6
+        let count = Int(ProcessInfo.processInfo.environment["STOCKROOM_SIM_SEEDS"] ?? "") ?? 10
         var generator = SeededGenerator(seed: SeededGenerator.testSeed())
         return (0..<count).map { _ in UInt64.random(in: 1...UInt64.max, using: &generator) }
     }

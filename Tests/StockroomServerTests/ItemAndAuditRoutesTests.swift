@@ -32,7 +32,8 @@ import Testing
             let patched = try await client.send(
                 .patch, "/v1/items/C-3", as: .staff, body: #"{"price":null,"name":"Mature cheddar"}"#)
             #expect(patched.status == .ok && patched.json["name"] as? String == "Mature cheddar")
-            #expect(patched.json["price"] == nil || patched.json["price"] is NSNull)
+            #expect(patched.json["price"] is NSNull && patched.json["price_cents"] is NSNull, "\(patched.text)")
+            #expect(patched.json["threshold"] as? Int == 2, "a PATCH keeps the fields it does not name")
             let byBarcode = try await client.send(.get, "/v1/items/0036000291452", as: .scanner)
             #expect(byBarcode.json["sku"] as? String == "C-3")
 

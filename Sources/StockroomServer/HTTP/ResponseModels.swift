@@ -64,6 +64,20 @@ struct StockResponse: ResponseEncodable {
         case belowThreshold = "below_threshold", updatedAt = "updated_at", lastCount = "last_count"
     }
 
+    /// Every key, every time (`null` when absent): clients get one shape per resource.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(sku, forKey: .sku)
+        try container.encode(name, forKey: .name)
+        try container.encode(category, forKey: .category)
+        try container.encode(location, forKey: .location)
+        try container.encode(quantity, forKey: .quantity)
+        try container.encode(threshold, forKey: .threshold)
+        try container.encode(belowThreshold, forKey: .belowThreshold)
+        try container.encode(updatedAt, forKey: .updatedAt)
+        try container.encode(lastCount, forKey: .lastCount)
+    }
+
     init(_ level: StockLevel) {
         sku = level.sku
         name = level.name
@@ -103,6 +117,21 @@ struct ItemResponse: ResponseEncodable {
     enum CodingKeys: String, CodingKey {
         case sku, name, description, category, price, barcodes, threshold, deleted
         case priceCents = "price_cents", updatedAt = "updated_at"
+    }
+
+    /// Every key, every time (`null` when absent).
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(sku, forKey: .sku)
+        try container.encode(name, forKey: .name)
+        try container.encode(description, forKey: .description)
+        try container.encode(category, forKey: .category)
+        try container.encode(price, forKey: .price)
+        try container.encode(priceCents, forKey: .priceCents)
+        try container.encode(barcodes, forKey: .barcodes)
+        try container.encode(threshold, forKey: .threshold)
+        try container.encode(deleted, forKey: .deleted)
+        try container.encode(updatedAt, forKey: .updatedAt)
     }
 
     init(_ item: ItemRecord) {

@@ -41,7 +41,6 @@ public struct APIError: HTTPResponseError, Sendable {
     }
 
     static func badRequest(_ message: String) -> APIError { APIError(.badRequest, "invalid_request", message) }
-    static func notFound(_ message: String) -> APIError { APIError(.notFound, "not_found", message) }
 
     /// The API's reading of a store error.
     static func from(_ error: StoreError) -> APIError {

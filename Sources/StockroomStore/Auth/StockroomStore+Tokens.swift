@@ -24,7 +24,7 @@ extension StockroomStore {
     ) async throws -> (
         token: String, info: TokenInfo
     ) {
-        if role == .peer && node.map({ !NodeIDRules.isValid($0) }) ?? true {
+        if role == .peer && node.map({ !NodeID.isValid($0) }) ?? true {
             throw StoreError.invalid(field: "node", message: "a peer token needs --node with a valid node id")
         }
         if role != .peer && node != nil {
@@ -103,8 +103,4 @@ extension StockroomStore {
         var generator = SystemRandomNumberGenerator()
         return String((0..<characters).map { _ in alphabet[Int.random(in: 0..<32, using: &generator)] })
     }
-}
-
-enum NodeIDRules {
-    static func isValid(_ text: String) -> Bool { StockroomCore.NodeID.isValid(text) }
 }

@@ -13,7 +13,9 @@ struct NodeOptions: ParsableArguments {
     @Option(name: .long, help: "The node's data folder (default ./stockroom-data).")
     var data: String?
 
-    @Option(name: .long, help: "A JSON config file; keys: listen, data, node, role, log_level.")
+    @Option(
+        name: .long,
+        help: "A JSON config file; keys: listen, data, node, role, synchronous, hub, hub_token, peers, log_level.")
     var config: String?
 
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")

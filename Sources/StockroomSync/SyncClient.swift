@@ -108,6 +108,10 @@ public final class SyncClient: Sendable {
                 try await store.resetPushed(to: peer)
             }
         }
+        if round.pulled + round.pushed > 0 {
+            try await store.recordRound(
+                with: peer, rawBytes: round.rawBytes, wireBytes: round.wireBytes, pendingIn: round.pendingIn)
+        }
         return (peer, round)
     }
 

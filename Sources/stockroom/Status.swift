@@ -21,20 +21,30 @@ struct Status: AsyncParsableCommand {
             open conflicts:  \(statistics.openConflicts)
             coverage:        \(context.knowledge)
             """)
-        if let hub = try await store.knownHub() {
-            let progress = try await store.peerProgress(hub)
-            let pending = (context.nextSeq - 1) - min(context.nextSeq - 1, progress.pushedSeq)
-            let last = progress.lastSuccessMillis.map {
-                Date(timeIntervalSince1970: Double($0) / 1000).formatted(.iso8601)
+        // Every peer this node exchanged ops with: an edge's hub, or a hub's stores.
+        let hub = try await store.knownHub()
+        for progress in try await store.allPeerProgress() {
+            func time(_ millis: UInt64?) -> String {
+                millis.map { Date(timeIntervalSince1970: Double($0) / 1000).formatted(.iso8601) } ?? "never"
             }
-            print(
-                """
-                hub:             \(hub)
-                  last sync:     \(last ?? "never")
-                  ops to push:   \(pending)
-                  pull cursor:   \(progress.cursor) (epoch \(progress.epoch.isEmpty ? "-" : progress.epoch))
-                  last error:    \(progress.lastError ?? "-")
-                """)
+            var lines = [
+                "peer \(progress.peer)\(progress.peer == hub?.rawValue ? " (hub)" : ""):",
+                "  last sync:     \(time(progress.lastSuccessMillis))",
+                "  last error:    \(progress.lastError ?? "-")",
+            ]
+            if progress.peer == hub?.rawValue {
+                let pending = (context.nextSeq - 1) - min(context.nextSeq - 1, progress.pushedSeq)
+                lines.append("  pending out:   \(pending) ops")
+            }
+            if !progress.epoch.isEmpty {
+                lines.append(
+                    "  pending in:    \(progress.pendingIn.map { "\($0) log positions (upper bound)" } ?? "-")")
+                lines.append("  pull cursor:   \(progress.cursor) (epoch \(progress.epoch))")
+            }
+            if let raw = progress.lastRawBytes, let wire = progress.lastWireBytes {
+                lines.append("  last round:    \(raw) bytes raw, \(wire) on the wire")
+            }
+            print(lines.joined(separator: "\n"))
         }
     }
 }

@@ -120,6 +120,14 @@ import Testing
         }
         #expect(peer["pending_out"] as? Int == 0 && peer["pending_in"] as? Int == 0, "seed \(seed): \(peer)")
         #expect(((peer["last_round"] as? [String: Any])?["wire_bytes"] as? Int ?? 0) > 0)
+        // The hub lists the stores that pushed to it; `stockroom status` shows a store's
+        // last round from the database, daemon or not.
+        let known = (hubStatus["known_peers"] as? [[String: Any]] ?? []).compactMap { $0["node"] as? String }
+        #expect(known == ["store-1", "store-2"], "seed \(seed): hub knows \(known)")
+        let cli = try chain.stores[0].run(["status"]).output
+        #expect(
+            cli.contains("peer hub (hub):") && cli.contains("on the wire") && cli.contains("pending out:   0 ops"),
+            "\(cli)")
         for node in [chain.hub] + chain.stores {
             node.kill(signal: SIGTERM)
             _ = try await node.waitForExit()

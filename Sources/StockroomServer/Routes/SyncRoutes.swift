@@ -99,11 +99,29 @@ struct SyncRoutes {
             var origin: String
             var seq: UInt64
         }
+        /// A node this one exchanged ops with (on a hub: the stores that pushed), from
+        /// the database, so it survives restarts.
+        struct KnownPeer: Encodable {
+            var node: String
+            var lastSuccess: String?
+            var lastError: String?
+            var lastRawBytes: Int?
+            var lastWireBytes: Int?
+            enum CodingKeys: String, CodingKey {
+                case node, lastSuccess = "last_success", lastError = "last_error"
+                case lastRawBytes = "last_raw_bytes", lastWireBytes = "last_wire_bytes"
+            }
+        }
         var node: String
         var role: String
         var peers: [Peer]
+        var knownPeers: [KnownPeer]
         /// What this node holds of each origin (on a hub: every store).
         var coverage: [Origin]
+
+        enum CodingKeys: String, CodingKey {
+            case node, role, peers, knownPeers = "known_peers", coverage
+        }
     }
 
     /// `GET /v1/sync/status` and `POST /v1/sync` (sync now), for admins.
@@ -149,8 +167,16 @@ struct SyncRoutes {
                             pulled: $0.pulled, pushed: $0.pushed, rawBytes: $0.rawBytes, wireBytes: $0.wireBytes)
                     }))
         }
+        let known = try await store.allPeerProgress().map { progress in
+            StatusResponse.KnownPeer(
+                node: progress.peer,
+                lastSuccess: progress.lastSuccessMillis.map {
+                    Date(timeIntervalSince1970: Double($0) / 1000).formatted(.iso8601)
+                }, lastError: progress.lastError, lastRawBytes: progress.lastRawBytes,
+                lastWireBytes: progress.lastWireBytes)
+        }
         return StatusResponse(
-            node: store.nodeID.rawValue, role: isHub ? "hub" : "edge", peers: peers,
+            node: store.nodeID.rawValue, role: isHub ? "hub" : "edge", peers: peers, knownPeers: known,
             coverage: store.writeContext.knowledge.sortedEntries.map { .init(origin: $0.origin.rawValue, seq: $0.seq) })
     }
 

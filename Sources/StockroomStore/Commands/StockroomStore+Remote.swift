@@ -34,8 +34,9 @@ extension StockroomStore {
     public static let maxClockSkewMillis: UInt64 = 24 * 3600 * 1000
 
     /// Applies ops a peer pushed: all of origin `peer`, continuing that origin's log
-    /// without a gap. Checks the whole batch first; applies it and its bookkeeping in one
-    /// transaction. Idempotent: ops already held are skipped.
+    /// without a gap. Checks the whole batch first; applies it, and the time of this
+    /// contact with the peer (for the hub's status), in one transaction. Idempotent: ops
+    /// already held are skipped.
     ///
     /// Throws ``SyncRefusal`` (foreign origin, clock skew) or
     /// ``StoreError/sequenceGap(origin:expected:got:)``; nothing is applied then.
@@ -43,7 +44,35 @@ extension StockroomStore {
         if let foreign = ops.first(where: { $0.id.origin != peer }) {
             throw SyncRefusal.foreignOrigin(op: foreign.id.description, peer: peer.rawValue)
         }
-        return try await applyRemote(ops)
+        return try await groupWriter.submit { db, context in
+            let report = try Self.apply(ops, allowGaps: false, coverage: VersionVector(), db: db, context: &context)
+            try Self.recordExchange(with: peer, epoch: nil, cursor: nil, db: db, context: context)
+            return report
+        }
+    }
+
+    /// Records a successful exchange with `peer` (and, for a pull, where we are in its
+    /// log). Writes only when something changed or the recorded time is over a minute
+    /// old: an idle store pulls every second, and an unchanged row then costs no write
+    /// and no fsync.
+    static func recordExchange(
+        with peer: NodeID, epoch: String?, cursor: UInt64?, db: Database, context: WriteContext
+    )
+        throws
+    {
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO sync_peers (peer, epoch, cursor, last_success_ms, last_error)
+                VALUES (?1, coalesce(?2, ''), coalesce(?3, 0), ?4, NULL)
+                ON CONFLICT (peer) DO UPDATE SET
+                    -- A stale answer (a duplicate delivered late) never moves the cursor back.
+                    cursor = CASE WHEN ?2 IS NULL THEN cursor
+                                  WHEN epoch = ?2 THEN max(cursor, ?3) ELSE ?3 END,
+                    epoch = coalesce(?2, epoch), last_success_ms = ?4, last_error = NULL
+                WHERE (?2 IS NOT NULL AND (epoch != ?2 OR cursor < ?3)) OR last_error IS NOT NULL
+                    OR last_success_ms IS NULL OR last_success_ms < ?4 - 60000
+                """
+        ).execute(arguments: [peer.rawValue, epoch, cursor.map(Int64.init), Int64(context.wallMillis())])
     }
 
     /// Applies ops written by other nodes (a push, or tests), strictly: each origin's ops
@@ -61,15 +90,7 @@ extension StockroomStore {
     public func applyPulled(_ batch: SyncBatch, from peer: NodeID) async throws -> RemoteApplyReport {
         try await groupWriter.submit { db, context in
             let report = try Self.apply(batch.ops, allowGaps: true, coverage: batch.coverage, db: db, context: &context)
-            try db.execute(
-                sql: """
-                    INSERT INTO sync_peers (peer, epoch, cursor, last_success_ms, last_error) VALUES (?, ?, ?, ?, NULL)
-                    ON CONFLICT (peer) DO UPDATE SET
-                        -- A stale answer (a duplicate delivered late) never moves the cursor back.
-                        cursor = CASE WHEN epoch = excluded.epoch THEN max(cursor, excluded.cursor) ELSE excluded.cursor END,
-                        epoch = excluded.epoch, last_success_ms = excluded.last_success_ms, last_error = NULL
-                    """,
-                arguments: [peer.rawValue, batch.epoch, Int64(batch.cursor), Int64(context.wallMillis())])
+            try Self.recordExchange(with: peer, epoch: batch.epoch, cursor: batch.cursor, db: db, context: context)
             return report
         }
     }

@@ -61,34 +61,64 @@ extension StockroomStore {
         }
     }
 
-    /// What we know of a peer: its epoch and our cursor in its log, and how far it has
-    /// acknowledged our pushes.
+    /// What we know of a peer: its epoch and our cursor in its log, how far it has
+    /// acknowledged our pushes, and what the last round with it moved.
     public struct PeerProgress: Hashable, Sendable {
+        public var peer = ""
         public var epoch = ""
         public var cursor: UInt64 = 0
         public var pushedSeq: UInt64 = 0
+        /// The last successful exchange (a pull we made, or a push we received).
         public var lastSuccessMillis: UInt64?
         public var lastError: String?
+        public var lastRawBytes: Int?
+        public var lastWireBytes: Int?
+        public var pendingIn: UInt64?
 
         public init() {}
 
-        init(epoch: String, cursor: UInt64, pushedSeq: UInt64, lastSuccessMillis: UInt64?, lastError: String?) {
-            (self.epoch, self.cursor, self.pushedSeq) = (epoch, cursor, pushedSeq)
-            (self.lastSuccessMillis, self.lastError) = (lastSuccessMillis, lastError)
+        static let columns =
+            "peer, epoch, cursor, pushed_seq, last_success_ms, last_error, last_raw_bytes, last_wire_bytes, pending_in"
+
+        init(row: Row) {
+            peer = row[0]
+            epoch = row[1]
+            cursor = UInt64(row[2] as Int64)
+            pushedSeq = UInt64(row[3] as Int64)
+            lastSuccessMillis = (row[4] as Int64?).map(UInt64.init)
+            lastError = row[5]
+            lastRawBytes = row[6]
+            lastWireBytes = row[7]
+            pendingIn = (row[8] as Int64?).map(UInt64.init)
         }
     }
 
     public func peerProgress(_ peer: NodeID) async throws -> PeerProgress {
         try await read { db in
-            guard
-                let row = try Row.fetchOne(
-                    db,
-                    sql: "SELECT epoch, cursor, pushed_seq, last_success_ms, last_error FROM sync_peers WHERE peer = ?",
-                    arguments: [peer.rawValue])
-            else { return PeerProgress() }
-            return PeerProgress(
-                epoch: row[0], cursor: UInt64(row[1] as Int64), pushedSeq: UInt64(row[2] as Int64),
-                lastSuccessMillis: (row[3] as Int64?).map(UInt64.init), lastError: row[4])
+            try Row.fetchOne(
+                db, sql: "SELECT \(PeerProgress.columns) FROM sync_peers WHERE peer = ?", arguments: [peer.rawValue]
+            ).map(PeerProgress.init(row:)) ?? PeerProgress()
+        }
+    }
+
+    /// Every peer this node has exchanged ops with, by node id: on a hub, the stores.
+    public func allPeerProgress() async throws -> [PeerProgress] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT \(PeerProgress.columns) FROM sync_peers ORDER BY peer").map(
+                PeerProgress.init(row:))
+        }
+    }
+
+    /// Keeps what a sync round moved, so `stockroom status` can show it with the daemon
+    /// stopped. Called only for rounds that moved ops (an idle round writes nothing).
+    public func recordRound(with peer: NodeID, rawBytes: Int, wireBytes: Int, pendingIn: UInt64?) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO sync_peers (peer, last_raw_bytes, last_wire_bytes, pending_in) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (peer) DO UPDATE SET last_raw_bytes = excluded.last_raw_bytes,
+                        last_wire_bytes = excluded.last_wire_bytes, pending_in = excluded.pending_in
+                    """, arguments: [peer.rawValue, rawBytes, wireBytes, pendingIn.map(Int64.init)])
         }
     }
 

@@ -124,6 +124,17 @@ enum StoreMigrations {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v3-sync-round-figures") { db in
+            try db.execute(
+                sql: """
+                    -- What the last sync round with a peer moved, for `stockroom status`
+                    -- (the daemon also has them in memory): bytes before and after
+                    -- compression, and how far behind the peer's log we were at its end.
+                    ALTER TABLE sync_peers ADD COLUMN last_raw_bytes INTEGER;
+                    ALTER TABLE sync_peers ADD COLUMN last_wire_bytes INTEGER;
+                    ALTER TABLE sync_peers ADD COLUMN pending_in INTEGER;
+                    """)
+        }
         return migrator
     }
 

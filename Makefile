@@ -36,12 +36,11 @@ build:
 release:
 	$(SWIFT) build -c release --product stockroom
 
-## Benchmarks (release build, loopback, the 10k fixture): see README "Benchmarks".
-bench: deps release
-	./packaging/install-deps.sh wrk curl
-	bench/scan-bench.sh 5 10
-	$(SWIFT) build -c release --product stockroom-bench
-	.build/release/stockroom-bench --rounds 3
+## The benchmark suite (release build; Stockroom and its baselines in one run, one table,
+## bench/results/results.json): see README "Benchmarks". SCENARIOS, ROUNDS and
+## SECONDS_PER_RUN narrow or lengthen it.
+bench: deps
+	bench/run.sh
 
 format:
 	$(SWIFT) format -i -r --configuration .swift-format Sources Tests Package.swift

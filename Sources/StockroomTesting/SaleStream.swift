@@ -13,10 +13,10 @@ public enum SaleStream {
             let till = Int.random(in: 0..<4, using: &random)
             counters[till] += 1
             clock += UInt64.random(in: 0...2000, using: &random)
-            let number = String(Int.random(in: 1...10_000, using: &random))
-            let sku =
-                prefixes[Int.random(in: 0..<4, using: &random)] + "-"
-                + String(repeating: "0", count: 6 - number.count) + number
+            // 10,000 SKUs: the number picks the item, the prefix follows from it.
+            let number = Int.random(in: 1...10_000, using: &random)
+            let digits = String(number)
+            let sku = prefixes[number % 4] + "-" + String(repeating: "0", count: 6 - digits.count) + digits
             return Op(
                 id: OpID(origin: origin, seq: UInt64(seq)), hlc: HLC(millis: clock),
                 actor: "scanner (token:k2v9q8xw1a)",

@@ -1,0 +1,72 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import StockroomCore
+import StockroomSync
+import StockroomTesting
+
+/// Ten store origins push ops to a hub process concurrently, in the protocol's batches of
+/// 5,000, through the real endpoint; ops/s from the first request to the last answer.
+struct HubApply: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hub-apply", abstract: "Ops/s a hub applies from 10 stores pushing at once.")
+
+    @OptionGroup var output: BenchOutput
+    @Option(help: "Ops pushed to the hub per round.") var ops = 100_000
+    @Option(help: "Stores pushing at once.") var stores = 10
+
+    func run() async throws {
+        var rates: [Double] = []
+        for round in 1...output.rounds {
+            rates.append(try await applyRate(seed: UInt64(round)))
+            print(String(format: "hub apply, round %d: %.0f ops/s", round, rates.last!))
+        }
+        try output.write([
+            "ops": ops, "stores": stores, "ops_per_s": rates, "ops_per_s_median": median(rates),
+        ])
+    }
+
+    func applyRate(seed: UInt64) async throws -> Double {
+        let hub = try BenchNode(binary: output.binary, name: "hub")
+        _ = try hub.admin(["import", "catalog", "fixtures/catalog-10k.csv", "--node", "hub"])
+        try await hub.start(["--role", "hub"])
+        defer { hub.stop() }
+        let perStore = ops / stores
+        var work: [(token: String, batches: [[UInt8]])] = []
+        for index in 0..<stores {
+            let node = NodeID("store-\(index)")!
+            let token = try hub.admin(["token", "create", "--role", "peer", "--node", node.rawValue]).split(
+                separator: "\n"
+            ).last!
+            let ops = SaleStream.ops(count: perStore, seed: seed &+ UInt64(index), origin: node)
+            let batches = stride(from: 0, to: ops.count, by: SyncClient.pushBatch).map {
+                WireCompression.wire(
+                    SyncBatch(node: node, ops: Array(ops[$0..<min($0 + SyncClient.pushBatch, ops.count)])))
+            }
+            work.append((String(token), batches))
+        }
+        let started = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (token, batches) in work {
+                group.addTask {
+                    for batch in batches {
+                        var request = HTTPClientRequest(url: "http://127.0.0.1:\(hub.port)/v1/sync/push")
+                        request.method = .POST
+                        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+                        request.headers.add(name: "Stockroom-Sync-Version", value: "1")
+                        request.headers.add(name: "Content-Type", value: SyncClient.batchContentType)
+                        request.body = .bytes(ByteBuffer(bytes: batch))
+                        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+                        let body = try await response.body.collect(upTo: 1 << 20)
+                        guard response.status == .ok else {
+                            throw ValidationError("push failed: \(String(buffer: body))")
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        return Double(perStore * stores) / (ContinuousClock.now - started).seconds
+    }
+}

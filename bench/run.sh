@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# `make bench`: every scenario of the benchmark suite, Stockroom and its baselines in the
+# same run on the same machine, then one table (bench/report.py) and bench/results/*.json.
+#
+#   bench/run.sh                      all scenarios
+#   SCENARIOS="edge sync" bench/run.sh   a subset: edge scale sync apply catchup
+#   ROUNDS=5 SECONDS_PER_RUN=5        repetitions of each load run and their length
+#
+# Baselines (bench/baselines/): C through libsqlite3 (the write floor), nginx (the HTTP
+# floor), PostgreSQL via pgbench (the central design), JSON lines + gzip, pycrdt and the
+# SQLite session extension (sync size). Seeds are fixed; each load run is preceded by a
+# warm-up of the same kind.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${ROUNDS:-5}
+SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
+SCENARIOS=${SCENARIOS:-edge scale sync apply catchup}
+BIN=.build/release/stockroom
+export PATH="$PATH:/usr/sbin:/sbin"
+want() { [[ " $SCENARIOS " == *" $1 "* ]]; }
+
+./packaging/install-deps.sh wrk curl nginx-light postgresql gcc libsqlite3-dev python3
+swift build -c release --product stockroom
+swift build -c release --product stockroom-bench
+
+WORK=$(mktemp -d /tmp/stockroom-bench-XXXXXX)
+chmod 755 "$WORK"
+RAW="$WORK/raw.jsonl"
+: >"$RAW"
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    bench/baselines/nginx.sh stop "$WORK/nginx" 2>/dev/null || true
+    bench/baselines/postgres.sh stop "$WORK/postgres" 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+mkdir -p "$WORK/bin"
+gcc -O2 -o "$WORK/bin/sqlite_floor" bench/baselines/sqlite_floor.c -lsqlite3
+gcc -O2 -o "$WORK/bin/session_changeset" bench/baselines/session_changeset.c -lsqlite3
+
+record() { # scenario system round json: one line of $RAW, and a line on screen
+    printf '%s' "$4" | python3 -c '
+import json, sys
+line = json.dumps({"scenario": sys.argv[1], "system": sys.argv[2], "round": int(sys.argv[3]),
+                   "result": json.loads(sys.stdin.read())})
+open(sys.argv[4], "a").write(line + "\n")
+print(f"  {sys.argv[1]:<10} {sys.argv[2]:<14} round {sys.argv[3]}: {line[:160]}")' "$1" "$2" "$3" "$RAW"
+}
+
+# A stockroom node on PORT with the catalogue CATALOG; sets NODE_PID and NODE_TOKEN.
+start_node() { # dir port catalog
+    "$BIN" import catalog "$3" --data "$1" >/dev/null
+    "$BIN" serve --data "$1" --listen "127.0.0.1:$2" --log-level warning >"$1.log" 2>&1 &
+    NODE_PID=$!
+    PIDS+=("$NODE_PID")
+    for _ in $(seq 300); do curl -sf "http://127.0.0.1:$2/healthz" >/dev/null && break; sleep 0.1; done
+    NODE_TOKEN=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['scanner'])" "$1/credentials.json")
+}
+
+codes_of() { # catalog.csv -> barcodes (or SKUs) one per line
+    python3 -c '
+import csv, sys
+rows = csv.reader(open(sys.argv[1])); next(rows)
+sys.stdout.write("\n".join(r[5] or r[0] for r in rows) + "\n")' "$1"
+}
+
+wrk_run() { # port threads connections script seconds token codes run_id [size]
+    wrk -t"$2" -c"$3" -d"$5s" --timeout 5s -s "$4" "http://127.0.0.1:$1" -- "$6" "$7" "$8" "${9:-}" |
+        sed -n "s/^RESULT {/{\"scans_per_request\":${9:-1},/p"
+}
+
+rss_kb() { awk "/$2/ {print \$2}" "/proc/$1/status"; }
+
+if want edge; then
+    echo "== edge: 1 and 64 scanners, batches, against PostgreSQL, nginx and the C floor"
+    codes_of fixtures/catalog-10k.csv >"$WORK/codes-10k"
+    start_node "$WORK/edge" 18181 fixtures/catalog-10k.csv
+    EDGE_PID=$NODE_PID EDGE_TOKEN=$NODE_TOKEN
+    sleep 2
+    record memory stockroom 1 "{\"idle_rss_kb\":$(rss_kb "$EDGE_PID" VmRSS),\"items\":10000}"
+    bench/baselines/postgres.sh start "$WORK/postgres" 15432
+    bench/baselines/nginx.sh start "$WORK/nginx" 18282
+    # Warm-up: one short run of each kind, not recorded.
+    wrk_run 18181 1 1 bench/scan.lua 2 "$EDGE_TOKEN" "$WORK/codes-10k" warm >/dev/null
+    wrk_run 18181 2 64 bench/scan.lua 2 "$EDGE_TOKEN" "$WORK/codes-10k" warm64 >/dev/null
+    bench/baselines/postgres.sh run "$WORK/postgres" 15432 8 2 >/dev/null
+    wrk_run 18282 2 64 bench/scan.lua 2 x "$WORK/codes-10k" warm >/dev/null
+    for round in $(seq "$ROUNDS"); do
+        record single stockroom "$round" "$(wrk_run 18181 1 1 bench/scan.lua "$SECONDS_PER_RUN" "$EDGE_TOKEN" "$WORK/codes-10k" "s1-$round")"
+        record single postgres "$round" "$(bench/baselines/postgres.sh run "$WORK/postgres" 15432 1 "$SECONDS_PER_RUN" | sed -n 's/^RESULT //p')"
+        record single nginx "$round" "$(wrk_run 18282 1 1 bench/scan.lua "$SECONDS_PER_RUN" x "$WORK/codes-10k" n1)"
+        rm -f "$WORK/floor.sqlite"*
+        record single sqlite_c "$round" "$("$WORK/bin/sqlite_floor" scan "$WORK/floor.sqlite" 5000 FULL)"
+        record c64 stockroom "$round" "$(wrk_run 18181 2 64 bench/scan.lua "$SECONDS_PER_RUN" "$EDGE_TOKEN" "$WORK/codes-10k" "s64-$round")"
+        record c64 postgres "$round" "$(bench/baselines/postgres.sh run "$WORK/postgres" 15432 64 "$SECONDS_PER_RUN" | sed -n 's/^RESULT //p')"
+        record c64 nginx "$round" "$(wrk_run 18282 2 64 bench/scan.lua "$SECONDS_PER_RUN" x "$WORK/codes-10k" n64)"
+        record batch stockroom "$round" "$(wrk_run 18181 2 8 bench/scan-batch.lua "$SECONDS_PER_RUN" "$EDGE_TOKEN" "$WORK/codes-10k" "b-$round" 100)"
+    done
+    record memory stockroom_peak 1 "{\"peak_rss_kb\":$(rss_kb "$EDGE_PID" VmHWM)}"
+    kill "$EDGE_PID"; wait "$EDGE_PID" 2>/dev/null || true
+    bench/baselines/postgres.sh stop "$WORK/postgres"
+    bench/baselines/nginx.sh stop "$WORK/nginx"
+fi
+
+if want scale; then
+    echo "== scale: 1 scanner with 10,000 and with 1,000,000 items (same run)"
+    python3 fixtures/generate_catalog.py --items 1000000 --seed 7 >"$WORK/catalog-1m.csv"
+    codes_of "$WORK/catalog-1m.csv" >"$WORK/codes-1m"
+    codes_of fixtures/catalog-10k.csv >"$WORK/codes-10k"
+    start_node "$WORK/small" 18183 fixtures/catalog-10k.csv
+    SMALL_PID=$NODE_PID SMALL_TOKEN=$NODE_TOKEN
+    started=$(date +%s%N)
+    start_node "$WORK/large" 18184 "$WORK/catalog-1m.csv"
+    LARGE_PID=$NODE_PID LARGE_TOKEN=$NODE_TOKEN
+    record import stockroom 1 "{\"items\":1000000,\"milliseconds\":$(( ($(date +%s%N) - started) / 1000000 ))}"
+    record memory stockroom_1m 1 "{\"idle_rss_kb\":$(rss_kb "$LARGE_PID" VmRSS),\"items\":1000000}"
+    wrk_run 18183 1 1 bench/scan.lua 2 "$SMALL_TOKEN" "$WORK/codes-10k" warm >/dev/null
+    wrk_run 18184 1 1 bench/scan.lua 2 "$LARGE_TOKEN" "$WORK/codes-1m" warm >/dev/null
+    for round in $(seq "$ROUNDS"); do
+        record scale_10k stockroom "$round" "$(wrk_run 18183 1 1 bench/scan.lua "$SECONDS_PER_RUN" "$SMALL_TOKEN" "$WORK/codes-10k" "k-$round")"
+        record scale_1m stockroom "$round" "$(wrk_run 18184 1 1 bench/scan.lua "$SECONDS_PER_RUN" "$LARGE_TOKEN" "$WORK/codes-1m" "m-$round")"
+    done
+    kill "$SMALL_PID" "$LARGE_PID"; wait "$SMALL_PID" "$LARGE_PID" 2>/dev/null || true
+fi
+
+if want sync; then
+    echo "== sync size: 100,000 sales over 10,000 SKUs"
+    [ -x bench/.venv/bin/python ] || python3 -m venv bench/.venv
+    bench/.venv/bin/python -c 'import pycrdt' 2>/dev/null || bench/.venv/bin/pip install -q pycrdt
+    .build/release/stockroom-bench sync-size --ops 100000 --seed 42 --jsonl "$WORK/sales.jsonl" --tsv "$WORK/sales.tsv" --out "$WORK/size.json" >/dev/null
+    record sync_size stockroom 1 "$(cat "$WORK/size.json")"
+    bench/.venv/bin/python bench/baselines/sync_alternatives.py "$WORK/sales.jsonl" "$WORK/sales.tsv" "$WORK/bin/session_changeset" "$WORK/alt.json" >/dev/null
+    record sync_size alternatives 1 "$(cat "$WORK/alt.json")"
+fi
+
+if want apply; then
+    echo "== hub apply: 10 stores pushing 100,000 ops, against the C floor (batches of 5,000, FULL)"
+    for round in $(seq "$ROUNDS"); do
+        .build/release/stockroom-bench hub-apply --rounds 1 --ops 100000 --out "$WORK/apply.json" >/dev/null
+        record apply stockroom "$round" "$(cat "$WORK/apply.json")"
+        rm -f "$WORK/floor.sqlite"*
+        record apply sqlite_c "$round" "$("$WORK/bin/sqlite_floor" apply "$WORK/floor.sqlite" 100000 FULL 5000)"
+    done
+fi
+
+if want catchup; then
+    echo "== catch-up: a week offline (350,000 ops) both ways"
+    .build/release/stockroom-bench catch-up --rounds 3 --ops 350000 --out "$WORK/catchup.json"
+    record catchup stockroom 1 "$(cat "$WORK/catchup.json")"
+fi
+
+python3 bench/report.py "$RAW" --rounds "$ROUNDS" --seconds "$SECONDS_PER_RUN"

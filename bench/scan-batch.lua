@@ -1,0 +1,39 @@
+-- wrk script: POST /v1/scans/batch, SIZE scans per request, every scan id distinct.
+-- Usage: wrk -s bench/scan-batch.lua URL -- TOKEN CODES_FILE RUN_ID SIZE
+-- Prints the same RESULT line as scan.lua (requests, not scans: the runner multiplies,
+-- since done() runs where init()'s arguments are not visible).
+
+local thread_counter = 0
+function setup(thread)
+    thread_counter = thread_counter + 1
+    thread:set("tid", thread_counter)
+end
+
+function init(args)
+    token = args[1]
+    run_id = args[3] or "run"
+    size = tonumber(args[4] or "100")
+    codes = {}
+    for line in io.lines(args[2]) do codes[#codes + 1] = line end
+    counter = 0
+    headers = { ["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json" }
+end
+
+function request()
+    local scans = {}
+    for i = 1, size do
+        counter = counter + 1
+        local code = codes[(counter * 7919 + tid * 104729) % #codes + 1]
+        scans[i] = string.format('{"id":"%s-%d-%d","code":"%s","qty":1,"reason":"sale","device":"wrk-%d"}',
+            run_id, tid, counter, code, tid)
+    end
+    return wrk.format("POST", "/v1/scans/batch", headers, '{"scans":[' .. table.concat(scans, ",") .. ']}')
+end
+
+function done(summary, latency, requests)
+    io.write(string.format(
+        'RESULT {"requests":%d,"duration_us":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"p999_us":%d,"max_us":%d,"non2xx":%d,"socket_errors":%d}\n',
+        summary.requests, summary.duration, latency:percentile(50), latency:percentile(90),
+        latency:percentile(99), latency:percentile(99.9), latency.max, summary.errors.status,
+        summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end

@@ -61,38 +61,51 @@ enum OpApplier {
     }
 
     private static func fetchCell(_ key: StockKey, db: Database) throws -> Cell? {
-        let statement = try db.cachedStatement(
-            sql: """
-                SELECT quantity, count_origin, count_seq, count_hlc, count_quantity, count_context
-                FROM stock WHERE sku = ? AND location = ?
-                """)
-        guard let row = try Row.fetchOne(statement, arguments: [key.sku, key.location]) else { return nil }
-        var winner: CountRecord?
-        if let origin = (row[1] as String?).flatMap(NodeID.init), let context = VersionVector(compactText: row[5]) {
-            winner = CountRecord(
-                id: OpID(origin: origin, seq: UInt64(row[2] as Int64)), hlc: HLC(packed: row[3]), counted: row[4],
-                context: context)
+        let statement = try HotStatement(
+            db,
+            """
+            SELECT quantity, count_origin, count_seq, count_hlc, count_quantity, count_context
+            FROM stock WHERE sku = ? AND location = ?
+            """)
+        statement.bind(1, key.sku)
+        statement.bind(2, key.location)
+        return try statement.fetchFirst { row in
+            var winner: CountRecord?
+            if let origin = row.optionalText(1).flatMap(NodeID.init),
+                let context = VersionVector(compactText: row.text(5))
+            {
+                winner = CountRecord(
+                    id: OpID(origin: origin, seq: UInt64(row.int64(2))), hlc: HLC(packed: row.int64(3)),
+                    counted: row.int64(4), context: context)
+            }
+            return Cell(quantity: row.int64(0), winningCount: winner)
         }
-        return Cell(quantity: row[0], winningCount: winner)
     }
 
     private static func storeCell(_ key: StockKey, _ cell: Cell, hlc: HLC, db: Database) throws {
         let count = cell.winningCount
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO stock (sku, location, quantity, count_origin, count_seq, count_hlc, count_quantity,
-                                   count_context, updated_hlc)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (sku, location) DO UPDATE SET
-                    quantity = excluded.quantity, count_origin = excluded.count_origin,
-                    count_seq = excluded.count_seq, count_hlc = excluded.count_hlc,
-                    count_quantity = excluded.count_quantity, count_context = excluded.count_context,
-                    updated_hlc = max(updated_hlc, excluded.updated_hlc)
-                """
-        ).execute(arguments: [
-            key.sku, key.location, cell.quantity, count?.id.origin.rawValue, count.map { Int64($0.id.seq) },
-            count?.hlc.packed, count?.counted, count?.context.compactText, hlc.packed,
-        ])
+        let statement = try HotStatement(
+            db,
+            """
+            INSERT INTO stock (sku, location, quantity, count_origin, count_seq, count_hlc, count_quantity,
+                               count_context, updated_hlc)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (sku, location) DO UPDATE SET
+                quantity = excluded.quantity, count_origin = excluded.count_origin,
+                count_seq = excluded.count_seq, count_hlc = excluded.count_hlc,
+                count_quantity = excluded.count_quantity, count_context = excluded.count_context,
+                updated_hlc = max(updated_hlc, excluded.updated_hlc)
+            """)
+        statement.bind(1, key.sku)
+        statement.bind(2, key.location)
+        statement.bind(3, cell.quantity)
+        statement.bind(4, count?.id.origin.rawValue)
+        statement.bind(5, count.map { Int64($0.id.seq) })
+        statement.bind(6, count?.hlc.packed)
+        statement.bind(7, count?.counted)
+        statement.bind(8, count?.context.compactText)
+        statement.bind(9, hlc.packed)
+        try statement.execute()
     }
 
     /// Rule S1, incrementally.

@@ -28,12 +28,22 @@ enum OpRow {
         case .itemDelete:
             break
         }
-        let statement = try db.cachedStatement(sql: insertSQL)
-        try statement.execute(arguments: [
-            op.id.origin.rawValue, Int64(op.id.seq), op.hlc.packed, Int64(op.payload.kind.rawValue), op.payload.sku,
-            location, quantity, reason, body, op.actor, op.device ?? "", op.scanID, resultQuantity,
-            Int64(appliedAt),
-        ])
+        let statement = try HotStatement(db, insertSQL)
+        statement.bind(1, op.id.origin.rawValue)
+        statement.bind(2, Int64(op.id.seq))
+        statement.bind(3, op.hlc.packed)
+        statement.bind(4, Int64(op.payload.kind.rawValue))
+        statement.bind(5, op.payload.sku)
+        statement.bind(6, location)
+        statement.bind(7, quantity)
+        statement.bind(8, reason)
+        statement.bind(9, body)
+        statement.bind(10, op.actor)
+        statement.bind(11, op.device ?? "")
+        statement.bind(12, op.scanID)
+        statement.bind(13, resultQuantity)
+        statement.bind(14, Int64(appliedAt))
+        try statement.execute()
         return db.lastInsertedRowID
     }
 

@@ -65,33 +65,39 @@ extension StockroomStore {
     ) throws
         -> ScanResult?
     {
-        let statement = try db.cachedStatement(
-            sql: """
-                SELECT seq, hlc, kind, sku, location, quantity, reason, result_quantity FROM ops
-                WHERE origin = ? AND device = ? AND scan_id = ?
-                """)
+        let statement = try HotStatement(
+            db,
+            """
+            SELECT seq, hlc, kind, sku, location, quantity, reason, result_quantity FROM ops
+            WHERE origin = ? AND device = ? AND scan_id = ?
+            """)
+        statement.bind(1, context.nodeID.rawValue)
+        statement.bind(2, command.device ?? "")
+        statement.bind(3, command.scanID)
         guard
-            let row = try Row.fetchOne(
-                statement, arguments: [context.nodeID.rawValue, command.device ?? "", command.scanID])
+            let row = try statement.fetchFirst({ row in
+                (
+                    seq: row.int64(0), hlc: row.int64(1), kind: row.int64(2), sku: row.text(3), location: row.text(4),
+                    change: row.int64(5), reason: row.optionalInt64(6), result: row.optionalInt64(7)
+                )
+            })
         else { return nil }
-        let kind = OpKind(rawValue: UInt8(row[2] as Int64))
-        let reason = (row[6] as Int64?).flatMap { StockReason(code: UInt8($0)) }
+        let kind = OpKind(rawValue: UInt8(row.kind))
+        let reason = row.reason.flatMap { StockReason(code: UInt8($0)) }
         let action: ScanAction? =
             switch kind {
             case .count: .count
             case .delta: reason.map { .move($0) }
             default: nil
             }
-        let change: Int64 = row[5]
-        let location: String = row[4]
-        let sku: String = row[3]
+        let (change, location, sku) = (row.change, row.location, row.sku)
         let sameSKU = (try? resolveSKU(command.code, db: db)).map { $0 == sku } ?? true
         guard action == command.action, (try? command.action.signedQuantity(command.quantity).get()) == change,
             command.location.map({ $0 == location }) ?? true, sameSKU
         else { throw StoreError.scanIDReused(command.scanID) }
         return ScanResult(
-            opID: OpID(origin: context.nodeID, seq: UInt64(row[0] as Int64)), hlc: HLC(packed: row[1]), sku: sku,
-            location: location, quantity: row[7] ?? 0, action: command.action, change: change, replayed: true)
+            opID: OpID(origin: context.nodeID, seq: UInt64(row.seq)), hlc: HLC(packed: row.hlc), sku: sku,
+            location: location, quantity: row.result ?? 0, action: command.action, change: change, replayed: true)
     }
 
     /// A barcode (any GTIN form) or a SKU to the live item it names.
@@ -99,21 +105,19 @@ extension StockroomStore {
     /// When two live items claim one barcode (possible after a merge), the one whose
     /// barcode list was written last, by (hlc, origin), wins: the same answer on every node.
     static func resolveSKU(_ code: String, db: Database) throws -> String {
-        if let canonical = GTIN.canonical(code),
-            let sku = try String.fetchOne(
-                db.cachedStatement(
-                    sql: """
-                        SELECT b.sku FROM barcodes b JOIN items i ON i.sku = b.sku AND i.alive = 1
-                        WHERE b.code = ? ORDER BY b.hlc DESC, b.origin DESC LIMIT 1
-                        """), arguments: [canonical])
-        {
-            return sku
+        if let canonical = GTIN.canonical(code) {
+            let byBarcode = try HotStatement(
+                db,
+                """
+                SELECT b.sku FROM barcodes b JOIN items i ON i.sku = b.sku AND i.alive = 1
+                WHERE b.code = ? ORDER BY b.hlc DESC, b.origin DESC LIMIT 1
+                """)
+            byBarcode.bind(1, canonical)
+            if let sku = try byBarcode.fetchFirst({ $0.text(0) }) { return sku }
         }
-        if try Bool.fetchOne(
-            db.cachedStatement(sql: "SELECT 1 FROM items WHERE sku = ? AND alive = 1"), arguments: [code]) != nil
-        {
-            return code
-        }
+        let bySKU = try HotStatement(db, "SELECT 1 FROM items WHERE sku = ? AND alive = 1")
+        bySKU.bind(1, code)
+        if try bySKU.fetchFirst({ _ in true }) != nil { return code }
         if GTIN.looksLikeGTIN(code) && !GTIN.isValid(code) { throw StoreError.badCheckDigit(code) }
         throw StoreError.unknownCode(code)
     }

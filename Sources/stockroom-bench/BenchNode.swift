@@ -76,6 +76,17 @@ final class BenchNode: @unchecked Sendable {
     /// a polling loop misses.
     func peakRSSMB() -> Double { statusFigure("VmHWM") }
 
+    /// CPU seconds the process has used (user + system).
+    func cpuSeconds() -> Double {
+        guard let process,
+            let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return 0 }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // After the command name: state is field 3, utime 14 and stime 15 (1-based).
+        return ((Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)) / 100
+    }
+
     private func statusFigure(_ name: String) -> Double {
         guard let process,
             let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),

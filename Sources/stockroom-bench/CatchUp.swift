@@ -81,6 +81,8 @@ struct CatchUp: AsyncParsableCommand {
             }
             try await Task.sleep(for: .milliseconds(20))
         }
-        return ((ContinuousClock.now - started).seconds, max(peak, store.peakRSSMB()))
+        let elapsed = (ContinuousClock.now - started).seconds
+        print(String(format: "  CPU: hub %.2f s, store %.2f s", hub.cpuSeconds(), store.cpuSeconds()))
+        return (elapsed, max(peak, store.peakRSSMB()))
     }
 }

@@ -22,10 +22,12 @@ struct ScanRoutes {
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
-            if let number = try? container.decode(Int64.self, forKey: .id) {
-                id = String(number)
+            // String first: it is what most scanners send, and a failed attempt builds
+            // and throws a DecodingError, which showed in the batch endpoint's profile.
+            if let text = try? container.decode(String.self, forKey: .id) {
+                id = text
             } else {
-                id = try container.decode(String.self, forKey: .id)
+                id = String(try container.decode(Int64.self, forKey: .id))
             }
             code = try container.decode(String.self, forKey: .code)
             qty = try container.decode(Int64.self, forKey: .qty)

@@ -4,6 +4,7 @@ and bench/results/results.json; the run before is kept as results-previous.json 
 shown beside, so two runs can be compared.
 
     report.py RAW.jsonl [--rounds N] [--seconds S]
+    report.py --markdown bench/results/results.json   the table as Markdown, for the README
 """
 import argparse
 import datetime
@@ -32,13 +33,47 @@ def rate(run):
     return run["requests"] * run.get("scans_per_request", 1) / (run["duration_us"] / 1e6)
 
 
+def fmt(value, unit):
+    if value is None:
+        return "-"
+    if unit in ("scans/s", "ops/s"):
+        return f"{value:,.0f}"
+    return f"{value:.2f}" if value < 100 else f"{value:,.0f}"
+
+
+def markdown(path):
+    result = json.load(open(path))
+    print("| scenario | unit | Stockroom | baseline | baseline figure | ratio | target | |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for r in result["rows"]:
+        s = r["stockroom"]
+        ours = f"**{fmt(s['median'], r['unit'])}**"
+        if s["n"] > 1:
+            ours += f" ({fmt(s['min'], r['unit'])}-{fmt(s['max'], r['unit'])})"
+        base = fmt(r["baseline_figure"]["median"], r["unit"]) if r["baseline_figure"] else ""
+        ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else ""
+        sign = "<=" if r["better"] == "lower" else ">="
+        targets = []
+        if r["target"] is not None:
+            targets.append(f"{sign} {fmt(r['target'], r['unit'])}")
+        if r["ratio_target"] is not None:
+            targets.append(f"ratio {sign} {r['ratio_target']}")
+        verdict = {True: "met", False: "**missed**", None: ""}[r["met"]]
+        note = f" ({r['note']})" if r["note"] else ""
+        print(f"| {r['name']} | {r['unit']} | {ours} | {r['baseline']}{note} | {base} | {ratio} | "
+              f"{', '.join(targets)} | {verdict} |")
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("raw")
+    parser.add_argument("raw", nargs="?")
+    parser.add_argument("--markdown", metavar="RESULTS_JSON")
     parser.add_argument("--rounds", type=int, default=0)
     parser.add_argument("--seconds", type=int, default=0)
     parser.add_argument("--results", default="bench/results")
     args = parser.parse_args()
+    if args.markdown:
+        return markdown(args.markdown)
     runs = load(args.raw)
 
     def figure(scenario, system, key):
@@ -103,7 +138,9 @@ def main():
         target=100000, better="higher", ratio_target=0.6)
     catchup = runs.get(("catchup", "stockroom"), [None])[0]
     if catchup:
-        row("catch-up, 350,000 ops", "s", spread(catchup["seconds"]), target=5.0)
+        row("catch-up, 350,000 ops", "s", spread(catchup["seconds"]),
+            figure("catchup", "sqlite_c", lambda r: r["ops"] / r["ops_per_s"]),
+            "C SQLite floor: 350,000 ops into one database", target=5.0)
         row("catch-up peak RSS (store)", "MB", spread(catchup["store_peak_rss_mb"]), target=150.0)
     row("idle RSS, 10,000 items", "MB", figure("memory", "stockroom", lambda r: r.get("idle_rss_kb", 0) / 1024),
         target=40.0)
@@ -133,13 +170,6 @@ def main():
     if previous:
         for r in previous["rows"]:
             before[(r["name"], r["baseline"])] = r["stockroom"]["median"]
-
-    def fmt(value, unit):
-        if value is None:
-            return "-"
-        if unit in ("scans/s", "ops/s"):
-            return f"{value:,.0f}"
-        return f"{value:.2f}" if value < 100 else f"{value:,.0f}"
 
     print()
     print(f"Stockroom benchmarks, {result['when']}, commit {commit}, {args.rounds} rounds x {args.seconds} s; "

@@ -157,6 +157,11 @@ if want catchup; then
     echo "== catch-up: a week offline (350,000 ops) both ways"
     .build/release/stockroom-bench catch-up --rounds 3 --ops 350000 --out "$WORK/catchup.json"
     record catchup stockroom 1 "$(cat "$WORK/catchup.json")"
+    # The floor for the hub's half: the same number of ops into one fresh database.
+    for round in 1 2 3; do
+        rm -f "$WORK/floor.sqlite"*
+        record catchup sqlite_c "$round" "$("$WORK/bin/sqlite_floor" apply "$WORK/floor.sqlite" 350000 FULL 5000)"
+    done
 fi
 
 python3 bench/report.py "$RAW" --rounds "$ROUNDS" --seconds "$SECONDS_PER_RUN"

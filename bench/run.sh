@@ -20,8 +20,9 @@ export PATH="$PATH:/usr/sbin:/sbin"
 want() { [[ " $SCENARIOS " == *" $1 "* ]]; }
 
 ./packaging/install-deps.sh wrk curl nginx-light postgresql gcc libsqlite3-dev python3
-swift build -c release --product stockroom
-swift build -c release --product stockroom-bench
+# The same flags as `make release` (Makefile RELEASE_FLAGS): what is measured is what ships.
+swift build -c release --static-swift-stdlib --product stockroom
+swift build -c release --static-swift-stdlib --product stockroom-bench
 
 WORK=$(mktemp -d /tmp/stockroom-bench-XXXXXX)
 chmod 755 "$WORK"

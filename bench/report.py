@@ -41,27 +41,34 @@ def fmt(value, unit):
     return f"{value:.2f}" if value < 100 else f"{value:,.0f}"
 
 
+def cells(r, missed="MISSED"):
+    """One row's printable cells: Stockroom's median (min-max), the baseline's median,
+    the ratio, the targets and the verdict."""
+    s, unit = r["stockroom"], r["unit"]
+    ours = fmt(s["median"], unit)
+    if s["n"] > 1:
+        ours += f" ({fmt(s['min'], unit)}-{fmt(s['max'], unit)})"
+    base = fmt(r["baseline_figure"]["median"], unit) if r["baseline_figure"] else ""
+    ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else ""
+    sign = "<=" if r["better"] == "lower" else ">="
+    targets = []
+    if r["target"] is not None:
+        targets.append(f"{sign} {fmt(r['target'], unit)}")
+    if r["ratio_target"] is not None:
+        targets.append(f"ratio {sign} {r['ratio_target']}")
+    verdict = {True: "met", False: missed, None: ""}[r["met"]]
+    return ours, base, ratio, ", ".join(targets), verdict
+
+
 def markdown(path):
     result = json.load(open(path))
     print("| scenario | unit | Stockroom | baseline | baseline figure | ratio | target | |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in result["rows"]:
-        s = r["stockroom"]
-        ours = f"**{fmt(s['median'], r['unit'])}**"
-        if s["n"] > 1:
-            ours += f" ({fmt(s['min'], r['unit'])}-{fmt(s['max'], r['unit'])})"
-        base = fmt(r["baseline_figure"]["median"], r["unit"]) if r["baseline_figure"] else ""
-        ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else ""
-        sign = "<=" if r["better"] == "lower" else ">="
-        targets = []
-        if r["target"] is not None:
-            targets.append(f"{sign} {fmt(r['target'], r['unit'])}")
-        if r["ratio_target"] is not None:
-            targets.append(f"ratio {sign} {r['ratio_target']}")
-        verdict = {True: "met", False: "**missed**", None: ""}[r["met"]]
+        ours, base, ratio, targets, verdict = cells(r, missed="**missed**")
         note = f" ({r['note']})" if r["note"] else ""
-        print(f"| {r['name']} | {r['unit']} | {ours} | {r['baseline']}{note} | {base} | {ratio} | "
-              f"{', '.join(targets)} | {verdict} |")
+        print(f"| {r['name']} | {r['unit']} | **{ours}** | {r['baseline']}{note} | {base} | {ratio} | "
+              f"{targets} | {verdict} |")
 
 
 def main():
@@ -178,22 +185,11 @@ def main():
     print(header)
     print("-" * len(header))
     for r in rows:
-        s = r["stockroom"]
-        ours = f"{fmt(s['median'], r['unit'])} ({fmt(s['min'], r['unit'])}-{fmt(s['max'], r['unit'])})" \
-            if s["n"] > 1 else fmt(s["median"], r["unit"])
-        base = fmt(r["baseline_figure"]["median"], r["unit"]) if r["baseline_figure"] else ""
-        ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else ""
-        sign = "<=" if r["better"] == "lower" else ">="
-        targets = []
-        if r["target"] is not None:
-            targets.append(f"{sign} {fmt(r['target'], r['unit'])}")
-        if r["ratio_target"] is not None:
-            targets.append(f"ratio {sign} {r['ratio_target']}")
-        verdict = {True: "met", False: "MISSED", None: ""}[r["met"]]
+        ours, base, ratio, targets, verdict = cells(r)
         was = before.get((r["name"], r["baseline"]))
         trail = f"  (previous run {fmt(was, r['unit'])})" if was is not None else ""
         print(f"{r['name']:<40} {r['unit']:<9} {ours:>22} {r['baseline']:<44} {base:>10} {ratio:>7}  "
-              f"{', '.join(targets)} {verdict}{trail}{'  ' + r['note'] if r['note'] else ''}")
+              f"{targets} {verdict}{trail}{'  ' + r['note'] if r['note'] else ''}")
     print(f"\nwritten to {latest}")
 
 

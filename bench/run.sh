@@ -96,7 +96,7 @@ if want edge; then
         record c64 stockroom "$round" "$(wrk_run 18181 2 64 bench/scan.lua "$SECONDS_PER_RUN" "$EDGE_TOKEN" "$WORK/codes-10k" "s64-$round")"
         record c64 postgres "$round" "$(bench/baselines/postgres.sh run "$WORK/postgres" 15432 64 "$SECONDS_PER_RUN" | sed -n 's/^RESULT //p')"
         record c64 nginx "$round" "$(wrk_run 18282 2 64 bench/scan.lua "$SECONDS_PER_RUN" x "$WORK/codes-10k" n64)"
-        record batch stockroom "$round" "$(wrk_run 18181 2 8 bench/scan-batch.lua "$SECONDS_PER_RUN" "$EDGE_TOKEN" "$WORK/codes-10k" "b-$round" 100)"
+        record batch stockroom "$round" "$(wrk_run 18181 2 8 bench/scan.lua "$SECONDS_PER_RUN" "$EDGE_TOKEN" "$WORK/codes-10k" "b-$round" 100)"
     done
     record memory stockroom_peak 1 "{\"peak_rss_kb\":$(rss_kb "$EDGE_PID" VmHWM)}"
     kill "$EDGE_PID"; wait "$EDGE_PID" 2>/dev/null || true

@@ -1,8 +1,10 @@
--- wrk script: POST /v1/scans with a distinct scan id per request.
--- Usage: wrk -s bench/scan.lua URL -- TOKEN CODES_FILE RUN_ID
+-- wrk script: scans with a distinct scan id each, one per request (POST /v1/scans) or
+-- SIZE per request (POST /v1/scans/batch).
+-- Usage: wrk -s bench/scan.lua URL -- TOKEN CODES_FILE RUN_ID [SIZE]
 -- Each thread cycles through the catalogue's barcodes; ids are RUN_ID-thread-counter, so
 -- no request is a retry of another. Prints p50/p90/p99/p99.9 (microseconds) and the
--- non-2xx count as one JSON line for the runner to parse.
+-- non-2xx count as one JSON line for the runner to parse. Counts are of requests; the
+-- runner multiplies by SIZE (done() runs where init()'s arguments are not visible).
 
 local thread_counter = 0
 function setup(thread)
@@ -13,26 +15,33 @@ end
 function init(args)
     token = args[1]
     run_id = args[3] or "run"
+    size = tonumber(args[4] or "")
     codes = {}
     for line in io.lines(args[2]) do codes[#codes + 1] = line end
     counter = 0
     headers = { ["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json" }
-    errors = 0
+end
+
+local function scan()
+    counter = counter + 1
+    local code = codes[(counter * 7919 + tid * 104729) % #codes + 1]
+    return string.format('{"id":"%s-%d-%d","code":"%s","qty":1,"reason":"sale","device":"wrk-%d"}',
+        run_id, tid, counter, code, tid)
 end
 
 function request()
-    counter = counter + 1
-    local code = codes[(counter * 7919 + tid * 104729) % #codes + 1]
-    local body = string.format('{"id":"%s-%d-%d","code":"%s","qty":1,"reason":"sale","device":"wrk-%d"}',
-        run_id, tid, counter, code, tid)
-    return wrk.format("POST", "/v1/scans", headers, body)
+    if not size then
+        return wrk.format("POST", "/v1/scans", headers, scan())
+    end
+    local scans = {}
+    for i = 1, size do scans[i] = scan() end
+    return wrk.format("POST", "/v1/scans/batch", headers, '{"scans":[' .. table.concat(scans, ",") .. ']}')
 end
 
 function done(summary, latency, requests)
-    local non2xx = summary.errors.status
     io.write(string.format(
         'RESULT {"requests":%d,"duration_us":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"p999_us":%d,"max_us":%d,"non2xx":%d,"socket_errors":%d}\n',
         summary.requests, summary.duration, latency:percentile(50), latency:percentile(90), latency:percentile(99),
-        latency:percentile(99.9), latency.max, non2xx,
+        latency:percentile(99.9), latency.max, summary.errors.status,
         summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
 end

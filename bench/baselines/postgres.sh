@@ -51,7 +51,7 @@ run)
     logdir=$(mktemp -d "$dir/log-XXXX")
     [ "$(id -u)" = 0 ] && chown postgres "$logdir"
     threads=$(( clients < 2 ? 1 : 2 ))
-    (cd "$logdir" && "${AS[@]}" "$BIN/pgbench" -n -M prepared -h 127.0.0.1 -p "$port" -U bench -c "$clients" \
+    (cd "$logdir" && "${AS[@]}" "$BIN/pgbench" -n -M prepared --random-seed=42 -h 127.0.0.1 -p "$port" -U bench -c "$clients" \
         -j "$threads" -T "$seconds" -f "$dir/scan.sql" -l postgres >"$logdir/out.txt" 2>&1) ||
         { cat "$logdir/out.txt" >&2; exit 1; }
     # pgbench's per-transaction log: client, tx, latency_us, script, epoch_s, epoch_us.

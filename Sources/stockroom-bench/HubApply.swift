@@ -32,19 +32,16 @@ struct HubApply: AsyncParsableCommand {
         _ = try hub.admin(["import", "catalog", "fixtures/catalog-10k.csv", "--node", "hub"])
         try await hub.start(["--role", "hub"])
         defer { hub.stop() }
-        let perStore = ops / stores
-        var work: [(token: String, batches: [[UInt8]])] = []
+        var tokens: [NodeID: String] = [:]
         for index in 0..<stores {
             let node = NodeID("store-\(index)")!
-            let token = try hub.admin(["token", "create", "--role", "peer", "--node", node.rawValue]).split(
-                separator: "\n"
-            ).last!
-            let ops = SaleStream.ops(count: perStore, seed: seed &+ UInt64(index), origin: node)
-            let batches = stride(from: 0, to: ops.count, by: SyncClient.pushBatch).map {
-                WireCompression.wire(
-                    SyncBatch(node: node, ops: Array(ops[$0..<min($0 + SyncClient.pushBatch, ops.count)])))
-            }
-            work.append((String(token), batches))
+            tokens[node] = String(
+                try hub.admin(["token", "create", "--role", "peer", "--node", node.rawValue]).split(separator: "\n")
+                    .last!)
+        }
+        let pushes = salePushes(stores: stores, opsPerStore: ops / stores, seed: seed)
+        let work = Dictionary(grouping: pushes, by: \.node).map { node, pushes in
+            (token: tokens[node]!, batches: pushes.map { WireCompression.wire(SyncBatch(node: node, ops: $0.ops)) })
         }
         let started = ContinuousClock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -67,6 +64,6 @@ struct HubApply: AsyncParsableCommand {
             }
             try await group.waitForAll()
         }
-        return Double(perStore * stores) / (ContinuousClock.now - started).seconds
+        return Double(pushes.reduce(0) { $0 + $1.ops.count }) / (ContinuousClock.now - started).seconds
     }
 }

@@ -1,5 +1,9 @@
 import ArgumentParser
 import Foundation
+import StockroomCore
+import StockroomStore
+import StockroomSync
+import StockroomTesting
 
 /// The Swift half of `make bench` (bench/run.sh drives it and the baselines). Each
 /// subcommand runs one scenario against real `stockroom` processes or the real codec and
@@ -35,4 +39,25 @@ func median(_ values: [Double]) -> Double {
 
 extension Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+/// What `stores` stores push after selling `opsPerStore` items each: their sale streams
+/// (seeded by `seed` and the store's index) cut into the protocol's push batches.
+func salePushes(stores: Int, opsPerStore: Int, seed: UInt64) -> [(node: NodeID, ops: [Op])] {
+    (0..<stores).flatMap { index in
+        let node = NodeID("store-\(index)")!
+        let stream = SaleStream.ops(count: opsPerStore, seed: seed &+ UInt64(index), origin: node)
+        return stride(from: 0, to: stream.count, by: SyncClient.pushBatch).map {
+            (node, Array(stream[$0..<min($0 + SyncClient.pushBatch, stream.count)]))
+        }
+    }
+}
+
+/// Runs `body` with a store in a new temporary folder, removed afterwards.
+func withScratchStore<T>(node: String, _ body: (StockroomStore) async throws -> T) async throws -> T {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("stockroom-bench-\(UUID())")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    return try await body(
+        StockroomStore(path: folder.appendingPathComponent("stockroom.sqlite").path, nodeID: NodeID(node)!))
 }

@@ -17,35 +17,34 @@ struct StoreScans: AsyncParsableCommand {
     func run() async throws {
         var rates: [Double] = []
         for round in 1...output.rounds {
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-                "stockroom-store-scans-\(UUID())")
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: folder) }
-            let store = try StockroomStore(
-                path: folder.appendingPathComponent("store.sqlite").path, nodeID: NodeID("store-1")!)
-            guard
-                case .success(let rows) = CatalogCSV.parse(
-                    try String(contentsOfFile: "fixtures/catalog-10k.csv", encoding: .utf8))
-            else { throw ValidationError("fixtures/catalog-10k.csv does not parse") }
-            _ = try await store.importItems(rows, actor: "bench")
-            let skus = try await store.listItems(category: nil, text: nil, afterSKU: nil, limit: 1000).items.map(\.sku)
-            let perCaller = scans / callers
-            let started = ContinuousClock.now
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for caller in 0..<callers {
-                    group.addTask {
-                        for n in 0..<perCaller {
-                            _ = try await store.recordScan(
-                                ScanCommand(
-                                    scanID: "r\(round)-\(n)", code: skus[(n * 7919 + caller * 104729) % skus.count],
-                                    quantity: 1,
-                                    action: .move(.sale), device: "till-\(caller)"), actor: "bench")
+            rates.append(
+                try await withScratchStore(node: "store-1") { store in
+                    guard
+                        case .success(let rows) = CatalogCSV.parse(
+                            try String(contentsOfFile: "fixtures/catalog-10k.csv", encoding: .utf8))
+                    else { throw ValidationError("fixtures/catalog-10k.csv does not parse") }
+                    _ = try await store.importItems(rows, actor: "bench")
+                    let skus = try await store.listItems(category: nil, text: nil, afterSKU: nil, limit: 1000).items
+                        .map(\.sku)
+                    let perCaller = scans / callers
+                    let started = ContinuousClock.now
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        for caller in 0..<callers {
+                            group.addTask {
+                                for n in 0..<perCaller {
+                                    _ = try await store.recordScan(
+                                        ScanCommand(
+                                            scanID: "r\(round)-\(n)",
+                                            code: skus[(n * 7919 + caller * 104729) % skus.count],
+                                            quantity: 1,
+                                            action: .move(.sale), device: "till-\(caller)"), actor: "bench")
+                                }
+                            }
                         }
+                        try await group.waitForAll()
                     }
-                }
-                try await group.waitForAll()
-            }
-            rates.append(Double(perCaller * callers) / (ContinuousClock.now - started).seconds)
+                    return Double(perCaller * callers) / (ContinuousClock.now - started).seconds
+                })
             print(String(format: "store scans, round %d: %.0f scans/s", round, rates.last!))
         }
         try output.write([

@@ -145,19 +145,18 @@ struct Banner {
     func print() {
         let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
         let base = "http://\(host):\(port)"
+        let credentials = URL(fileURLWithPath: directory.credentialsPath).standardizedFileURL.path
         var lines = [
             "stockroom \(StockroomVersion.current): \(configuration.role.rawValue) node '\(store.nodeID)' listening on \(base)",
             "  data:        \(URL(fileURLWithPath: directory.path).standardizedFileURL.path)",
-            "  credentials: \(URL(fileURLWithPath: directory.credentialsPath).standardizedFileURL.path) (mode 0600)",
+            "  credentials: \(credentials) (mode 0600)",
         ]
-        let scannerToken: String
-        if let newTokens {
-            lines.append("  first start: made these tokens (also in the credentials file):")
-            for (role, token) in newTokens.sorted(by: { $0.key < $1.key }) { lines.append("    \(role): \(token)") }
-            scannerToken = newTokens["scanner"] ?? ""
-        } else {
-            scannerToken = "$(sed -n 's/.*\"scanner\" : \"\\(.*\\)\".*/\\1/p' \(directory.credentialsPath))"
+        // Token secrets are never printed: stdout is the journal under systemd, and a log
+        // is no place for a credential. The curl line reads the token from the 0600 file.
+        if newTokens != nil {
+            lines.append("  first start: made an admin and a scanner token; they are in the credentials file")
         }
+        let scannerToken = "$(sed -n 's/.*\"scanner\" : \"\\(.*\\)\".*/\\1/p' \(credentials))"
         let code = example?.barcodes.first ?? example?.sku ?? "SKU-OR-BARCODE"
         if example == nil {
             lines.append(

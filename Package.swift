@@ -10,7 +10,9 @@ let package = Package(
     name: "stockroom",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "stockroom", targets: ["stockroom"])
+        .executable(name: "stockroom", targets: ["stockroom"]),
+        // Test support: LD_PRELOAD into a real daemon to journal unsynced writes (power-cut tests).
+        .library(name: "StockroomPowerCut", type: .dynamic, targets: ["StockroomPowerCut"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -81,6 +83,12 @@ let package = Package(
             name: "StockroomTesting",
             dependencies: ["StockroomCore"],
             swiftSettings: swiftSettings
+        ),
+        // Test support in C: a SQLite VFS shim that journals unsynced writes, so a test can
+        // reproduce what a power cut leaves on disk (Tests/StockroomEndToEndTests/PowerCutTests.swift).
+        .target(
+            name: "StockroomPowerCut",
+            linkerSettings: [.linkedLibrary("sqlite3")]
         ),
         // The executable: argument parsing and commands only.
         .executableTarget(

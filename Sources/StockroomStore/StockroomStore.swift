@@ -53,8 +53,9 @@ public final class StockroomStore: Sendable {
     ) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
+        let synchronous = "PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")"
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
+            try db.execute(sql: synchronous)
             // Bounds the WAL file after a burst (it is truncated back to this at checkpoints).
             try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
             // Checkpoints run on their own connection (WALCheckpointer), not in a commit.
@@ -64,6 +65,10 @@ public final class StockroomStore: Sendable {
             try db.execute(sql: "PRAGMA cache_size = -16384")
         }
         let pool = try DatabasePool(path: path, configuration: configuration)
+        // Again, after the pool is open: GRDB's pool switches its writer to WAL and then sets
+        // `synchronous = NORMAL`, after `prepareDatabase` ran. Without this, commits were
+        // not fsynced (found by PowerCutTests).
+        try pool.writeWithoutTransaction { db in try db.execute(sql: synchronous) }
         try self.init(
             writer: pool, nodeID: nodeID, logger: logger, wallMillis: wallMillis,
             checkpointer: try WALCheckpointer(path: path, logger: logger), didCommit: didCommit)

@@ -148,7 +148,7 @@ struct NodeClient: Sendable {
     let token: String
 
     func send(
-        _ method: HTTPMethod, _ path: String, json: String? = nil
+        _ method: HTTPMethod, _ path: String, json: String? = nil, timeout: TimeAmount = .seconds(10)
     ) async throws -> (status: Int, body: [String: Any]) {
         var request = HTTPClientRequest(url: base + path)
         request.method = method
@@ -157,7 +157,7 @@ struct NodeClient: Sendable {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: json))
         }
-        let response = try await http.execute(request, timeout: .seconds(10))
+        let response = try await http.execute(request, timeout: timeout)
         let body = try await response.body.collect(upTo: 16 << 20)
         let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]) ?? [:]
         return (Int(response.status.code), object)

@@ -49,6 +49,25 @@ import Testing
         #expect(try await store.ops(OpQuery.all).items.map(\.op) == held)
     }
 
+    /// `stockroom check`: a state that drifted from the log is found, and rebuilt.
+    @Test func verifyFindsAStateThatDriftedFromTheLogAndARebuildFixesIt() async throws {
+        let store = try TestStores.make(.pool)
+        try await TestStores.seedCatalogue(store)
+        _ = try await store.recordScan(.receive("v1", "A-1", 7), actor: "t")
+        var report = try await store.verify()
+        #expect(report.isHealthy && report.ops == 4, "\(report)")
+        try await store.writer.write { db in
+            try db.execute(sql: "UPDATE stock SET quantity = quantity + 1 WHERE sku = 'A-1'")
+            try db.execute(sql: "UPDATE items SET name = 'Tampered' WHERE sku = 'B-2'")
+        }
+        report = try await store.verify()
+        #expect(report.stockMismatches == [StockKey(sku: "A-1", location: "store-1")])
+        #expect(report.itemMismatches == ["B-2"] && report.integrityProblems.isEmpty)
+        try await store.rebuildMaterialisedState()
+        #expect(try await store.verify().isHealthy)
+        #expect(try await store.stock(code: "A-1").quantity == 7)
+    }
+
     @Test func aReopenedStoreContinuesItsSeqAndClock() async throws {
         let directory = try TestStores.temporaryDirectory()
         var last: ScanResult

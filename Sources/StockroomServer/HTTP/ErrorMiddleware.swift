@@ -1,5 +1,6 @@
 public import Hummingbird
 import Logging
+import NIOHTTP1
 import StockroomStore
 
 /// Turns every error into the API's JSON error shape, so a client never has to parse two
@@ -53,6 +54,12 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 default: error.body ?? error.status.reasonPhrase
                 }
             return APIError(error.status, code, message)
+        case let error as HTTPParserError:
+            // A client that hung up mid-body, or bytes that are not HTTP/1.1: the client's
+            // problem (and its connection is usually gone), not the node's.
+            context.logger.info("bad or truncated request", metadata: ["error": "\(error)"])
+            return APIError(
+                .badRequest, "invalid_request", "the request ended early or is not valid HTTP/1.1 (\(error))")
         default:
             context.logger.error("unhandled error", metadata: ["error": "\(error)"])
             return APIError(.internalServerError, "internal", "an internal error occurred; the node's log has details")

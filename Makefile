@@ -11,7 +11,7 @@ RELEASE_BIN := .build/release/stockroom
 # (what the .deb and the container ship), and idle RSS is ~3 MB lower (README "Benchmarks").
 RELEASE_FLAGS := -c release --static-swift-stdlib
 
-.PHONY: run test deps test-deps build release format lint bench clean
+.PHONY: run test deps test-deps build release format lint bench soak clean
 
 ## Build in release mode and start an edge node on $(LISTEN) with its data in $(DATA).
 ## On first start the sample catalogue (fixtures/catalog-10k.csv) is loaded.
@@ -44,6 +44,13 @@ release:
 ## SECONDS_PER_RUN narrow or lengthen it.
 bench: deps
 	bench/run.sh
+
+## The soak (not in CI): a hub and SOAK_STORES stores for SOAK_MINUTES with link faults and
+## restarts; proves convergence, no loss, no duplicates; reports memory and fd growth.
+SOAK_MINUTES ?= 30
+SOAK_STORES ?= 20
+soak: deps release
+	Tests/Faults/soak.py --binary $(RELEASE_BIN) --minutes $(SOAK_MINUTES) --stores $(SOAK_STORES)
 
 format:
 	$(SWIFT) format -i -r --configuration .swift-format Sources Tests Package.swift

@@ -19,7 +19,10 @@ public final class StockroomStore: Sendable {
     let writer: any DatabaseWriter
     let groupWriter: GroupCommitWriter
     let logger: Logger
+    /// The wall clock the node stamps with: the system's, plus ``clockOffset``.
     let wallMillis: @Sendable () -> UInt64
+    /// Rule T2: how far this node's system clock is from its hub's, once a sync showed it.
+    public let clockOffset: ClockOffset
     /// Set for on-disk pools only; a `DatabaseQueue` checkpoints by itself.
     private let checkpointer: WALCheckpointer?
 
@@ -93,6 +96,11 @@ public final class StockroomStore: Sendable {
         didCommit: @escaping @Sendable (WriteContext, Int) -> Void
     ) throws {
         try StoreMigrations.migrator.migrate(writer)
+        let clockOffset = ClockOffset()
+        let systemWallMillis = wallMillis
+        let wallMillis: @Sendable () -> UInt64 = {
+            UInt64(max(0, Int64(systemWallMillis()) + clockOffset.millis))
+        }
         let nodeID = try writer.write { db -> NodeID in
             if let stored = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'node_id'") {
                 guard let id = NodeID(stored) else { throw StoreError.invalid(field: "node_id", message: "corrupt") }
@@ -110,6 +118,7 @@ public final class StockroomStore: Sendable {
         self.writer = writer
         self.logger = logger
         self.wallMillis = wallMillis
+        self.clockOffset = clockOffset
         self.checkpointer = checkpointer
         self.groupWriter = GroupCommitWriter(
             writer: writer, context: context, logger: logger, checkpointer: checkpointer, didCommit: didCommit)
@@ -136,9 +145,14 @@ public final class StockroomStore: Sendable {
             guard let origin = NodeID(row[0]) else { continue }
             knowledge[origin] = max(knowledge[origin], UInt64(row[1] as Int64))
         }
-        let maxHLC = try Int64.fetchOne(db, sql: "SELECT max(hlc) FROM ops") ?? 0
+        // Never behind our own last stamp; other origins' stamps count only up to
+        // wall + max_drift (rule T1), as when they were received.
         var clock = HybridLogicalClock()
-        clock.observe(HLC(packed: maxHLC))
+        let own = try Int64.fetchOne(db, sql: "SELECT max(hlc) FROM ops WHERE origin = ?", arguments: [nodeID.rawValue])
+        clock.observe(HLC(packed: own ?? 0))
+        let others = try Int64.fetchOne(
+            db, sql: "SELECT max(hlc) FROM ops WHERE origin <> ?", arguments: [nodeID.rawValue])
+        _ = clock.observe(HLC(packed: others ?? 0), wallMillis: wallMillis())
         let lastLSN = try Int64.fetchOne(db, sql: "SELECT max(lsn) FROM ops") ?? 0
         return WriteContext(
             nodeID: nodeID, nextSeq: knowledge[nodeID] + 1, clock: clock, knowledge: knowledge, lastLSN: lastLSN,

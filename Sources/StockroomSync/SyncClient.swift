@@ -5,6 +5,7 @@ import NIOCore
 import NIOHTTP1
 public import StockroomCore
 public import StockroomStore
+import Synchronization
 
 /// One side of sync with one peer (the hub), over HTTP: pull what concerns us, push our
 /// own ops. Every exchange is idempotent, so any of them may be retried after any failure.
@@ -135,6 +136,15 @@ public final class SyncClient: Sendable {
         // AsyncHTTPClient retries a refused connection until this deadline).
         let response = try await http.execute(request, timeout: .seconds(10))
         logger.debug("sync response", metadata: ["sync.path": "\(path)", "sync.status": "\(response.status.code)"])
+        // Rule T2: the hub's time, from its millisecond header (a pull), else from the
+        // HTTP Date header (one-second resolution).
+        if mode == .hub {
+            if let time = response.headers.first(name: "Stockroom-Time").flatMap(Int64.init) {
+                adoptHubClock(time)
+            } else if let date = response.headers.first(name: "Date"), let hubMillis = Self.httpDateMillis(date) {
+                adoptHubClock(hubMillis)
+            }
+        }
         let bytes = Array(try await response.body.collect(upTo: WireCompression.maxCompressedBytes).readableBytesView)
         guard response.status == .ok else {
             let json =
@@ -145,4 +155,32 @@ public final class SyncClient: Sendable {
         }
         return (bytes, response.headers)
     }
+
+    /// Rule T2: an edge takes its hub's time when its own clock is far off it.
+    private func adoptHubClock(_ hubMillis: Int64) {
+        let system = Int64(StockroomStore.systemWallMillis())
+        guard let offset = store.clockOffset.observe(peerMillis: hubMillis, systemMillis: system) else { return }
+        if offset == 0 {
+            logger.notice("this node's clock agrees with the hub's again; stamping with it")
+        } else {
+            logger.warning(
+                "this node's clock is off the hub's; stamping ops with the hub's time. Fix the clock (NTP).",
+                metadata: ["clock.offset_s": "\(offset / 1000)"])
+        }
+    }
+
+    /// An HTTP `Date` header (RFC 9110 IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT").
+    static func httpDateMillis(_ text: String) -> Int64? {
+        guard let date = httpDateFormatter.withLock({ $0.date(from: text) }) else { return nil }
+        return Int64(date.timeIntervalSince1970 * 1000)
+    }
+
+    private static let httpDateFormatter = Mutex<DateFormatter>(
+        {
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = TimeZone(identifier: "GMT")
+            formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+            return formatter
+        }())
 }

@@ -50,8 +50,10 @@ final class NodeProcess: @unchecked Sendable {
     }
 
     /// Starts `serve` on an ephemeral port and waits until the banner says where it listens.
+    /// `launcher` runs the binary through another command (e.g. `faketime -f -3d`).
     func start(
-        extraArguments: [String] = [], environment: [String: String] = [:], listen: String = "127.0.0.1:0"
+        extraArguments: [String] = [], environment: [String: String] = [:], listen: String = "127.0.0.1:0",
+        launcher: [String] = []
     )
         async throws
     {
@@ -61,8 +63,9 @@ final class NodeProcess: @unchecked Sendable {
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["serve", "--data", dataDirectory, "--listen", listen] + extraArguments
+        let command = launcher + [Self.binary, "serve", "--data", dataDirectory, "--listen", listen] + extraArguments
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = log
         process.standardError = log
@@ -86,9 +89,15 @@ final class NodeProcess: @unchecked Sendable {
     }
     private var startOffset = 0
 
+    /// Signals the node; when it runs under a launcher, the node is the launcher's child.
     func kill(signal: Int32) {
         guard let process else { return }
-        Foundation.kill(process.processIdentifier, signal)
+        let pid = process.processIdentifier
+        let children = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
+        let childPIDs = children.split(separator: " ").compactMap { Int32($0) }
+        // The launcher (faketime) waits for the node and exits with it.
+        for child in childPIDs { Foundation.kill(child, signal) }
+        if childPIDs.isEmpty { Foundation.kill(pid, signal) }
     }
 
     /// Waits for the process to exit and returns its status.

@@ -28,14 +28,14 @@ import Testing
 
         /// Starts store `index` as `store-<index+1>`, syncing with the hub (or with `via`, a
         /// proxy in front of it).
-        func startStore(_ index: Int, via: String? = nil) async throws {
+        func startStore(_ index: Int, via: String? = nil, launcher: [String] = []) async throws {
             let node = "store-\(index + 1)"
             let token =
                 try hub.run(["token", "create", "--role", "peer", "--node", node]).output
                 .split(separator: "\n").last.map(String.init) ?? ""
-            try await stores[index].start(extraArguments: [
-                "--node", node, "--hub", via ?? hubURL, "--hub-token", token,
-            ])
+            try await stores[index].start(
+                extraArguments: ["--node", node, "--hub", via ?? hubURL, "--hub-token", token],
+                launcher: launcher)
         }
 
         /// How many ops of `origin` the hub's log holds, counted one by one.

@@ -12,6 +12,7 @@ struct SyncRoutes {
     static let versionHeader = HTTPField.Name("Stockroom-Sync-Version")!
     /// The server's last lsn, so the puller can tell how far behind it is.
     static let logEndHeader = HTTPField.Name("Stockroom-Log-End")!
+    static let timeHeader = HTTPField.Name("Stockroom-Time")!
     /// Compression is part of the media type, not an HTTP Content-Encoding: HTTP clients
     /// and proxies inflate `Content-Encoding: deflate` themselves (unbounded, and as zlib
     /// rather than raw deflate); this way only the bounded decompressor touches a batch.
@@ -41,7 +42,6 @@ struct SyncRoutes {
             } catch let refusal as SyncRefusal {
                 switch refusal {
                 case .foreignOrigin: throw APIError(.forbidden, "foreign_origin", refusal.description)
-                case .clockSkew: throw APIError(.unprocessableContent, "clock_skew", refusal.description)
                 }
             }
         }
@@ -63,6 +63,8 @@ struct SyncRoutes {
                 headers: [
                     .contentType: Self.batchContentType, Self.versionHeader: "1",
                     Self.logEndHeader: String(store.writeContext.lastLSN),
+                    // Rule T2: the serving node's wall clock, in milliseconds.
+                    Self.timeHeader: String(StockroomStore.systemWallMillis()),
                 ],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: WireCompression.wire(batch))))
         }

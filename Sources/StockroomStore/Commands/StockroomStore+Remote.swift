@@ -16,29 +16,22 @@ public struct RemoteApplyReport: Hashable, Sendable {
 public enum SyncRefusal: Error, Equatable, Sendable, CustomStringConvertible {
     /// A push held an op whose origin is not the pushing node.
     case foreignOrigin(op: String, peer: String)
-    /// An op is stamped more than ``StockroomStore/maxClockSkewMillis`` ahead (rule T1).
-    case clockSkew(op: String, aheadMillis: UInt64)
 
     public var description: String {
         switch self {
         case .foreignOrigin(let op, let peer):
             "op \(op) is not of origin '\(peer)': a node may push only its own ops; the hub relays the rest"
-        case .clockSkew(let op, let ahead):
-            "op \(op) is stamped \(ahead / 1000) s ahead of this node's clock; fix the sender's clock (NTP) and retry"
         }
     }
 }
 
 extension StockroomStore {
-    /// Rule T1's hard bound: 24 hours.
-    public static let maxClockSkewMillis: UInt64 = 24 * 3600 * 1000
-
     /// Applies ops a peer pushed: all of origin `peer`, continuing that origin's log
     /// without a gap. Checks the whole batch first; applies it, and the time of this
     /// contact with the peer (for the hub's status), in one transaction. Idempotent: ops
     /// already held are skipped.
     ///
-    /// Throws ``SyncRefusal`` (foreign origin, clock skew) or
+    /// Throws ``SyncRefusal`` (foreign origin) or
     /// ``StoreError/sequenceGap(origin:expected:got:)``; nothing is applied then.
     public func applyPushed(_ ops: [Op], from peer: NodeID) async throws -> RemoteApplyReport {
         if let foreign = ops.first(where: { $0.id.origin != peer }) {
@@ -105,9 +98,6 @@ extension StockroomStore {
             if !allowGaps && op.id.seq != expected[op.id.origin] + 1 {
                 throw StoreError.sequenceGap(
                     origin: op.id.origin.rawValue, expected: expected[op.id.origin] + 1, got: op.id.seq)
-            }
-            if op.hlc.millis > wall + maxClockSkewMillis {
-                throw SyncRefusal.clockSkew(op: op.id.description, aheadMillis: op.hlc.millis - wall)
             }
             expected[op.id.origin] = op.id.seq
         }

@@ -26,7 +26,9 @@ public struct WriteContext: Sendable {
     mutating func didAppend(_ op: Op, lsn: Int64) {
         if op.id.origin == nodeID, op.id.seq >= nextSeq { nextSeq = op.id.seq + 1 }
         if op.id.seq == knowledge[op.id.origin] + 1 { knowledge.advance(to: op.id) }
-        clock.observe(op.hlc)
+        // Our own stamps only: a remote op's stamp was observed, bounded by max_drift,
+        // before it was applied (rule T1); following it here would undo that bound.
+        if op.id.origin == nodeID { clock.observe(op.hlc) }
         lastLSN = lsn
     }
 }

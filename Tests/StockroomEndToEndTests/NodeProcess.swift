@@ -27,11 +27,14 @@ final class NodeProcess: @unchecked Sendable {
             .deletingLastPathComponent().appendingPathComponent("fixtures").path
     }
 
-    init() throws {
-        dataDirectory =
-            FileManager.default.temporaryDirectory.appendingPathComponent("stockroom-e2e-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
-        logPath = dataDirectory + ".log"
+    /// A node with its data in `dataDirectory` (a fresh temporary folder by default); the
+    /// log goes next to the temporary folder either way.
+    init(dataDirectory: String? = nil) throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("stockroom-e2e-\(UUID().uuidString)")
+            .path
+        self.dataDirectory = dataDirectory ?? scratch
+        try FileManager.default.createDirectory(atPath: self.dataDirectory, withIntermediateDirectories: true)
+        logPath = scratch + ".log"
     }
 
     /// Runs an administrative subcommand to completion; returns its exit status and output.

@@ -7,6 +7,10 @@ import StockroomServer
 import StockroomStore
 import StockroomSync
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a node: an edge (a store's daemon, the default) or the hub.")
@@ -21,6 +25,9 @@ struct Serve: AsyncParsableCommand {
 
     @Option(name: .long, help: "edge (default) or hub.")
     var role: String?
+
+    @Option(name: .long, help: "Seconds a connection may stay silent before it is closed (default 30).")
+    var idleTimeout: Double?
 
     @Option(
         name: .long,
@@ -66,6 +73,10 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("synchronous '\(durabilityName)' must be full or normal")
         }
         configuration.durability = durability
+        configuration.idleTimeoutSeconds = idleTimeout ?? reader.double(forKey: "idle_timeout", default: 30)
+        guard configuration.idleTimeoutSeconds > 0 else {
+            throw ValidationError("--idle-timeout must be above 0 seconds")
+        }
         configuration.hubURL = hub ?? reader.string(forKey: "hub")
         configuration.hubToken = hubToken ?? reader.string(forKey: "hub_token", isSecret: true)
         switch (configuration.hubURL, configuration.hubToken) {
@@ -92,6 +103,7 @@ struct Serve: AsyncParsableCommand {
         let directory = DataDirectory(path: configuration.dataDirectory)
         try directory.create()
         try directory.lock()
+        Self.raiseFileDescriptorLimit()
         let metrics = NodeMetrics()
         let store = try directory.openStore(
             nodeID: configuration.nodeID, durability: configuration.durability, logger: logger
@@ -169,5 +181,16 @@ struct Banner {
         // Written unbuffered: under systemd or a pipe, stdout is block-buffered and a print
         // would sit in the buffer while the operator waits for it.
         FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+    }
+}
+
+extension Serve {
+    /// Thousands of scanner and peer connections need more descriptors than the usual soft
+    /// limit of 1024: take the hard limit (systemd's default is 524288).
+    static func raiseFileDescriptorLimit() {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
     }
 }

@@ -30,8 +30,10 @@ final class NodeProcess: @unchecked Sendable {
     /// A node with its data in `dataDirectory` (a fresh temporary folder by default); the
     /// log goes next to the temporary folder either way.
     init(dataDirectory: String? = nil) throws {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("stockroom-e2e-\(UUID().uuidString)")
-            .path
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "stockroom-e2e-\(UUID().uuidString)"
+        )
+        .path
         self.dataDirectory = dataDirectory ?? scratch
         try FileManager.default.createDirectory(atPath: self.dataDirectory, withIntermediateDirectories: true)
         logPath = scratch + ".log"

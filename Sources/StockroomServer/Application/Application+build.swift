@@ -14,6 +14,8 @@ public func buildApplication(
     let router = buildRouter(store: store, metrics: metrics, role: configuration.role.rawValue, sync: sync)
     return Application(
         router: router,
+        server: .http1(
+            configuration: .init(idleTimeout: .milliseconds(Int64(configuration.idleTimeoutSeconds * 1000)))),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "stockroom"),
         services: sync,

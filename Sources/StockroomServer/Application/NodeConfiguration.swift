@@ -21,6 +21,9 @@ public struct NodeConfiguration: Sendable {
     /// For a hub: stores it can reach and pulls from, with the peer token each store made
     /// for the hub.
     public var peers: [(url: String, token: String)] = []
+    /// A connection that sends nothing for this long is closed: idle keep-alive
+    /// connections and slow-loris clients cannot hold file descriptors for ever.
+    public var idleTimeoutSeconds: Double = 30
 
     public init() {}
 

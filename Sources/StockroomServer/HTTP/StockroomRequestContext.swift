@@ -36,3 +36,12 @@ public enum BodyLimits {
     /// A catalogue CSV.
     public static let catalogCSV = 256 * 1024 * 1024
 }
+
+extension StockroomRequestContext {
+    /// A path parameter, percent-decoded: a SKU may hold characters a client must encode
+    /// in a URL (space, `/`, `'`, `%`…), and the router hands them over still encoded.
+    func pathParameter(_ name: String) throws -> String {
+        let raw = try parameters.require(name)
+        return raw.removingPercentEncoding ?? raw
+    }
+}

@@ -68,7 +68,7 @@ struct ItemRoutes {
         group.get("items/:sku") { request, context -> ItemResponse in
             ItemResponse(
                 try await store.item(
-                    code: try context.parameters.require("sku"),
+                    code: try context.pathParameter("sku"),
                     includeDeleted: try request.queryBool("include_deleted")
                 ))
         }
@@ -89,7 +89,7 @@ struct ItemRoutes {
             return try ItemResponse(item).response(from: request, context: context, status: .created)
         }
         group.patch("items/:sku") { request, context -> ItemResponse in
-            let sku = try context.parameters.require("sku")
+            let sku = try context.pathParameter("sku")
             let body = try await RequestDecoding.json(Body.self, from: request)
             if let bodySKU = body.sku, bodySKU != sku {
                 throw APIError(.unprocessableContent, "invalid_value", "a SKU cannot be changed; create a new item")
@@ -98,7 +98,7 @@ struct ItemRoutes {
                 try await store.updateItem(sku: sku, fields: body.fields, actor: context.principal!.actorName))
         }
         group.delete("items/:sku") { request, context -> Response in
-            try await store.deleteItem(sku: try context.parameters.require("sku"), actor: context.principal!.actorName)
+            try await store.deleteItem(sku: try context.pathParameter("sku"), actor: context.principal!.actorName)
             return Response(status: .noContent)
         }
         group.post("import/catalog") { request, context -> ImportResponse in

@@ -7,7 +7,7 @@ struct StockRoutes {
 
     func register(on group: RouterGroup<StockroomRequestContext>) {
         group.get("stock/:code") { request, context -> StockResponse in
-            let code = try context.parameters.require("code")
+            let code = try context.pathParameter("code")
             let level = try await store.stock(code: code, location: request.queryString("location"))
             return StockResponse(level)
         }

@@ -1,7 +1,9 @@
 import ArgumentParser
+import AsyncHTTPClient
 import Configuration
 import Foundation
 import Logging
+import NIOSSL
 import StockroomCore
 import StockroomServer
 import StockroomStore
@@ -28,6 +30,18 @@ struct Serve: AsyncParsableCommand {
 
     @Option(name: .long, help: "Seconds a connection may stay silent before it is closed (default 30).")
     var idleTimeout: Double?
+
+    @Option(
+        name: .long, help: "PEM certificate chain: serve HTTPS (a hub its stores reach over a WAN). Needs --tls-key.")
+    var tlsCert: String?
+
+    @Option(name: .long, help: "PEM private key for --tls-cert.")
+    var tlsKey: String?
+
+    @Option(
+        name: .long,
+        help: "PEM CA file an edge trusts for an https:// --hub (default: the system's trust store).")
+    var hubCA: String?
 
     @Option(
         name: .long,
@@ -77,6 +91,19 @@ struct Serve: AsyncParsableCommand {
         guard configuration.idleTimeoutSeconds > 0 else {
             throw ValidationError("--idle-timeout must be above 0 seconds")
         }
+        switch (tlsCert ?? reader.string(forKey: "tls_cert"), tlsKey ?? reader.string(forKey: "tls_key")) {
+        case (nil, nil): break
+        case (.some(let cert), .some(let key)):
+            for file in [cert, key] where !FileManager.default.isReadableFile(atPath: file) {
+                throw ValidationError("cannot read '\(file)'; give a PEM file this user can read")
+            }
+            configuration.tls = (cert, key)
+        default: throw ValidationError("--tls-cert and --tls-key go together")
+        }
+        let hubCA = hubCA ?? reader.string(forKey: "hub_ca")
+        if let hubCA, !FileManager.default.isReadableFile(atPath: hubCA) {
+            throw ValidationError("cannot read the --hub-ca file '\(hubCA)'")
+        }
         configuration.hubURL = hub ?? reader.string(forKey: "hub")
         configuration.hubToken = hubToken ?? reader.string(forKey: "hub_token", isSecret: true)
         switch (configuration.hubURL, configuration.hubToken) {
@@ -114,10 +141,16 @@ struct Serve: AsyncParsableCommand {
         let example = try? await store.listItems(category: nil, text: nil, afterSKU: nil, limit: 1).items.first
         let settings = configuration
         var sync: [SyncService] = []
+        // An HTTPS hub is verified against the system's trust store, or only against
+        // --hub-ca (a chain's own CA) when given.
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let hubCA { tls.trustRoots = .file(hubCA) }
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
         if let url = configuration.hubURL, let token = configuration.hubToken {
             sync.append(
                 SyncService(
-                    client: SyncClient(store: store, baseURL: url, token: token, logger: logger), logger: logger))
+                    client: SyncClient(store: store, baseURL: url, token: token, http: http, logger: logger),
+                    logger: logger))
         }
         for (url, token) in configuration.peers {
             sync.append(
@@ -125,7 +158,7 @@ struct Serve: AsyncParsableCommand {
                     client: SyncClient(store: store, baseURL: url, token: token, mode: .pullOnly, logger: logger),
                     logger: logger))
         }
-        let app = buildApplication(
+        let app = try buildApplication(
             configuration: configuration, store: store, metrics: metrics, logger: logger, sync: sync
         ) { port in
             Banner(
@@ -139,7 +172,13 @@ struct Serve: AsyncParsableCommand {
                 "node.id": "\(store.nodeID)", "node.role": "\(configuration.role.rawValue)",
                 "node.data": "\(configuration.dataDirectory)",
             ])
-        try await app.runService()
+        do {
+            try await app.runService()
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
+        try await http.shutdown()
         logger.info("stopped")
     }
 }
@@ -156,7 +195,7 @@ struct Banner {
 
     func print() {
         let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
-        let base = "http://\(host):\(port)"
+        let base = "\(configuration.tls == nil ? "http" : "https")://\(host):\(port)"
         let credentials = URL(fileURLWithPath: directory.credentialsPath).standardizedFileURL.path
         var lines = [
             "stockroom \(StockroomVersion.current): \(configuration.role.rawValue) node '\(store.nodeID)' listening on \(base)",

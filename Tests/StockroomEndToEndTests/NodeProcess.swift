@@ -80,7 +80,7 @@ final class NodeProcess: @unchecked Sendable {
         while Date() < deadline {
             let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
             if let range = text.range(
-                of: #"listening on http://127\.0\.0\.1:(\d+)"#, options: .regularExpression,
+                of: #"listening on https?://127\.0\.0\.1:(\d+)"#, options: .regularExpression,
                 range: text.index(text.startIndex, offsetBy: startOffset)..<text.endIndex)
             {
                 port = Int(text[range].split(separator: ":").last!)!

@@ -46,7 +46,7 @@ struct TestNode {
         var configuration = NodeConfiguration()
         configuration.port = 0
         configuration.role = role == "hub" ? .hub : .edge
-        let app = buildApplication(
+        let app = try buildApplication(
             configuration: configuration, store: store, metrics: NodeMetrics(), logger: Logger(label: "test"))
         let tokens = self.tokens
         try await app.test(.router) { client in try await body(Client(client: client, tokens: tokens)) }

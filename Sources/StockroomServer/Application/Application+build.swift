@@ -1,21 +1,38 @@
 public import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 public import Logging
 import NIOCore
+import NIOSSL
 import StockroomCore
 public import StockroomStore
 public import StockroomSync
 
 /// Builds the node's HTTP application around an open store. The executable and the tests
 /// both call this, so tests exercise the real routes and middleware.
+///
+/// With ``NodeConfiguration/tls`` set, the node serves HTTPS only (a hub's stores connect
+/// over networks we do not own); without it, plain HTTP (loopback and the store LAN).
+/// Throws when the certificate or key cannot be read.
 public func buildApplication(
     configuration: NodeConfiguration, store: StockroomStore, metrics: NodeMetrics, logger: Logger,
     sync: [SyncService] = [], onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-) -> some ApplicationProtocol {
+) throws -> some ApplicationProtocol {
     let router = buildRouter(store: store, metrics: metrics, role: configuration.role.rawValue, sync: sync)
+    let http1 = HTTPServerBuilder.http1(
+        configuration: .init(idleTimeout: .milliseconds(Int64(configuration.idleTimeoutSeconds * 1000))))
+    var server = http1
+    if let tls = configuration.tls {
+        let chain = try NIOSSLCertificate.fromPEMFile(tls.certificatePath).map {
+            NIOSSLCertificateSource.certificate($0)
+        }
+        let key = try NIOSSLPrivateKey(file: tls.keyPath, format: .pem)
+        server = try .tls(
+            http1, tlsConfiguration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
+    }
     return Application(
         router: router,
-        server: .http1(
-            configuration: .init(idleTimeout: .milliseconds(Int64(configuration.idleTimeoutSeconds * 1000)))),
+        server: server,
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "stockroom"),
         services: sync,

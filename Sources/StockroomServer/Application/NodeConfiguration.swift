@@ -24,6 +24,8 @@ public struct NodeConfiguration: Sendable {
     /// A connection that sends nothing for this long is closed: idle keep-alive
     /// connections and slow-loris clients cannot hold file descriptors for ever.
     public var idleTimeoutSeconds: Double = 30
+    /// PEM files for HTTPS; nil serves plain HTTP.
+    public var tls: (certificatePath: String, keyPath: String)?
 
     public init() {}
 

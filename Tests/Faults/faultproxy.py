@@ -77,15 +77,20 @@ class Proxy:
 
         async def replay(delay):
             await asyncio.sleep(delay)
+            writer = None
             try:
                 reader, writer = await asyncio.open_connection(*self.upstream)
                 writer.write(bytes(captured))
                 await writer.drain()
-                while await reader.read(65536):
+                # Read the answer for a while, then hang up: a keep-alive connection would
+                # otherwise stay open for ever, on both sides.
+                while await asyncio.wait_for(reader.read(65536), 5):
                     pass
-                writer.close()
-            except OSError:
+            except (OSError, asyncio.TimeoutError):
                 pass
+            finally:
+                if writer is not None:
+                    writer.close()
 
         async def pump(reader, writer, is_response):
             stalled = False

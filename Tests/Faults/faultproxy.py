@@ -4,8 +4,8 @@
     faultproxy.py --upstream 127.0.0.1:8080 [--listen 127.0.0.1:0] [--seed 1] [--rate 0.35]
 
 Prints "faultproxy listening on HOST:PORT" once it accepts connections. Each new
-connection draws, with probability --rate, one fault (seeded: connection n uses
-seed * 1_000_003 + n):
+connection gets, with probability --rate, one fault, the kinds taken in turn (seeded:
+connection n draws from seed * 1_000_003 + n):
 
   reset      abort both sides with a TCP RST after a random number of bytes
   stall      stop forwarding for 1-3 s at a random point (timeouts fire)
@@ -49,7 +49,10 @@ class Proxy:
     def draw(self):
         self.connections += 1
         rng = random.Random(self.seed * 1_000_003 + self.connections)
-        fault = rng.choice(FAULTS) if self.enabled and rng.random() < self.rate else None
+        fault = None
+        if self.enabled and rng.random() < self.rate:
+            # In turn rather than at random: a short run still sees every kind.
+            fault = FAULTS[(self.seed + sum(self.counts.values())) % len(FAULTS)]
         if fault:
             self.counts[fault] += 1
         return fault, rng

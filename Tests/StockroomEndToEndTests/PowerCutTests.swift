@@ -95,7 +95,15 @@ enum PowerCut {
             http: .shared, base: "http://127.0.0.1:\(node.port)", token: try node.credentials()["scanner"]!)
         let stop = Locked(false)
         let load = Task { try await ScanLoad(skus: skus, seed: seed, round: 0).run(client, scanners: 8, stop: stop) }
-        try await Task.sleep(for: .milliseconds(Int.random(in: 500...1500, using: &random)))
+        // Cut once scans are flowing (a loaded CI box may take a while to answer the first),
+        // at a random moment after that.
+        let admin = NodeClient(
+            http: .shared, base: "http://127.0.0.1:\(node.port)", token: try node.credentials()["admin"]!)
+        let flowing = Date().addingTimeInterval(30)
+        while Date() < flowing, (try await admin.send(.GET, "/v1/status").body["ops"] as? Int ?? 0) < 30 + 10 {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try await Task.sleep(for: .milliseconds(Int.random(in: 100...800, using: &random)))
         node.kill(signal: SIGKILL)
         stop.withLock { $0 = true }
         let acknowledged = try await load.value.acknowledged
@@ -107,9 +115,8 @@ enum PowerCut {
         let check = try node.run(["check"])
         #expect(check.status == 0, "seed \(seed): stockroom check after the power cut:\n\(check.output)")
         try await node.start()
-        let admin = NodeClient(
-            http: .shared, base: "http://127.0.0.1:\(node.port)", token: try node.credentials()["admin"]!)
-        let missing = try await ScanLoad.audit(admin, acknowledged: acknowledged, skus: skus, seed: seed)
+        let restarted = NodeClient(http: .shared, base: "http://127.0.0.1:\(node.port)", token: admin.token)
+        let missing = try await ScanLoad.audit(restarted, acknowledged: acknowledged, skus: skus, seed: seed)
         node.kill(signal: SIGTERM)
         _ = try await node.waitForExit()
         return (acknowledged.count, missing)

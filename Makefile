@@ -11,7 +11,7 @@ RELEASE_BIN := .build/release/stockroom
 # (what the .deb and the container ship), and idle RSS is ~3 MB lower (README "Benchmarks").
 RELEASE_FLAGS := -c release --static-swift-stdlib
 
-.PHONY: run test deps test-deps build release format lint bench soak clean
+.PHONY: run test deps test-deps build release format lint bench soak fuzz clean
 
 ## Build in release mode and start an edge node on $(LISTEN) with its data in $(DATA).
 ## On first start the sample catalogue (fixtures/catalog-10k.csv) is loaded.
@@ -26,6 +26,14 @@ run: deps release
 test: deps test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	Tests/Fuzz/run.sh $(FUZZ_SECONDS_CI)
+
+## libFuzzer fuzzers (address sanitizer) for FUZZ_SECONDS each; `make test` runs them for
+## FUZZ_SECONDS_CI. See Tests/Fuzz/run.sh.
+FUZZ_SECONDS ?= 600
+FUZZ_SECONDS_CI ?= 30
+fuzz:
+	Tests/Fuzz/run.sh $(FUZZ_SECONDS)
 
 deps:
 	@./packaging/install-deps.sh $(DEBIAN_PACKAGES)

@@ -1,3 +1,4 @@
+import Foundation
 import StockroomTesting
 import Testing
 
@@ -74,5 +75,21 @@ import Testing
         let bytes = BatchCodec.encode(SyncBatch(node: Self.store, ops: Self.sales(count: 1000, seed: 4)))
         let perOp = Double(bytes.count) / 1000
         #expect(perOp < 32, "\(perOp) bytes per sale uncompressed")
+    }
+}
+
+/// The fuzzer's seed corpus (and any crash input added there as a regression) decodes,
+/// or is refused, without crashing; what decodes survives encode + decode.
+@Suite struct FuzzCorpusTests {
+    @Test func everyCorpusInputDecodesOrIsRefused() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("fixtures/fuzz/FuzzWireDecoder")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+        #expect(files.count >= 6)
+        for file in files {
+            let bytes = [UInt8](try Data(contentsOf: folder.appendingPathComponent(file)))
+            guard let batch = try? BatchCodec.decode(bytes) else { continue }
+            #expect(try BatchCodec.decode(BatchCodec.encode(batch)) == batch, "\(file)")
+        }
     }
 }

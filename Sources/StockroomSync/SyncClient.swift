@@ -5,7 +5,6 @@ import NIOCore
 import NIOHTTP1
 public import StockroomCore
 public import StockroomStore
-import Synchronization
 
 /// One side of sync with one peer (the hub), over HTTP: pull what concerns us, push our
 /// own ops. Every exchange is idempotent, so any of them may be retried after any failure.
@@ -39,6 +38,8 @@ public final class SyncClient: Sendable {
     private let logger: Logger
     /// A batch on the wire: the encoding of section 5, raw-deflated.
     public static let batchContentType = "application/vnd.stockroom.batch+deflate"
+    /// The serving node's wall clock in milliseconds, on push and pull answers (rule T2).
+    public static let timeHeader = "Stockroom-Time"
     public static let pushBatch = 5000
     public static let pullBatch = 5000
 
@@ -136,14 +137,9 @@ public final class SyncClient: Sendable {
         // AsyncHTTPClient retries a refused connection until this deadline).
         let response = try await http.execute(request, timeout: .seconds(10))
         logger.debug("sync response", metadata: ["sync.path": "\(path)", "sync.status": "\(response.status.code)"])
-        // Rule T2: the hub's time, from its millisecond header (a pull), else from the
-        // HTTP Date header (one-second resolution).
-        if mode == .hub {
-            if let time = response.headers.first(name: "Stockroom-Time").flatMap(Int64.init) {
-                adoptHubClock(time)
-            } else if let date = response.headers.first(name: "Date"), let hubMillis = Self.httpDateMillis(date) {
-                adoptHubClock(hubMillis)
-            }
+        // Rule T2: the hub's time, on every push and pull answer.
+        if mode == .hub, let time = response.headers.first(name: Self.timeHeader).flatMap(Int64.init) {
+            adoptHubClock(time)
         }
         let bytes = Array(try await response.body.collect(upTo: WireCompression.maxCompressedBytes).readableBytesView)
         guard response.status == .ok else {
@@ -168,19 +164,4 @@ public final class SyncClient: Sendable {
                 metadata: ["clock.offset_s": "\(offset / 1000)"])
         }
     }
-
-    /// An HTTP `Date` header (RFC 9110 IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT").
-    static func httpDateMillis(_ text: String) -> Int64? {
-        guard let date = httpDateFormatter.withLock({ $0.date(from: text) }) else { return nil }
-        return Int64(date.timeIntervalSince1970 * 1000)
-    }
-
-    private static let httpDateFormatter = Mutex<DateFormatter>(
-        {
-            let formatter = DateFormatter()
-            formatter.locale = Locale(identifier: "en_US_POSIX")
-            formatter.timeZone = TimeZone(identifier: "GMT")
-            formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-            return formatter
-        }())
 }

@@ -12,7 +12,8 @@ struct SyncRoutes {
     static let versionHeader = HTTPField.Name("Stockroom-Sync-Version")!
     /// The server's last lsn, so the puller can tell how far behind it is.
     static let logEndHeader = HTTPField.Name("Stockroom-Log-End")!
-    static let timeHeader = HTTPField.Name("Stockroom-Time")!
+    /// Rule T2: the serving node's wall clock in milliseconds, on every sync answer.
+    static let timeHeader = HTTPField.Name(SyncClient.timeHeader)!
     /// Compression is part of the media type, not an HTTP Content-Encoding: HTTP clients
     /// and proxies inflate `Content-Encoding: deflate` themselves (unbounded, and as zlib
     /// rather than raw deflate); this way only the bounded decompressor touches a batch.
@@ -23,7 +24,8 @@ struct SyncRoutes {
     /// An edge's hub, or the stores a hub pulls from.
     let services: [SyncService]
 
-    func register(on group: RouterGroup<StockroomRequestContext>) {
+    func register(on peers: RouterGroup<StockroomRequestContext>) {
+        let group = peers.group().add(middleware: ClockHeader())
         group.post("sync/push") { request, context -> JSONAnswer<PushResponse> in
             let peer = try Self.peer(context)
             try Self.checkVersion(request)
@@ -63,8 +65,6 @@ struct SyncRoutes {
                 headers: [
                     .contentType: Self.batchContentType, Self.versionHeader: "1",
                     Self.logEndHeader: String(store.writeContext.lastLSN),
-                    // Rule T2: the serving node's wall clock, in milliseconds.
-                    Self.timeHeader: String(StockroomStore.systemWallMillis()),
                 ],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: WireCompression.wire(batch))))
         }
@@ -227,4 +227,18 @@ struct SyncRoutes {
 struct JSONAnswer<Value: Encodable & Sendable>: ResponseEncodable {
     var value: Value
     func encode(to encoder: any Encoder) throws { try value.encode(to: encoder) }
+}
+
+/// Stamps every successful push and pull answer with this node's wall clock (rule T2), so
+/// an edge learns its hub's time from whichever exchange it makes first.
+struct ClockHeader: RouterMiddleware {
+    typealias Context = StockroomRequestContext
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        var response = try await next(request, context)
+        response.headers[SyncRoutes.timeHeader] = String(StockroomStore.systemWallMillis())
+        return response
+    }
 }

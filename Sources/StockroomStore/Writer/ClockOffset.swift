@@ -8,7 +8,7 @@ import Synchronization
 /// then the node stamps with its own clock, as it would offline).
 public final class ClockOffset: Sendable {
     /// Below this, clocks are left alone: NTP-disciplined clocks are well within it, and
-    /// the HTTP `Date` header the hub's time comes from has one-second resolution.
+    /// the measurement is off by up to a round trip.
     public static let thresholdMillis: Int64 = 60_000
     private let value = Atomic<Int64>(0)
 
@@ -23,7 +23,7 @@ public final class ClockOffset: Sendable {
         let measured = peerMillis - systemMillis
         let adopted = abs(measured) > Self.thresholdMillis ? measured : 0
         let current = millis
-        // Small wobble around an adopted offset is the Date header's resolution: ignore it.
+        // Small wobble around an adopted offset (round-trip noise) changes nothing.
         guard abs(adopted - current) > Self.thresholdMillis / 2 || (adopted == 0 && current != 0) else { return nil }
         value.store(adopted, ordering: .relaxed)
         return adopted

@@ -1,8 +1,8 @@
-import StockroomCore
 // Writes the wire decoder's seed corpus (fixtures/fuzz/FuzzWireDecoder/): encoded batches
 // of seeded random ops of every kind, from StockroomTesting's generator. Run by
 // `Tests/Fuzz/run.sh --seeds`; the output is committed.
 import Foundation
+import StockroomCore
 
 @main struct MakeSeeds {
     static func main() throws {

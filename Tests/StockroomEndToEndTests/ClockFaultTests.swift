@@ -97,9 +97,6 @@ import Testing
             "seed \(seed): store-2 stamped \(late.body["at"] ?? "nothing"), not the hub's time")
         // SIGKILL: under libfaketime, libdispatch's wall-clock timers (timerfd) spin and a
         // graceful stop can take long; how a node stops is tested elsewhere.
-        for node in [chain.hub] + chain.stores {
-            node.kill(signal: SIGKILL)
-            _ = try await node.waitForExit()
-        }
+        try await chain.stop(signal: SIGKILL)
     }
 }

@@ -53,9 +53,7 @@ import Testing
         print("NetworkFaultTests seed \(seed): faults injected \(injected)")
         let kinds = injected.filter { $0.key != "connections" && $0.value > 0 }.count
         #expect(kinds >= 4, "seed \(seed): too few kinds of fault were injected to mean much: \(injected)")
-        for node in [chain.hub] + chain.stores {
-            node.kill(signal: SIGTERM)
-            _ = try await node.waitForExit()
-        }
+        try chain.expectConsistent(seed: seed)
+        try await chain.stop()
     }
 }

@@ -51,6 +51,23 @@ import Testing
             }
         }
 
+        /// Stops every node of the chain with `signal` and waits for each to exit.
+        func stop(signal: Int32 = SIGTERM) async throws {
+            for node in [hub] + stores {
+                node.kill(signal: signal)
+                _ = try await node.waitForExit()
+            }
+        }
+
+        /// `stockroom check` on every node (it runs beside the daemon): the file is sound
+        /// and each node's state is what its op log gives.
+        func expectConsistent(seed: UInt64) throws {
+            for node in [hub] + stores {
+                let check = try node.run(["check"])
+                #expect(check.status == 0, "seed \(seed): stockroom check on \(node.dataDirectory):\n\(check.output)")
+            }
+        }
+
         /// The hub's coverage of each origin.
         func hubCoverage() async throws -> [String: Int] {
             let status = try await client(hub, role: "admin").send(.GET, "/v1/sync/status").body
@@ -135,9 +152,7 @@ import Testing
         #expect(try await chain.waitForAgreement(), "seed \(seed): the chain did not converge after the hub returned")
         // Exactly once: the hub holds each store's ops, no more, no fewer.
         let hubStatus = try await chain.client(chain.hub, role: "admin").send(.GET, "/v1/sync/status").body
-        let coverage = (hubStatus["coverage"] as? [[String: Any]] ?? []).reduce(into: [String: Int]()) {
-            $0[$1["origin"] as! String] = $1["seq"] as? Int
-        }
+        let coverage = try await chain.hubCoverage()
         #expect(coverage["store-1"] == 500 && coverage["store-2"] == 500, "seed \(seed): hub coverage \(coverage)")
         // A converged store has nothing pending in either direction.
         let deadline = Date().addingTimeInterval(10)
@@ -158,10 +173,7 @@ import Testing
         #expect(
             cli.contains("peer hub (hub):") && cli.contains("on the wire") && cli.contains("pending out:   0 ops"),
             "\(cli)")
-        for node in [chain.hub] + chain.stores {
-            node.kill(signal: SIGTERM)
-            _ = try await node.waitForExit()
-        }
+        try await chain.stop()
     }
 
     /// A store with a large backlog syncs while the store or the hub (at random) is killed
@@ -200,10 +212,8 @@ import Testing
             "seed \(seed): no convergence after kills \(kills)")
         #expect(try await chain.hubCoverage()["store-1"] == 6000, "seed \(seed): kills \(kills)")
         #expect(try await chain.opsAtHub(origin: "store-1") == 6000, "seed \(seed): kills \(kills)")
-        for node in [chain.hub] + chain.stores {
-            node.kill(signal: SIGTERM)
-            _ = try await node.waitForExit()
-        }
+        try chain.expectConsistent(seed: seed)
+        try await chain.stop()
     }
 
     /// The hub pulls from a store it can reach (the store has no --hub): the store's

@@ -74,9 +74,6 @@ import Testing
         #expect(try await doubting.send(.GET, "/v1/status").body["items"] as? Int == 0)
         let error = (refused?["last_error"] as? String ?? "").lowercased()
         #expect(error.contains("certificate") || error.contains("handshake") || error.contains("ssl"), "\(error)")
-        for node in [chain.hub] + chain.stores {
-            node.kill(signal: SIGTERM)
-            _ = try await node.waitForExit()
-        }
+        try await chain.stop()
     }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Soak: a hub and N stores as real `stockroom` processes, each store's link to the hub
 through faultproxy.py, scanning at a store's pace for a set time with random link faults
-and SIGKILL restarts. At the end it proves convergence, no loss and no duplicates, and
+and SIGKILL restarts of stores and (every 10 minutes) of the hub. At the end it proves convergence, no loss and no duplicates, and
 reports memory and file-descriptor growth.
 
     make soak                                  # 20 stores, 30 minutes
@@ -147,6 +147,8 @@ def main():
     parser.add_argument("--scans-per-second", type=float, default=2.0, help="per store")
     parser.add_argument("--fault-rate", type=float, default=0.2, help="share of link connections with a fault")
     parser.add_argument("--restart-every", type=float, default=60, help="mean seconds between store kills")
+    parser.add_argument("--hub-restart-every", type=float, default=600,
+                        help="seconds between SIGKILL restarts of the hub (0: never)")
     parser.add_argument("--seed", type=int, default=int(os.environ.get("STOCKROOM_SEED", "1")))
     parser.add_argument("--report", default=os.path.join(ROOT, "bench/results/soak.json"))
     args = parser.parse_args()
@@ -188,21 +190,33 @@ def main():
     for thread in threads:
         thread.start()
 
-    samples = []  # (minute, name, rss, fds)
+    samples = []  # (minute, name, lifetime, rss, fds); lifetime counts the node's restarts
+    lifetimes = {"hub": [0.0]}  # minute at which each hub process started
     start = time.time()
     end = start + args.minutes * 60
     next_sample, next_kill = start, start + rng.expovariate(1 / args.restart_every)
-    kills = 0
+    next_hub_kill = start + args.hub_restart_every if args.hub_restart_every > 0 else float("inf")
+    kills, hub_kills = 0, 0
     while time.time() < end:
         now = time.time()
+        if now >= next_hub_kill and end - now > 120:
+            # The hub dies like a store does; stores keep scanning offline and catch up.
+            hub.kill()
+            time.sleep(rng.uniform(0.5, 5))
+            hub.start()
+            hub.restarts += 1
+            hub_kills += 1
+            lifetimes["hub"].append((time.time() - start) / 60)
+            next_hub_kill = time.time() + args.hub_restart_every
+            print(f"soak: hub restarted (lifetime {hub.restarts + 1})", flush=True)
         if now >= next_sample:
             for node in [hub] + steady:
                 rss, fds = node.sample()
-                samples.append(((now - start) / 60, node.name, rss, fds))
+                samples.append(((now - start) / 60, node.name, node.restarts, rss, fds))
             next_sample = now + 30
             minute = (now - start) / 60
             print(f"soak: {minute:5.1f} min, {len(acked)} scans acknowledged, {kills} kills, "
-                  f"hub {samples[-1 - len(steady)][2]:.1f} MB", flush=True)
+                  f"hub {samples[-1 - len(steady)][3]:.1f} MB, {samples[-1 - len(steady)][4]} fds", flush=True)
         if now >= next_kill:
             victim = rng.choice(stores[len(steady):] or stores)
             victim.kill()
@@ -252,19 +266,23 @@ def main():
         for kind, count in proxy.stop().items():
             injected[kind] = injected.get(kind, 0) + count
 
-    def growth(name):
-        mine = [s for s in samples if s[1] == name]
-        settled = [s for s in mine if s[0] >= min(5, args.minutes / 3)] or mine
-        return {"rss_mb_first": round(settled[0][2], 1), "rss_mb_last": round(mine[-1][2], 1),
-                "rss_mb_max": round(max(s[2] for s in mine), 1), "fds_first": settled[0][3], "fds_last": mine[-1][3],
-                "fds_max": max(s[3] for s in mine)}
+    def growth(name, lifetime=0, began=0.0):
+        """Growth over one process lifetime, from a settled sample (warm-up excluded) to its last."""
+        mine = [s for s in samples if s[1] == name and s[2] == lifetime]
+        if not mine:
+            return None
+        settled = [s for s in mine if s[0] >= began + min(5, args.minutes / 3)] or mine
+        return {"from_minute": round(settled[0][0], 1), "to_minute": round(mine[-1][0], 1),
+                "rss_mb_first": round(settled[0][3], 1), "rss_mb_last": round(mine[-1][3], 1),
+                "rss_mb_max": round(max(s[3] for s in mine), 1), "fds_first": settled[0][4], "fds_last": mine[-1][4],
+                "fds_max": max(s[4] for s in mine)}
 
     report = {
         "seed": args.seed, "minutes": args.minutes, "stores": args.stores, "scans_acknowledged": len(acked),
-        "store_kills": kills, "faults_injected": injected, "server_errors": len(errors),
+        "store_kills": kills, "hub_kills": hub_kills, "faults_injected": injected, "server_errors": len(errors),
         "converged": converged, "convergence_seconds": round(converge_seconds, 1),
         "missing": missing, "duplicated": duplicated, "stock_disagreements": disagreeing,
-        "hub": growth("hub"),
+        "hub_lifetimes": [g for g in (growth("hub", i, began) for i, began in enumerate(lifetimes["hub"])) if g],
         "steady_stores_median_rss_growth_mb": round(statistics.median(
             growth(s.name)["rss_mb_last"] - growth(s.name)["rss_mb_first"] for s in steady), 1),
         "steady_stores_max_fd_growth": max(growth(s.name)["fds_last"] - growth(s.name)["fds_first"] for s in steady),

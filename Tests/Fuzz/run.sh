@@ -5,7 +5,9 @@
 #   Tests/Fuzz/run.sh --seeds       # regenerates the committed seed corpus
 #
 # StockroomCore has no dependencies, so it is compiled here with swiftc, instrumented,
-# and each Tests/Fuzz/Fuzz*.swift harness is linked against it. A fuzzer starts from its
+# and each Tests/Fuzz/Fuzz*.swift harness is linked against it, together with the
+# contracts it checks (Sources/StockroomTesting/FuzzContracts.swift, which the normal
+# suite's FuzzCorpusTests also runs over the committed corpora). A fuzzer starts from its
 # seed corpus in fixtures/fuzz/<name>/ and keeps what it finds in .build/fuzz/corpus-<name>/.
 # A crash leaves crash-* in .build/fuzz/ and a non-zero exit: turn it into a regression
 # test, then fix it.
@@ -37,9 +39,11 @@ for harness in Tests/Fuzz/Fuzz*.swift; do
     name=$(basename "$harness" .swift)
     echo "fuzz: building $name"
     swiftc -sanitize=fuzzer,address -module-name "$name" $FLAGS -O -I "$OUT/modules" "$harness" \
-        "$OUT/libStockroomCore-fuzz.a" -o "$OUT/$name"
+        Sources/StockroomTesting/FuzzContracts.swift "$OUT/libStockroomCore-fuzz.a" -o "$OUT/$name"
     mkdir -p "$OUT/corpus-$name"
+    dict=""
+    if [ -f "Tests/Fuzz/$name.dict" ]; then dict="-dict=../../Tests/Fuzz/$name.dict"; fi
     echo "fuzz: running $name for ${SECONDS_PER_FUZZER}s"
-    (cd "$OUT" && "./$name" -max_total_time="$SECONDS_PER_FUZZER" -max_len=65536 -timeout=5 \
+    (cd "$OUT" && "./$name" -max_total_time="$SECONDS_PER_FUZZER" -max_len=65536 -timeout=5 $dict \
         "corpus-$name" "../../fixtures/fuzz/$name")
 done

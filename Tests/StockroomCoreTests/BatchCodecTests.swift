@@ -78,18 +78,31 @@ import Testing
     }
 }
 
-/// The fuzzer's seed corpus (and any crash input added there as a regression) decodes,
-/// or is refused, without crashing; what decodes survives encode + decode.
+/// The fuzzers' seed corpora (and any crash input added there as a regression) keep the
+/// fuzzers' contracts (StockroomTesting's FuzzContracts) in the normal suite.
 @Suite struct FuzzCorpusTests {
-    @Test func everyCorpusInputDecodesOrIsRefused() throws {
+    static func corpus(_ name: String) throws -> [(file: String, bytes: [UInt8])] {
         let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("fixtures/fuzz/FuzzWireDecoder")
-        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path)
-        #expect(files.count >= 6)
-        for file in files {
-            let bytes = [UInt8](try Data(contentsOf: folder.appendingPathComponent(file)))
-            guard let batch = try? BatchCodec.decode(bytes) else { continue }
-            #expect(try BatchCodec.decode(BatchCodec.encode(batch)) == batch, "\(file)")
+            .deletingLastPathComponent().appendingPathComponent("fixtures/fuzz/\(name)")
+        return try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted().map {
+            ($0, [UInt8](try Data(contentsOf: folder.appendingPathComponent($0))))
+        }
+    }
+
+    @Test func wireDecoderCorpusDecodesOrIsRefused() throws {
+        let inputs = try Self.corpus("FuzzWireDecoder")
+        #expect(inputs.count >= 6)
+        #expect(inputs.contains { (try? BatchCodec.decode($0.bytes)) != nil }, "no seed decodes: the corpus is stale")
+        for input in inputs {
+            #expect(FuzzContracts.wireDecoder(input.bytes) == nil, "\(input.file)")
+        }
+    }
+
+    @Test func requestJSONCorpusIsAcceptedOrRefusedCleanly() throws {
+        let inputs = try Self.corpus("FuzzRequestJSON")
+        #expect(inputs.count >= 14)
+        for input in inputs {
+            #expect(FuzzContracts.requestJSON(input.bytes) == nil, "\(input.file)")
         }
     }
 }

@@ -1,6 +1,7 @@
 public import Hummingbird
 import Logging
 import NIOHTTP1
+import StockroomCore
 import StockroomStore
 
 /// Turns every error into the API's JSON error shape, so a client never has to parse two
@@ -30,6 +31,8 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return error
         case let error as StoreError:
             return APIError.from(error)
+        case let error as InputError:
+            return APIError(.unprocessableContent, error.code, error.message, index: error.index)
         case let error as SyncRefusal:
             return APIError(.unprocessableContent, "sync_refused", error.description)
         case let error as BatchItemError:

@@ -77,19 +77,6 @@ enum RequestDecoding {
     }
 }
 
-/// A JSON value that may be absent, null, or present: PATCH needs all three.
-enum Patch<Value: Decodable & Sendable>: Sendable {
-    case absent, null, value(Value)
-}
-
-extension KeyedDecodingContainer {
-    func decodePatch<Value: Decodable>(_ type: Value.Type, forKey key: Key) throws -> Patch<Value> {
-        guard contains(key) else { return .absent }
-        if try decodeNil(forKey: key) { return .null }
-        return .value(try decode(Value.self, forKey: key))
-    }
-}
-
 /// Query-string helpers with 400s that name the parameter.
 extension Request {
     func queryInt(_ name: String, default defaultValue: Int, range: ClosedRange<Int>) throws -> Int {

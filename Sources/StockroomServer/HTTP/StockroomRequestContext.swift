@@ -30,9 +30,8 @@ public struct StockroomRequestContext: RequestContext {
 public enum BodyLimits {
     /// One scan or one catalogue edit.
     public static let json = 64 * 1024
-    /// A batch of scans (up to ``maxBatchScans``).
+    /// A batch of scans (up to `ScanBatchInput.maxScans`).
     public static let batch = 2 * 1024 * 1024
-    public static let maxBatchScans = 1000
     /// A catalogue CSV.
     public static let catalogCSV = 256 * 1024 * 1024
 }

@@ -1,5 +1,5 @@
 import GRDB
-import StockroomCore
+public import StockroomCore
 
 extension StockroomStore {
     /// Records one scan and returns the cell's new quantity.

@@ -1,0 +1,82 @@
+/// A scan as posted to `POST /v1/scans`, before its rules are checked. `id` may be a
+/// string or an integer (scanners differ).
+///
+/// Decoding checks only JSON types; ``command()`` checks the rest. Both are pure and are
+/// fuzzed (Tests/Fuzz/FuzzScanJSON.swift).
+public struct ScanInput: Decodable, Hashable, Sendable {
+    public var id: String
+    public var code: String
+    public var qty: Int64
+    public var reason: String
+    public var location: String?
+    public var device: String?
+
+    enum CodingKeys: String, CodingKey { case id, code, qty, reason, location, device }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        // String first: it is what most scanners send, and a failed attempt builds and
+        // throws a DecodingError, which showed in the batch endpoint's profile.
+        if let text = try? container.decode(String.self, forKey: .id) {
+            id = text
+        } else {
+            id = String(try container.decode(Int64.self, forKey: .id))
+        }
+        code = try container.decode(String.self, forKey: .code)
+        qty = try container.decode(Int64.self, forKey: .qty)
+        reason = try container.decode(String.self, forKey: .reason)
+        location = try container.decodeIfPresent(String.self, forKey: .location)
+        device = try container.decodeIfPresent(String.self, forKey: .device)
+    }
+
+    /// The scan as a command, or why not.
+    ///
+    /// - Throws: ``InputError`` `invalid_value` (an identifier that is not 1-64 printable
+    ///   ASCII characters), `unknown_reason`, or `invalid_quantity`. Never anything else.
+    public func command() throws(InputError) -> ScanCommand {
+        for (name, value) in [("id", id), ("code", code), ("location", location), ("device", device)] {
+            if let value, !InputRules.isIdentifier(value) {
+                throw InputError(
+                    "invalid_value", "\(name) must be 1-\(InputRules.maxIdentifierLength) printable ASCII characters")
+            }
+        }
+        guard let action = ScanAction(reason: reason) else {
+            throw InputError(
+                "unknown_reason", "reason '\(reason)' is not one of: \(ScanAction.names.joined(separator: ", "))")
+        }
+        if case .failure(let problem) = action.signedQuantity(qty) {
+            throw InputError("invalid_quantity", problem.message)
+        }
+        return ScanCommand(scanID: id, code: code, quantity: qty, action: action, location: location, device: device)
+    }
+}
+
+/// `POST /v1/scans/batch`: up to ``maxScans`` scans recorded together or not at all.
+public struct ScanBatchInput: Decodable, Hashable, Sendable {
+    public static let maxScans = 1000
+
+    public var scans: [ScanInput]
+
+    /// Every scan as a command, or the first scan's error with its index.
+    ///
+    /// - Throws: ``InputError`` `invalid_batch` for an empty or oversized batch, or the
+    ///   first invalid scan's error with `index` set. Nothing else.
+    public func commands() throws(InputError) -> [ScanCommand] {
+        guard !scans.isEmpty, scans.count <= Self.maxScans else {
+            throw InputError("invalid_batch", "a batch holds 1 to \(Self.maxScans) scans; split larger ones")
+        }
+        var commands: [ScanCommand] = []
+        commands.reserveCapacity(scans.count)
+        for (index, scan) in scans.enumerated() {
+            do {
+                commands.append(try scan.command())
+            } catch {
+                throw InputError(
+                    error.code,
+                    "scan \(index) of the batch: \(error.message); nothing of the batch was recorded",
+                    index: index)
+            }
+        }
+        return commands
+    }
+}

@@ -5,7 +5,7 @@ SWIFT ?= swift
 DATA ?= ./stockroom-data
 LISTEN ?= 127.0.0.1:8080
 DEBIAN_PACKAGES := libsqlite3-dev zlib1g-dev libcurl4-openssl-dev
-TEST_PACKAGES := curl procps faketime python3 openssl
+TEST_PACKAGES := curl procps faketime python3 python3-venv openssl
 RELEASE_BIN := .build/release/stockroom
 # The Swift runtime and Foundation linked in: the binary needs only Debian's own libraries
 # (what the .deb and the container ship), and idle RSS is ~3 MB lower (README "Benchmarks").
@@ -26,6 +26,7 @@ run: deps release
 test: deps test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	Tests/API/schemathesis.sh
 	Tests/Fuzz/run.sh $(FUZZ_SECONDS_CI)
 
 ## libFuzzer fuzzers (address sanitizer) for FUZZ_SECONDS each; `make test` runs them for

@@ -39,8 +39,9 @@ import Testing
         return rows.filter { !($0.first ?? "").hasPrefix("---") }
     }
 
-    /// `GET /v1/stock/{sku-or-barcode}[?location=]` → GET /v1/stock/A-1.
-    static func routes(from text: String) -> [Route] {
+    /// `GET /v1/stock/{sku-or-barcode}[?location=]` → GET /v1/stock/{sku-or-barcode}: the
+    /// routes as the README writes them, query strings dropped.
+    static func routeTemplates(from text: String) -> [Route] {
         table(after: "## HTTP API", in: text).dropFirst().flatMap { row -> [Route] in
             let permission = row[1]
             let specs = row[0].split(separator: "`", omittingEmptySubsequences: false).enumerated().filter {
@@ -51,9 +52,17 @@ import Testing
                 guard parts.count == 2, let method = HTTPRequest.Method(String(parts[0])) else { return nil }
                 var path = String(parts[1])
                 if let bracket = path.firstIndex(where: { $0 == "[" || $0 == "?" }) { path = String(path[..<bracket]) }
-                path = path.replacingOccurrences(of: #"\{[^}]+\}"#, with: "A-1", options: .regularExpression)
                 return Route(method: method, path: path, permission: permission)
             }
+        }
+    }
+
+    /// The README's routes with every path parameter filled in: GET /v1/stock/A-1.
+    static func routes(from text: String) -> [Route] {
+        routeTemplates(from: text).map { route in
+            var route = route
+            route.path = route.path.replacingOccurrences(of: #"\{[^}]+\}"#, with: "A-1", options: .regularExpression)
+            return route
         }
     }
 

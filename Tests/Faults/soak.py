@@ -80,10 +80,21 @@ class Node:
         return response.status, json.loads(response.read() or b"{}")
 
     def sample(self):
-        """(RSS in MB, open file descriptors) of the running process."""
+        """(RSS in MB, open file descriptors, SQLite's heap in MB) of the running process.
+        SQLite's heap is mostly page cache, bounded by cache_size per connection: RSS growth
+        that it explains is a cache filling up, not a leak."""
         pid = self.process.pid
         rss = next(int(line.split()[1]) for line in open(f"/proc/{pid}/status") if line.startswith("VmRSS:"))
-        return rss / 1024, len(os.listdir(f"/proc/{pid}/fd"))
+        sqlite = None
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+            conn.request("GET", "/metrics", headers={"Authorization": "Bearer " + self.token("admin")})
+            for line in conn.getresponse().read().decode().splitlines():
+                if line.startswith("stockroom_sqlite_memory_bytes "):
+                    sqlite = float(line.split()[1]) / 1024 / 1024
+        except OSError:
+            pass
+        return rss / 1024, len(os.listdir(f"/proc/{pid}/fd")), sqlite
 
 
 class Proxy:
@@ -190,7 +201,7 @@ def main():
     for thread in threads:
         thread.start()
 
-    samples = []  # (minute, name, lifetime, rss, fds); lifetime counts the node's restarts
+    samples = []  # (minute, name, lifetime, rss, fds, sqlite heap); lifetime counts the node's restarts
     lifetimes = {"hub": [0.0]}  # minute at which each hub process started
     start = time.time()
     end = start + args.minutes * 60
@@ -211,12 +222,13 @@ def main():
             print(f"soak: hub restarted (lifetime {hub.restarts + 1})", flush=True)
         if now >= next_sample:
             for node in [hub] + steady:
-                rss, fds = node.sample()
-                samples.append(((now - start) / 60, node.name, node.restarts, rss, fds))
+                rss, fds, sqlite = node.sample()
+                samples.append(((now - start) / 60, node.name, node.restarts, rss, fds, sqlite))
             next_sample = now + 30
             minute = (now - start) / 60
             print(f"soak: {minute:5.1f} min, {len(acked)} scans acknowledged, {kills} kills, "
-                  f"hub {samples[-1 - len(steady)][3]:.1f} MB, {samples[-1 - len(steady)][4]} fds", flush=True)
+                  f"hub {samples[-1 - len(steady)][3]:.1f} MB (SQLite {samples[-1 - len(steady)][5] or 0:.1f}), "
+                  f"{samples[-1 - len(steady)][4]} fds", flush=True)
         if now >= next_kill:
             victim = rng.choice(stores[len(steady):] or stores)
             victim.kill()
@@ -272,8 +284,13 @@ def main():
         if not mine:
             return None
         settled = [s for s in mine if s[0] >= began + min(5, args.minutes / 3)] or mine
+        first_sqlite, last_sqlite = settled[0][5], mine[-1][5]
         return {"from_minute": round(settled[0][0], 1), "to_minute": round(mine[-1][0], 1),
                 "rss_mb_first": round(settled[0][3], 1), "rss_mb_last": round(mine[-1][3], 1),
+                "sqlite_mb_first": first_sqlite and round(first_sqlite, 1),
+                "sqlite_mb_last": last_sqlite and round(last_sqlite, 1),
+                "rss_mb_growth_beside_sqlite": None if first_sqlite is None or last_sqlite is None else
+                round((mine[-1][3] - last_sqlite) - (settled[0][3] - first_sqlite), 1),
                 "rss_mb_max": round(max(s[3] for s in mine), 1), "fds_first": settled[0][4], "fds_last": mine[-1][4],
                 "fds_max": max(s[4] for s in mine)}
 

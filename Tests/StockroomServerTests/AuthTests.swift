@@ -78,6 +78,9 @@ import Testing
             #expect(text.contains("stockroom_scans_total 1"))
             #expect(text.contains("stockroom_scan_duration_seconds_bucket"))
             #expect(text.contains("stockroom_op_log_size 3"))
+            let sqliteBytes = text.split(separator: "\n").first { $0.hasPrefix("stockroom_sqlite_memory_bytes ") }
+                .flatMap { Double($0.split(separator: " ")[1]) }
+            #expect((sqliteBytes ?? 0) > 0, "SQLite's heap is not exposed")
             let unknown = try await client.send(.get, "/v1/nothing-here", as: .admin)
             #expect(unknown.status == .notFound && unknown.errorCode == "not_found")
         }

@@ -12,6 +12,7 @@ public final class NodeMetrics: Sendable {
     let scanErrors: CoreMetrics.Counter
     let scanLatency: CoreMetrics.Timer
     let opLogSize: CoreMetrics.Gauge
+    let sqliteMemory: CoreMetrics.Gauge
     let commitBatch: CoreMetrics.Recorder
 
     public init() {
@@ -27,6 +28,7 @@ public final class NodeMetrics: Sendable {
         scanErrors = Counter(label: "stockroom_scan_errors_total", factory: factory)
         scanLatency = Timer(label: "stockroom_scan_duration_seconds", factory: factory)
         opLogSize = Gauge(label: "stockroom_op_log_size", factory: factory)
+        sqliteMemory = Gauge(label: "stockroom_sqlite_memory_bytes", factory: factory)
         commitBatch = Recorder(label: "stockroom_commit_batch_size", aggregate: true, factory: factory)
     }
 
@@ -39,6 +41,7 @@ public final class NodeMetrics: Sendable {
     /// time, so they are right however the store was opened.
     public func exposition(store: StockroomStore) -> [UInt8] {
         opLogSize.record(store.writeContext.lastLSN)
+        sqliteMemory.record(SQLiteMemory.bytesInUse)
         var buffer: [UInt8] = []
         buffer.reserveCapacity(4096)
         registry.emit(into: &buffer)

@@ -40,7 +40,7 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         name: .long,
-        help: "PEM CA file an edge trusts for an https:// --hub (default: the system's trust store).")
+        help: "PEM CA file trusted for https:// sync peers, --hub and --peer (default: the system's trust store).")
     var hubCA: String?
 
     @Option(
@@ -141,8 +141,9 @@ struct Serve: AsyncParsableCommand {
         let example = try? await store.listItems(category: nil, text: nil, afterSKU: nil, limit: 1).items.first
         let settings = configuration
         var sync: [SyncService] = []
-        // An HTTPS hub is verified against the system's trust store, or only against
-        // --hub-ca (a chain's own CA) when given.
+        // One client for every sync peer (the hub, or the stores a hub pulls from). An HTTPS
+        // peer is verified against the system's trust store, or only against --hub-ca (a
+        // chain's own CA) when given.
         var tls = TLSConfiguration.makeClientConfiguration()
         if let hubCA { tls.trustRoots = .file(hubCA) }
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
@@ -155,7 +156,8 @@ struct Serve: AsyncParsableCommand {
         for (url, token) in configuration.peers {
             sync.append(
                 SyncService(
-                    client: SyncClient(store: store, baseURL: url, token: token, mode: .pullOnly, logger: logger),
+                    client: SyncClient(
+                        store: store, baseURL: url, token: token, mode: .pullOnly, http: http, logger: logger),
                     logger: logger))
         }
         let app = try buildApplication(

@@ -87,6 +87,10 @@ struct Acknowledged: Sendable {
             }
             node.kill(signal: SIGTERM)
             #expect(try await node.waitForExit() == 0)
+            // The op log and the materialised state agree (integrity check, log replayed
+            // with the merge rules, compared with stock and catalogue).
+            let check = try node.run(["check"])
+            #expect(check.status == 0, "seed \(seed) round \(round): stockroom check failed\n\(check.output)")
         }
     }
 

@@ -34,7 +34,9 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case let error as InputError:
             return APIError(.unprocessableContent, error.code, error.message, index: error.index)
         case let error as SyncRefusal:
-            return APIError(.unprocessableContent, "sync_refused", error.description)
+            switch error {
+            case .foreignOrigin: return APIError(.forbidden, "foreign_origin", error.description)
+            }
         case let error as BatchItemError:
             var mapped = apiError(for: error.underlying, context: context)
             mapped.index = error.index

@@ -35,17 +35,11 @@ struct SyncRoutes {
                 throw APIError(
                     .forbidden, "node_mismatch", "the batch is from '\(batch.node)', the token is for '\(peer)'")
             }
-            do {
-                let report = try await store.applyPushed(batch.ops, from: peer)
-                return JSONAnswer(
-                    value: PushResponse(
-                        node: store.nodeID.rawValue, applied: report.applied, duplicates: report.duplicates,
-                        clamped: report.clamped, highSeq: store.writeContext.knowledge[peer]))
-            } catch let refusal as SyncRefusal {
-                switch refusal {
-                case .foreignOrigin: throw APIError(.forbidden, "foreign_origin", refusal.description)
-                }
-            }
+            let report = try await store.applyPushed(batch.ops, from: peer)
+            return JSONAnswer(
+                value: PushResponse(
+                    node: store.nodeID.rawValue, applied: report.applied, duplicates: report.duplicates,
+                    clamped: report.clamped, highSeq: store.writeContext.knowledge[peer]))
         }
         group.post("sync/pull") { request, context -> Response in
             let peer = try Self.peer(context)

@@ -124,6 +124,28 @@ public final class StockroomStore: Sendable {
             writer: writer, context: context, logger: logger, checkpointer: checkpointer, didCommit: didCommit)
     }
 
+    /// Records the role this data folder serves on its first start, and refuses another
+    /// later: a store's folder started as a hub would write anywhere and serve every
+    /// store, a hub's started as an edge would refuse its own ops' locations.
+    ///
+    /// Throws ``StoreError/roleMismatch(stored:requested:)``; idempotent for the same role.
+    public func claimRole(_ role: String) async throws {
+        try await writer.write { db in
+            if let stored = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'role'") {
+                guard stored == role else { throw StoreError.roleMismatch(stored: stored, requested: role) }
+                return
+            }
+            try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('role', ?)", arguments: [role])
+        }
+    }
+
+    /// Restricts where this node's own ops may write stock (rule V7): an edge passes
+    /// `.own(nodeID, extra: grants)`, a hub `.anywhere` (the default). Takes effect for the
+    /// next write; not persisted (the daemon sets it at every start from its role).
+    public func restrictLocalWrites(to policy: LocationPolicy) async throws {
+        try await groupWriter.submit { _, context in context.localLocations = policy }
+    }
+
     /// Rebuilds the writer's knowledge from the log: next seq, clock, version vector.
     static func loadContext(
         nodeID: NodeID, wallMillis: @escaping @Sendable () -> UInt64, db: Database

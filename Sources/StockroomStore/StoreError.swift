@@ -16,6 +16,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case storageUnavailable(String)
     /// The data folder belongs to another node id.
     case nodeMismatch(stored: String, requested: String)
+    /// The data folder was made for another role (edge or hub).
+    case roleMismatch(stored: String, requested: String)
     /// A token id that does not exist.
     case unknownToken(String)
     /// A peer's ops skip a seq: applying them would leave a hole in the origin's log.
@@ -33,6 +35,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case .storageUnavailable(let reason): "the database cannot be written: \(reason)"
         case .nodeMismatch(let stored, let requested):
             "this data folder belongs to node '\(stored)', not '\(requested)'; use --node \(stored) or another --data folder"
+        case .roleMismatch(let stored, let requested):
+            "this data folder belongs to a node of role '\(stored)', not '\(requested)'; start it with --role \(stored), or use another --data folder"
         case .unknownToken(let id): "no token with id '\(id)'"
         case .sequenceGap(let origin, let expected, let got):
             "ops of origin '\(origin)' must continue at seq \(expected), got \(got); resend from \(expected)"

@@ -13,6 +13,12 @@ public final class SyncClient: Sendable {
         public var status: Int?
         public var code: String?
         public var description: String
+
+        public init(status: Int? = nil, code: String? = nil, description: String) {
+            self.status = status
+            self.code = code
+            self.description = description
+        }
     }
 
     /// Figures of the last round, for `/v1/sync/status`.
@@ -36,6 +42,8 @@ public final class SyncClient: Sendable {
     private let token: String
     private let http: HTTPClient
     private let logger: Logger
+    /// Extra locations each store may write (rule V7), for a hub pulling from stores.
+    private let locationGrants: [NodeID: Set<String>]
     /// A batch on the wire: the encoding of section 5, raw-deflated.
     public static let batchContentType = "application/vnd.stockroom.batch+deflate"
     /// The serving node's wall clock in milliseconds, on push and pull answers (rule T2).
@@ -45,8 +53,9 @@ public final class SyncClient: Sendable {
 
     public init(
         store: StockroomStore, baseURL: String, token: String, mode: Mode = .hub, http: HTTPClient = .shared,
-        logger: Logger
+        locationGrants: [NodeID: Set<String>] = [:], logger: Logger
     ) {
+        self.locationGrants = locationGrants
         self.store = store
         self.mode = mode
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
@@ -78,12 +87,32 @@ public final class SyncClient: Sendable {
             let raw = try WireCompression.decompress(body)
             round.rawBytes += raw.count
             let batch = try BatchCodec.decode(raw)
+            if mode == .pullOnly, let knownPeer, knownPeer != batch.node {
+                // The node behind a --peer URL is learnt on first contact and pinned: a
+                // store that starts answering as another node is lying or misconfigured.
+                throw Failure(
+                    code: "peer_changed",
+                    description: "the peer at \(baseURL) answered as '\(batch.node)', it was '\(knownPeer)'; check the --peer URL")
+            }
+            if let violation = PullAnswerRules.checkProgress(
+                batch, sentEpoch: progress.epoch, sentCursor: progress.cursor)
+            {
+                throw Failure(code: "invalid_answer", description: violation.message)
+            }
             if knownPeer != batch.node {
                 try await store.rememberPeer(batch.node, key: peerKey)
                 knownPeer = batch.node
             }
             peer = batch.node
-            round.pulled += try await store.applyPulled(batch, from: batch.node).applied
+            let source: PullSource =
+                mode == .hub ? .hub : .store(locations: .own(batch.node, extra: locationGrants[batch.node] ?? []))
+            do {
+                round.pulled += try await store.applyPulled(batch, from: batch.node, source: source).applied
+            } catch let violation as PullAnswerViolation {
+                throw Failure(code: "invalid_answer", description: violation.message)
+            } catch let violation as OpViolation {
+                throw Failure(code: "invalid_op", description: "\(batch.node) sent \(violation)")
+            }
             if let end = headers.first(name: "Stockroom-Log-End").flatMap(UInt64.init) {
                 round.pendingIn = end - min(end, batch.cursor)
             }

@@ -42,7 +42,15 @@ public struct RandomOps {
         switch Int.random(in: 0..<20, using: &generator) {
         case 0..<11:
             let reason = StockReason.allCases.randomElement(using: &generator)!
-            payload = .delta(key, quantity: Int64.random(in: -5...8, using: &generator), reason: reason)
+            // Within the rules (OpRules): the sign fits the reason, never zero.
+            let size = Int64.random(in: 1...8, using: &generator)
+            let quantity: Int64 =
+                switch reason.sign {
+                case .removes: -size
+                case .adds: size
+                case .signed: Bool.random(using: &generator) ? size : -size
+                }
+            payload = .delta(key, quantity: quantity, reason: reason)
         case 11..<14:
             payload = .count(
                 key, counted: Int64.random(in: 0...40, using: &generator), context: seen[origin] ?? VersionVector())

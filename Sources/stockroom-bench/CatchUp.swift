@@ -43,7 +43,7 @@ struct CatchUp: AsyncParsableCommand {
             let local = try StockroomStore(path: store.data + "/stockroom.sqlite", nodeID: NodeID("store-1")!)
             let batch = try await catalogue.pullBatch(
                 epoch: "", cursor: 0, interest: .edge(NodeID("store-1")!), limit: 20_000)
-            _ = try await local.applyPulled(batch, from: NodeID("hub")!)
+            _ = try await local.applyPulled(batch, from: NodeID("hub")!, source: .hub)
             let skus = try await catalogue.listItems(category: nil, text: nil, afterSKU: nil, limit: 1000).items.map(
                 \.sku)
             var random = SeededGenerator(seed: seed)

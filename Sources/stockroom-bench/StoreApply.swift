@@ -20,7 +20,7 @@ struct StoreApply: AsyncParsableCommand {
             rates.append(
                 try await withScratchStore(node: "hub") { store in
                     let started = ContinuousClock.now
-                    for push in pushes { _ = try await store.applyPushed(push.ops, from: push.node) }
+                    for push in pushes { _ = try await store.applyPushed(push.ops, from: push.node, locations: .anywhere) }
                     return Double(ops) / (ContinuousClock.now - started).seconds
                 })
             print(String(format: "store apply, round %d: %.0f ops/s", round, rates.last!))

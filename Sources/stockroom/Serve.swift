@@ -63,6 +63,13 @@ struct Serve: AsyncParsableCommand {
     )
     var peer: [String] = []
 
+    @Option(
+        name: .customLong("grant-location"),
+        help:
+            "NODE=LOCATION: let store NODE write stock at LOCATION besides its own id and ID/… (a shared warehouse). Repeatable; the hub and the store both need it."
+    )
+    var grantLocation: [String] = []
+
     func run() async throws {
         let reader = try await options.reader()
         let logger = try options.bootstrapLogging(reader)
@@ -127,6 +134,15 @@ struct Serve: AsyncParsableCommand {
             configuration.peers.append((parts[0], parts[1]))
         }
 
+        for entry in grantLocation.isEmpty ? reader.stringArray(forKey: "location_grants", default: []) : grantLocation {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let grantee = NodeID(parts[0]), InputRules.isIdentifier(parts[1]) else {
+                throw ValidationError(
+                    "--grant-location must be NODE=LOCATION (e.g. store-042=warehouse-east), got '\(entry.prefix(80))'")
+            }
+            configuration.locationGrants[grantee, default: []].insert(parts[1])
+        }
+
         let directory = DataDirectory(path: configuration.dataDirectory)
         try directory.create()
         try directory.lock()
@@ -137,6 +153,8 @@ struct Serve: AsyncParsableCommand {
         ) { context, units in
             metrics.didCommit(context, units: units)
         }
+        try await store.claimRole(configuration.role.rawValue)
+        try await store.restrictLocalWrites(to: configuration.localLocations(of: store.nodeID))
         let newTokens = try await directory.ensureCredentials(store: store)
         let example = try? await store.listItems(category: nil, text: nil, afterSKU: nil, limit: 1).items.first
         let settings = configuration
@@ -157,7 +175,8 @@ struct Serve: AsyncParsableCommand {
             sync.append(
                 SyncService(
                     client: SyncClient(
-                        store: store, baseURL: url, token: token, mode: .pullOnly, http: http, logger: logger),
+                        store: store, baseURL: url, token: token, mode: .pullOnly, http: http,
+                        locationGrants: configuration.locationGrants, logger: logger),
                     logger: logger))
         }
         let app = try buildApplication(

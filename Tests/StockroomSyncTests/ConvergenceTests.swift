@@ -32,9 +32,9 @@ import Testing
             let ops = try await store.ownOps(after: progress.pushedSeq, limit: limit)
             guard !ops.isEmpty else { return }
             let wire = WireCompression.wire(SyncBatch(node: store.nodeID, ops: ops))
-            var report = try await hub.applyPushed(try WireCompression.batch(fromWire: wire).ops, from: store.nodeID)
+            var report = try await hub.applyPushed(try WireCompression.batch(fromWire: wire).ops, from: store.nodeID, locations: .anywhere)
             if duplicate {
-                report = try await hub.applyPushed(try WireCompression.batch(fromWire: wire).ops, from: store.nodeID)
+                report = try await hub.applyPushed(try WireCompression.batch(fromWire: wire).ops, from: store.nodeID, locations: .anywhere)
                 #expect(report.applied == 0)
             }
             try await store.recordPushed(to: hub.nodeID, seq: report.coverage[store.nodeID])
@@ -46,8 +46,8 @@ import Testing
             let batch = try await hub.pullBatch(
                 epoch: progress.epoch, cursor: progress.cursor, interest: .edge(store.nodeID), limit: limit)
             let received = try WireCompression.batch(fromWire: WireCompression.wire(batch))
-            _ = try await store.applyPulled(received, from: hub.nodeID)
-            if duplicate { #expect(try await store.applyPulled(received, from: hub.nodeID).applied == 0) }
+            _ = try await store.applyPulled(received, from: hub.nodeID, source: .hub)
+            if duplicate { #expect(try await store.applyPulled(received, from: hub.nodeID, source: .hub).applied == 0) }
         }
 
         /// Syncs everything until nothing moves.

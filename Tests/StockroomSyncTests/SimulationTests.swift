@@ -55,7 +55,7 @@ import Testing
             let late = Array(ops[(ops.count / 2)...])
             let before = hub.store.writeContext.knowledge[node.id]
             do {
-                _ = try await hub.store.applyPushed(late, from: node.id)
+                _ = try await hub.store.applyPushed(late, from: node.id, locations: .anywhere)
                 #expect(before + 1 >= late[0].id.seq, "a push with a gap was applied")
             } catch {
                 #expect(hub.store.writeContext.knowledge[node.id] == before, "a refused push changed the hub")
@@ -63,8 +63,8 @@ import Testing
             ops = Array(ops[..<(ops.count / 2)])
         }
         let batch = try WireCompression.batch(fromWire: WireCompression.wire(SyncBatch(node: node.id, ops: ops)))
-        _ = try await hub.store.applyPushed(batch.ops, from: node.id)
-        if delivery == .duplicate { _ = try await hub.store.applyPushed(batch.ops, from: node.id) }
+        _ = try await hub.store.applyPushed(batch.ops, from: node.id, locations: .anywhere)
+        if delivery == .duplicate { _ = try await hub.store.applyPushed(batch.ops, from: node.id, locations: .anywhere) }
         guard delivery != .dropAnswer else { return }  // applied, but the store never hears so
         try await node.store.recordPushed(to: hub.id, seq: hub.store.writeContext.knowledge[node.id])
     }
@@ -79,7 +79,7 @@ import Testing
         case .duplicate: node.stalePulls.append(batch)
         case .normal: break
         }
-        _ = try await node.store.applyPulled(batch, from: hub.id)
+        _ = try await node.store.applyPulled(batch, from: hub.id, source: .hub)
     }
 
     @Test(arguments: seeds)
@@ -138,7 +138,7 @@ import Testing
                 try (Bool.random(using: &random) ? hub : store).restart()
             case 67..<70:  // a duplicate pull answer, delivered late
                 if let stale = store.stalePulls.randomElement(using: &random) {
-                    _ = try await store.store.applyPulled(stale, from: hub.id)
+                    _ = try await store.store.applyPulled(stale, from: hub.id, source: .hub)
                 }
             case 70..<85:
                 guard !store.partitioned else { continue }

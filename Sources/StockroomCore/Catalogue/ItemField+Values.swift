@@ -39,6 +39,11 @@ extension ItemField {
         switch (valueKind, value) {
         case (.text(let maxLength), .text(let text)):
             if self == .name && text.trimmingSpaces.isEmpty { return "must not be empty" }
+            if self != .description {
+                // Names and categories are one line: they head lists, labels and CSV cells.
+                return text.utf8.count <= maxLength && !text.unicodeScalars.contains(where: InputRules.isControl)
+                    ? nil : "must be one line of at most \(maxLength) bytes with no control characters"
+            }
             return InputRules.isText(text, maxLength: maxLength)
                 ? nil : "must be at most \(maxLength) bytes with no control characters"
         case (.optionalInt, .null): return nil

@@ -54,7 +54,7 @@ public struct ReferenceReplica: Sendable {
         for key in Set(deltas.keys).union(counts.keys) {
             let winner = StockMerge.winningCount(of: counts[key] ?? [])
             result[key] = StockMerge.quantity(winningCount: winner) { cut in
-                (deltas[key] ?? []).filter { !cut.contains($0.0) }.reduce(0) { $0 + $1.1 }
+                (deltas[key] ?? []).filter { !cut.contains($0.0) }.reduce(0) { StockMerge.sum($0, $1.1) }
             }
         }
         return result

@@ -40,7 +40,7 @@ public enum StockMerge {
         _ current: Int64, applyingDelta quantity: Int64, id: OpID, winningCount: CountRecord?
     ) -> Int64 {
         if let winningCount, winningCount.context.contains(id) { return current }
-        return current &+ quantity
+        return sum(current, quantity)
     }
 
     /// Rule S2 from scratch: the quantity given the winning count and a way to sum the
@@ -49,7 +49,17 @@ public enum StockMerge {
         winningCount: CountRecord?, sumOfDeltasOutside: (VersionVector) throws -> Int64
     ) rethrows -> Int64 {
         guard let winningCount else { return try sumOfDeltasOutside(VersionVector()) }
-        return winningCount.counted &+ (try sumOfDeltasOutside(winningCount.context))
+        return sum(winningCount.counted, try sumOfDeltasOutside(winningCount.context))
+    }
+
+    /// Quantity arithmetic, saturating at `Int64.min` and `Int64.max` instead of trapping or
+    /// wrapping (rule S5). Validation keeps every op within ±1,000,000 units, so only a
+    /// database that held bad rows before validation existed can reach the bounds; a
+    /// saturated cell stays visibly absurd instead of wrapping to a plausible number.
+    @inline(__always)
+    public static func sum(_ a: Int64, _ b: Int64) -> Int64 {
+        let (result, overflow) = a.addingReportingOverflow(b)
+        return overflow ? (b > 0 ? .max : .min) : result
     }
 
     /// Rule S4 ("negative stock flagged"): whether a change of quantity opens or closes an

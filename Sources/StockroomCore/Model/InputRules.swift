@@ -19,6 +19,21 @@ public enum InputRules {
         return utf8.allSatisfy { $0 >= 32 && $0 < 127 }
     }
 
+    /// The longest actor (who caused an op: a token's label and id, a user, `system`).
+    public static let maxLabelLength = 128
+    /// The longest token label.
+    public static let maxTokenLabelLength = 64
+
+    /// An actor or a label: 1 to `maxLength` bytes of text on one line, without control
+    /// characters (C0, DEL or C1), so it prints safely in a terminal and a log.
+    public static func isLabel(_ text: String, maxLength: Int = maxLabelLength) -> Bool {
+        !text.isEmpty && text.utf8.count <= maxLength && text.unicodeScalars.allSatisfy { !isControl($0) }
+    }
+
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 32 || (0x7F...0x9F).contains(scalar.value) || scalar == "\u{2028}" || scalar == "\u{2029}"
+    }
+
     /// Free text (names, descriptions): no control characters except tab and newline.
     public static func isText(_ text: String, maxLength: Int) -> Bool {
         text.utf8.count <= maxLength

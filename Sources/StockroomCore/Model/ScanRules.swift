@@ -60,6 +60,29 @@ public enum ScanAction: Hashable, Sendable {
     }
 }
 
+extension ScanAction {
+    /// The inverse of ``signedQuantity(_:)``: checks a signed change already in an op (a
+    /// peer's delta) against this action's rule, so a pushed "sale of +5" or a delta of
+    /// `Int64.max` is refused exactly as the API would refuse the scan.
+    public func unsignedQuantity(for change: Int64) -> Result<Int64, ScanQuantityError> {
+        guard change != .min else { return .failure(ScanQuantityError(message: "quantity is out of range")) }
+        let unsigned: Int64
+        switch self {
+        case .count: unsigned = change
+        case .move(let reason): unsigned = reason.sign == .removes ? -change : change
+        }
+        switch signedQuantity(unsigned) {
+        case .success: return .success(unsigned)
+        case .failure(let error):
+            if case .move(let reason) = self, reason.sign != .signed, unsigned < 0, unsigned >= -InputRules.maxQuantity {
+                let direction = reason.sign == .removes ? "take units out (a negative quantity)" : "add units (a positive quantity)"
+                return .failure(ScanQuantityError(message: "a \(reason.rawValue) must \(direction)"))
+            }
+            return .failure(error)
+        }
+    }
+}
+
 public struct ScanQuantityError: Error, Hashable, Sendable {
     public var message: String
 }

@@ -27,14 +27,20 @@ extension BatchCodec {
         guard flags <= 1 else { throw DecodingError.malformed("unknown flags \(flags)") }
         let node = try nodeID(try reader.string(maxBytes: 64))
         let epoch = try reader.string(maxBytes: 64)
-        let cursor = try reader.varint()
+        let cursor = try position(try reader.varint(), "cursor")
         var coverage = VersionVector()
-        for _ in 0..<(try reader.count(atMost: reader.remaining)) {
+        for _ in 0..<(try reader.count(atMost: reader.remaining / 2)) {
             let origin = try nodeID(try reader.string(maxBytes: 64))
-            coverage[origin] = try reader.varint()
+            coverage[origin] = try position(try reader.varint(), "coverage seq")
         }
+        // Every count below is checked against the bytes that remain *and* a fixed cap
+        // before anything is allocated: an empty string is one byte on the wire but a
+        // 16-byte String in memory, so "count <= remaining" alone let 64 KiB of deflate
+        // declare 63 Mi strings and allocate a gigabyte.
+        let stringCount = try reader.count(atMost: min(reader.remaining, SyncBatch.maxStrings))
         var strings: [String] = []
-        for _ in 0..<(try reader.count(atMost: reader.remaining)) { strings.append(try reader.string()) }
+        strings.reserveCapacity(stringCount)
+        for _ in 0..<stringCount { strings.append(try reader.string()) }
         func string(_ index: Int) throws -> String {
             guard index < strings.count else { throw DecodingError.malformed("string index \(index) out of range") }
             return strings[index]
@@ -49,7 +55,7 @@ extension BatchCodec {
             let step = try reader.signed()
             guard step > 0 else { throw DecodingError.malformed("seqs of origin \(origin) do not increase") }
             let (seq, overflow) = (lastSeq[origin] ?? 0).addingReportingOverflow(UInt64(step))
-            guard !overflow else { throw DecodingError.malformed("seq overflow") }
+            guard !overflow, seq <= UInt64(Int64.max) else { throw DecodingError.malformed("seq out of range") }
             lastSeq[origin] = seq
             seqs.append(seq)
         }
@@ -110,6 +116,7 @@ extension BatchCodec {
 
         var ops: [Op] = []
         ops.reserveCapacity(count)
+        var contextEntries = 0
         for index in 0..<count {
             let sku = skus[index]
             guard InputRules.isIdentifier(sku) else { throw DecodingError.malformed("invalid sku") }
@@ -127,9 +134,14 @@ extension BatchCodec {
                     payload = .delta(key, quantity: quantities[index], reason: reason)
                 } else {
                     var context = VersionVector()
-                    for _ in 0..<(try reader.count(atMost: reader.remaining)) {
+                    let entries = try reader.count(atMost: min(reader.remaining / 2, strings.count))
+                    contextEntries += entries
+                    guard contextEntries <= SyncBatch.maxContextEntries else {
+                        throw DecodingError.malformed("the counts' contexts hold more than \(SyncBatch.maxContextEntries) entries")
+                    }
+                    for _ in 0..<entries {
                         let origin = try nodeID(try string(try reader.count(atMost: strings.count)))
-                        context[origin] = try reader.varint()
+                        context[origin] = try position(try reader.varint(), "context seq")
                     }
                     payload = .count(key, counted: quantities[index], context: context)
                 }
@@ -166,6 +178,13 @@ extension BatchCodec {
         }
         guard reader.isAtEnd else { throw DecodingError.malformed("\(reader.remaining) bytes left over") }
         return SyncBatch(node: node, epoch: epoch, cursor: cursor, more: flags & 1 == 1, coverage: coverage, ops: ops)
+    }
+
+    /// Seqs, cursors and lsns are stored as SQLite integers: anything past `Int64.max` is
+    /// refused here, at the boundary, instead of trapping in a conversion later.
+    private static func position(_ value: UInt64, _ what: String) throws -> UInt64 {
+        guard value <= UInt64(Int64.max) else { throw DecodingError.malformed("\(what) \(value) is out of range") }
+        return value
     }
 
     private static func nodeID(_ text: String) throws -> NodeID {

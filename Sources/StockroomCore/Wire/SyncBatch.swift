@@ -1,6 +1,12 @@
 /// What one pull answer or push request carries (sync-protocol/README.md, section 5).
 public struct SyncBatch: Hashable, Sendable {
     public static let maxOps = 20_000
+    /// The most strings a batch's string table may declare: enough for `maxOps` item
+    /// creates with every text field and barcode distinct, and a bound on what decoding
+    /// allocates (section 6).
+    public static let maxStrings = 1 << 19
+    /// The most causal-context entries all the counts of one batch may carry together.
+    public static let maxContextEntries = 1 << 20
 
     /// The node that produced the batch.
     public var node: NodeID

@@ -4,7 +4,7 @@ import HummingbirdTLS
 public import Logging
 import NIOCore
 import NIOSSL
-import StockroomCore
+public import StockroomCore
 public import StockroomStore
 public import StockroomSync
 
@@ -18,7 +18,9 @@ public func buildApplication(
     configuration: NodeConfiguration, store: StockroomStore, metrics: NodeMetrics, logger: Logger,
     sync: [SyncService] = [], onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
-    let router = buildRouter(store: store, metrics: metrics, role: configuration.role.rawValue, sync: sync)
+    let router = buildRouter(
+        store: store, metrics: metrics, role: configuration.role.rawValue, sync: sync,
+        locationGrants: configuration.locationGrants)
     let http1 = HTTPServerBuilder.http1(
         configuration: .init(idleTimeout: .milliseconds(Int64(configuration.idleTimeoutSeconds * 1000))))
     var server = http1
@@ -42,7 +44,8 @@ public func buildApplication(
 
 /// The routes, grouped by the permission they need (see ``Permission``).
 public func buildRouter(
-    store: StockroomStore, metrics: NodeMetrics, role: String, sync: [SyncService] = []
+    store: StockroomStore, metrics: NodeMetrics, role: String, sync: [SyncService] = [],
+    locationGrants: [NodeID: Set<String>] = [:]
 ) -> Router<StockroomRequestContext> {
     let router = Router(context: StockroomRequestContext.self)
     router.middlewares.add(ErrorMiddleware())
@@ -66,7 +69,8 @@ public func buildRouter(
 
     items.registerWrites(on: v1.group().add(middleware: AuthMiddleware(.catalogue, authenticator: authenticator)))
     audit.registerAudit(on: v1.group().add(middleware: AuthMiddleware(.audit, authenticator: authenticator)))
-    let syncRoutes = SyncRoutes(store: store, isHub: role == "hub", services: sync)
+    let syncRoutes = SyncRoutes(
+        store: store, metrics: metrics, isHub: role == "hub", locationGrants: locationGrants, services: sync)
     syncRoutes.register(on: v1.group().add(middleware: AuthMiddleware(.sync, authenticator: authenticator)))
     syncRoutes.registerAdmin(on: v1.group().add(middleware: AuthMiddleware(.admin, authenticator: authenticator)))
     return router

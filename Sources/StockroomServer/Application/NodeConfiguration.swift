@@ -21,6 +21,15 @@ public struct NodeConfiguration: Sendable {
     /// For a hub: stores it can reach and pulls from, with the peer token each store made
     /// for the hub.
     public var peers: [(url: String, token: String)] = []
+    /// Locations a store may write besides its own id and `<id>/…` (rule V7), by store:
+    /// on a hub, for the ops each store pushes; on an edge, for its own scans.
+    public var locationGrants: [NodeID: Set<String>] = [:]
+    /// Where this node's own ops may write: a hub anywhere, an edge its own locations and
+    /// its grants.
+    public func localLocations(of node: NodeID) -> LocationPolicy {
+        role == .hub ? .anywhere : .own(node, extra: locationGrants[node] ?? [])
+    }
+
     /// A connection that sends nothing for this long is closed: idle keep-alive
     /// connections and slow-loris clients cannot hold file descriptors for ever.
     public var idleTimeoutSeconds: Double = 30

@@ -54,6 +54,7 @@ public struct APIError: HTTPResponseError, Sendable {
             APIError(.unprocessableContent, field == "qty" ? "invalid_quantity" : "invalid_value", error.description)
         case .storageUnavailable: APIError(.serviceUnavailable, "storage_unavailable", error.description)
         case .nodeMismatch: APIError(.internalServerError, "node_mismatch", error.description)
+        case .roleMismatch: APIError(.internalServerError, "role_mismatch", error.description)
         case .unknownToken: APIError(.notFound, "unknown_token", error.description)
         case .sequenceGap: APIError(.unprocessableContent, "sequence_gap", error.description)
         }

@@ -33,6 +33,11 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return APIError.from(error)
         case let error as InputError:
             return APIError(.unprocessableContent, error.code, error.message, index: error.index)
+        case let error as OpViolation:
+            // One mapping for every entry point (scan, item edit, push): the op's rule.
+            return error.rule == .location
+                ? APIError(.forbidden, "location_not_permitted", error.description, index: error.index)
+                : APIError(.unprocessableContent, "invalid_op", error.description, index: error.index)
         case let error as SyncRefusal:
             switch error {
             case .foreignOrigin: return APIError(.forbidden, "foreign_origin", error.description)

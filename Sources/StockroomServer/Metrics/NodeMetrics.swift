@@ -14,6 +14,7 @@ public final class NodeMetrics: Sendable {
     let opLogSize: CoreMetrics.Gauge
     let sqliteMemory: CoreMetrics.Gauge
     let commitBatch: CoreMetrics.Recorder
+    private let factory: PrometheusMetricsFactory
 
     public init() {
         let registry = PrometheusCollectorRegistry()
@@ -24,12 +25,20 @@ public final class NodeMetrics: Sendable {
         ]
         factory.valueHistogramBuckets["stockroom_commit_batch_size"] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 1024, 4096]
         self.registry = registry
+        self.factory = factory
         scans = Counter(label: "stockroom_scans_total", factory: factory)
         scanErrors = Counter(label: "stockroom_scan_errors_total", factory: factory)
         scanLatency = Timer(label: "stockroom_scan_duration_seconds", factory: factory)
         opLogSize = Gauge(label: "stockroom_op_log_size", factory: factory)
         sqliteMemory = Gauge(label: "stockroom_sqlite_memory_bytes", factory: factory)
         commitBatch = Recorder(label: "stockroom_commit_batch_size", aggregate: true, factory: factory)
+    }
+
+    /// Counts a peer's batch refused because an op broke `rule` (OpRules), labelled by rule
+    /// (not by peer: a chain has thousands; `/v1/sync/status` names the peer).
+    func syncRefused(rule: String) {
+        Counter(label: "stockroom_sync_refused_batches_total", dimensions: [("rule", rule)], factory: factory)
+            .increment()
     }
 
     /// Called by the store after each group commit.

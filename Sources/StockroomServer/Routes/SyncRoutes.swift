@@ -20,7 +20,10 @@ struct SyncRoutes {
     static let batchContentType = SyncClient.batchContentType
 
     let store: StockroomStore
+    let metrics: NodeMetrics
     let isHub: Bool
+    /// Extra locations each store may write besides its own (rule V7).
+    let locationGrants: [NodeID: Set<String>]
     /// An edge's hub, or the stores a hub pulls from.
     let services: [SyncService]
 
@@ -35,7 +38,16 @@ struct SyncRoutes {
                 throw APIError(
                     .forbidden, "node_mismatch", "the batch is from '\(batch.node)', the token is for '\(peer)'")
             }
-            let report = try await store.applyPushed(batch.ops, from: peer)
+            let report: RemoteApplyReport
+            do {
+                report = try await store.applyPushed(
+                    batch.ops, from: peer, locations: .own(peer, extra: locationGrants[peer] ?? []))
+            } catch let violation as OpViolation {
+                // A peer that keeps sending invalid ops shows in /v1/sync/status and in a metric.
+                metrics.syncRefused(rule: violation.rule.rawValue)
+                try? await store.recordSyncError("refused a push: \(violation)", peer: peer)
+                throw violation
+            }
             return JSONAnswer(
                 value: PushResponse(
                     node: store.nodeID.rawValue, applied: report.applied, duplicates: report.duplicates,

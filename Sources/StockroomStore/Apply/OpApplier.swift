@@ -48,6 +48,11 @@ enum OpApplier {
     ) throws -> (op: Op, outcome: Outcome) {
         let (id, hlc) = context.nextLocalID()
         let op = Op(id: id, hlc: hlc, actor: actor, device: device, scanID: scanID, payload: payload)
+        // The same rules a peer's op meets (OpRules): a local write that would be refused
+        // at the hub must not enter the log, or this node's sync would stop at it.
+        if let violation = OpRules.check(op, locations: context.localLocations, wallMillis: context.wallMillis()) {
+            throw violation
+        }
         let outcome = try apply(
             op, recordResult: recordResult, appliedAt: context.wallMillis(), in: db, context: &context)
         return (op, outcome)
@@ -157,7 +162,7 @@ enum OpApplier {
         let quantity = StockMerge.quantity(winningCount: winner) { cut in
             deltas.reduce(into: Int64(0)) { sum, row in
                 guard let origin = NodeID(row[0]) else { return }
-                if !cut.contains(OpID(origin: origin, seq: UInt64(row[1] as Int64))) { sum &+= row[2] as Int64 }
+                if !cut.contains(OpID(origin: origin, seq: UInt64(row[1] as Int64))) { sum = StockMerge.sum(sum, row[2] as Int64) }
             }
         }
         try storeCell(key, Cell(quantity: quantity, winningCount: winner), hlc: count.hlc, db: db)

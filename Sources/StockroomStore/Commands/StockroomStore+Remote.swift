@@ -27,18 +27,24 @@ public enum SyncRefusal: Error, Equatable, Sendable, CustomStringConvertible {
 
 extension StockroomStore {
     /// Applies ops a peer pushed: all of origin `peer`, continuing that origin's log
-    /// without a gap. Checks the whole batch first; applies it, and the time of this
-    /// contact with the peer (for the hub's status), in one transaction. Idempotent: ops
-    /// already held are skipped.
+    /// without a gap, each meeting ``OpRules`` with `locations` as the peer's grant (rule
+    /// V7). Checks the whole batch first; applies it, and the time of this contact with
+    /// the peer (for the hub's status), in one transaction. Idempotent: ops already held
+    /// are skipped.
     ///
-    /// Throws ``SyncRefusal`` (foreign origin) or
-    /// ``StoreError/sequenceGap(origin:expected:got:)``; nothing is applied then.
-    public func applyPushed(_ ops: [Op], from peer: NodeID) async throws -> RemoteApplyReport {
+    /// Throws ``SyncRefusal`` (foreign origin), ``OpViolation`` (an op breaks a rule; its
+    /// index names it) or ``StoreError/sequenceGap(origin:expected:got:)``; nothing is
+    /// applied then.
+    public func applyPushed(_ ops: [Op], from peer: NodeID, locations: LocationPolicy) async throws
+        -> RemoteApplyReport
+    {
         if let foreign = ops.first(where: { $0.id.origin != peer }) {
             throw SyncRefusal.foreignOrigin(op: foreign.id.description, peer: peer.rawValue)
         }
         return try await groupWriter.submit { db, context in
-            let report = try Self.apply(ops, allowGaps: false, coverage: VersionVector(), db: db, context: &context)
+            let report = try Self.apply(
+                ops, allowGaps: false, coverage: VersionVector(), locations: { _ in locations }, db: db,
+                context: &context)
             try Self.recordExchange(with: peer, epoch: nil, cursor: nil, db: db, context: context)
             return report
         }
@@ -68,11 +74,13 @@ extension StockroomStore {
         ).execute(arguments: [peer.rawValue, epoch, cursor.map(Int64.init), Int64(context.wallMillis())])
     }
 
-    /// Applies ops written by other nodes (a push, or tests), strictly: each origin's ops
-    /// must continue its log without a gap. See ``applyPushed(_:from:)``.
+    /// Applies ops written by other nodes (tests, tools), strictly: each origin's ops must
+    /// continue its log without a gap, and every op meets ``OpRules`` as an op relayed by
+    /// a hub (no location rule). See ``applyPushed(_:from:locations:)``.
     public func applyRemote(_ ops: [Op]) async throws -> RemoteApplyReport {
         try await groupWriter.submit { db, context in
-            try Self.apply(ops, allowGaps: false, coverage: VersionVector(), db: db, context: &context)
+            try Self.apply(
+                ops, allowGaps: false, coverage: VersionVector(), locations: { _ in nil }, db: db, context: &context)
         }
     }
 
@@ -80,9 +88,20 @@ extension StockroomStore {
     /// records the peer's epoch and cursor, in one transaction: a crash between two pulls
     /// resumes exactly where it stopped, and a batch received twice applies nothing twice.
     /// Gaps within an origin are expected (ops that do not concern this node are skipped).
-    public func applyPulled(_ batch: SyncBatch, from peer: NodeID) async throws -> RemoteApplyReport {
-        try await groupWriter.submit { db, context in
-            let report = try Self.apply(batch.ops, allowGaps: true, coverage: batch.coverage, db: db, context: &context)
+    ///
+    /// The answer is held to the rules a push meets (``PullAnswerRules``): from a store,
+    /// only its own ops and coverage; every op meets ``OpRules``. Throws
+    /// ``PullAnswerViolation`` or ``OpViolation``; nothing is applied then.
+    public func applyPulled(_ batch: SyncBatch, from peer: NodeID, source: PullSource) async throws
+        -> RemoteApplyReport
+    {
+        return try await groupWriter.submit { db, context in
+            let held = context.knowledge[peer]
+            if let violation = PullAnswerRules.check(batch, from: peer, source: source, held: held) { throw violation }
+            // A store's own log has no gaps, so neither may its answer.
+            let report = try Self.apply(
+                batch.ops, allowGaps: source == .hub, coverage: batch.coverage, locations: source.locations(peer: peer), db: db,
+                context: &context)
             try Self.recordExchange(with: peer, epoch: batch.epoch, cursor: batch.cursor, db: db, context: context)
             return report
         }
@@ -90,9 +109,11 @@ extension StockroomStore {
 
     /// The shared apply of peer ops: validate everything, then apply in order.
     static func apply(
-        _ ops: [Op], allowGaps: Bool, coverage: VersionVector, db: Database, context: inout WriteContext
+        _ ops: [Op], allowGaps: Bool, coverage: VersionVector, locations: (NodeID) -> LocationPolicy?,
+        db: Database, context: inout WriteContext
     ) throws -> RemoteApplyReport {
         let wall = context.wallMillis()
+        if let violation = OpRules.checkBatch(ops, wallMillis: wall, locations: locations) { throw violation }
         var expected = context.knowledge
         for op in ops where op.id.origin != context.nodeID && op.id.seq > expected[op.id.origin] {
             if !allowGaps && op.id.seq != expected[op.id.origin] + 1 {
@@ -111,7 +132,16 @@ extension StockroomStore {
                 report.clamped += 1
                 try recordClockClamp(op, bound: bound, db: db)
             }
-            _ = try OpApplier.apply(op, recordResult: false, appliedAt: wall, in: db, context: &context)
+            do {
+                _ = try OpApplier.apply(op, recordResult: false, appliedAt: wall, in: db, context: &context)
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                // The only constraint a valid new op can meet: its (device, scan id) names
+                // another op of its origin already held (rule V8). A lying or buggy peer;
+                // refused whole, like any other broken rule, instead of a 500.
+                throw OpViolation(
+                    rule: .scanID, op: op.id, index: ops.firstIndex(of: op),
+                    message: "device '\(op.device ?? "")' already used scan id '\(op.scanID ?? "")' for another op of \(op.id.origin)")
+            }
             // Past a filtered gap, didAppend cannot advance the prefix; the op's own seq
             // is still covered (every earlier op of its origin that concerns us is held).
             if op.id.seq > context.knowledge[op.id.origin] { context.knowledge[op.id.origin] = op.id.seq }

@@ -55,7 +55,9 @@ extension StockroomStore {
                         sql: "UPDATE ops SET lsn = ? WHERE lsn = ?", arguments: [decoded.lsn, outcome.lsn])
                 }
             }
+            let localLocations = context.localLocations
             context = try Self.loadContext(nodeID: context.nodeID, wallMillis: context.wallMillis, db: db)
+            context.localLocations = localLocations
         }
     }
 }

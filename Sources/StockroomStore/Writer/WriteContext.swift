@@ -15,6 +15,9 @@ public struct WriteContext: Sendable {
 
     /// Wall clock in milliseconds since the epoch. Injected so tests can skew it.
     let wallMillis: @Sendable () -> UInt64
+    /// Where this node's own ops may write stock (rule V7): anywhere on a hub, the node's
+    /// own locations on an edge. Set by ``StockroomStore/restrictLocalWrites(to:)``.
+    public internal(set) var localLocations: LocationPolicy = .anywhere
 
     /// Stamps and numbers the next local op.
     mutating func nextLocalID() -> (id: OpID, hlc: HLC) {

@@ -1,0 +1,182 @@
+/// The rules every op meets before anything of it is written, wherever it came from: a
+/// scan, an API edit, an import, a push or a pull (sync-protocol/README.md, section 3.1).
+///
+/// A peer is authenticated, not trusted: an op that arrives through sync is held to exactly
+/// what the HTTP API would have let its origin write. The checks are pure functions of the
+/// op, the locations its origin may write and this node's clock bound, so a reader can
+/// check them against the spec and every entry point refuses the same things.
+public enum OpRules {
+    /// How far ahead of the receiving node's clock a catalogue op may be stamped. Stock ops
+    /// are never refused for their stamp (rule T1: a wrong clock must not lose scans), but a
+    /// catalogue assignment stamped in a later year would win its register for good (a
+    /// last-writer-wins register cannot be overwritten by anything stamped before it).
+    /// Inside the bound, rule T1 clamps the clock and flags the op.
+    public static let maxCatalogueLeadMillis: UInt64 = 24 * 3600 * 1000
+
+    /// Checks one op. Returns the first rule it breaks, or nil.
+    ///
+    /// - Parameters:
+    ///   - locations: where the op's origin may write stock (rule V7); `nil` skips the rule
+    ///     for an op relayed by the hub, which checked it when the op entered the chain.
+    ///   - wallMillis: the receiving node's clock, for the catalogue clock bound (V6).
+    public static func check(_ op: Op, locations: LocationPolicy?, wallMillis: UInt64) -> OpViolation? {
+        func violation(_ rule: OpRule, _ message: String) -> OpViolation {
+            OpViolation(rule: rule, op: op.id, message: message)
+        }
+        guard op.id.seq <= UInt64(Int64.max) else { return violation(.identifier, "seq is out of range") }
+        guard InputRules.isLabel(op.actor) else {
+            return violation(
+                .identifier, "actor must be 1-\(InputRules.maxLabelLength) bytes of text without control characters")
+        }
+        if let device = op.device, !InputRules.isIdentifier(device) {
+            return violation(.identifier, "device must be 1-\(InputRules.maxIdentifierLength) printable ASCII bytes")
+        }
+        if let scanID = op.scanID, !InputRules.isIdentifier(scanID) {
+            return violation(.identifier, "scan id must be 1-\(InputRules.maxIdentifierLength) printable ASCII bytes")
+        }
+        guard InputRules.isIdentifier(op.payload.sku) else {
+            return violation(.identifier, "sku must be 1-\(InputRules.maxIdentifierLength) printable ASCII bytes")
+        }
+        switch op.payload {
+        case .delta(let key, let quantity, let reason):
+            if let problem = stockLocationProblem(key.location, locations) { return violation(.location, problem) }
+            if case .failure(let error) = ScanAction.move(reason).unsignedQuantity(for: quantity) {
+                return violation(.quantity, error.message)
+            }
+        case .count(let key, let counted, let context):
+            if let problem = stockLocationProblem(key.location, locations) { return violation(.location, problem) }
+            if case .failure(let error) = ScanAction.count.signedQuantity(counted) {
+                return violation(.quantity, error.message)
+            }
+            if context.entries.values.contains(where: { $0 > UInt64(Int64.max) }) {
+                return violation(.quantity, "a count's context holds a seq out of range")
+            }
+        case .itemCreate(_, let fields), .itemUpdate(_, let fields):
+            if op.hlc.millis > wallMillis &+ maxCatalogueLeadMillis {
+                return violation(
+                    .clock,
+                    "a catalogue op stamped \(op.hlc.millis) ms is more than a day ahead of this node's clock (\(wallMillis) ms); fix the origin's clock"
+                )
+            }
+            if fields[.alive] != nil {
+                return violation(.alive, "'alive' is set by item_create and item_delete only (rule C2)")
+            }
+            if case .itemCreate = op.payload {
+                guard fields[.name] != nil else { return violation(.field, "an item_create must assign a name") }
+            } else if fields.isEmpty {
+                return violation(.field, "an item_update must assign at least one field")
+            }
+            for (field, value) in fields {
+                if let problem = field.problem(with: value) { return violation(.field, "\(field.rawValue) \(problem)") }
+            }
+        case .itemDelete:
+            if op.hlc.millis > wallMillis &+ maxCatalogueLeadMillis {
+                return violation(.clock, "an item_delete is stamped more than a day ahead of this node's clock")
+            }
+        }
+        return nil
+    }
+
+    /// Checks a whole batch before any of it is applied: every op (``check(_:locations:wallMillis:)``)
+    /// and, across the batch, that no (origin, device, scan id) is used twice (rule V8).
+    ///
+    /// - Parameter locations: the location policy of an origin, or nil for a relayed one.
+    /// - Returns: the first violation, with its index in `ops`.
+    public static func checkBatch(
+        _ ops: [Op], wallMillis: UInt64, locations: (NodeID) -> LocationPolicy?
+    ) -> OpViolation? {
+        var scanIDs = Set<ScanIdentity>()
+        for (index, op) in ops.enumerated() {
+            if var violation = check(op, locations: locations(op.id.origin), wallMillis: wallMillis) {
+                violation.index = index
+                return violation
+            }
+            if let scanID = op.scanID,
+                !scanIDs.insert(ScanIdentity(origin: op.id.origin, device: op.device ?? "", scanID: scanID)).inserted
+            {
+                return OpViolation(
+                    rule: .scanID, op: op.id, index: index,
+                    message: "device '\(op.device ?? "")' uses scan id '\(scanID)' twice in one batch")
+            }
+        }
+        return nil
+    }
+
+    private struct ScanIdentity: Hashable {
+        var origin: NodeID
+        var device: String
+        var scanID: String
+    }
+
+    private static func stockLocationProblem(_ location: String, _ policy: LocationPolicy?) -> String? {
+        guard InputRules.isIdentifier(location) else {
+            return "location must be 1-\(InputRules.maxIdentifierLength) printable ASCII bytes"
+        }
+        guard let policy, !policy.permits(location) else { return nil }
+        return "origin may not write stock at location '\(location)': \(policy.summary)"
+    }
+}
+
+/// A rule of sync-protocol/README.md section 3.1; its raw value is the name in errors.
+public enum OpRule: String, CaseIterable, Hashable, Sendable {
+    /// V1: seq, actor, device, scan id, sku and location have their documented shapes.
+    case identifier
+    /// V2, V3: a delta's sign fits its reason and its size is 1 to 1,000,000 units; a count
+    /// is 0 to 1,000,000.
+    case quantity
+    /// V4: every catalogue value has its field's type and range; a create names the item;
+    /// an update assigns something.
+    case field
+    /// V5: `alive` is never assigned by an op's fields (rule C2).
+    case alive
+    /// V6: a catalogue op is not stamped more than a day ahead of the receiver.
+    case clock
+    /// V7: stock ops only at locations the origin may write.
+    case location
+    /// V8: a (device, scan id) names one op of an origin.
+    case scanID = "scan_id"
+}
+
+/// Why an op was refused: the rule, the op, and (in a batch) its position.
+public struct OpViolation: Error, Hashable, Sendable, CustomStringConvertible {
+    public var rule: OpRule
+    public var op: OpID
+    public var index: Int?
+    public var message: String
+
+    public init(rule: OpRule, op: OpID, index: Int? = nil, message: String) {
+        self.rule = rule
+        self.op = op
+        self.index = index
+        self.message = message
+    }
+
+    public var description: String {
+        let position = index.map { "op \($0) of the batch (\(op))" } ?? "op \(op)"
+        return "\(position) breaks rule '\(rule.rawValue)': \(message)"
+    }
+}
+
+/// The stock locations a node may write (rule V7).
+public enum LocationPolicy: Hashable, Sendable {
+    /// The hub: the chain's own office writes anywhere (web orders, transfers, corrections).
+    case anywhere
+    /// A store or warehouse: its node id, its sub-locations `<node id>/…`, and the extra
+    /// locations it was granted.
+    case own(NodeID, extra: Set<String> = [])
+
+    public func permits(_ location: String) -> Bool {
+        switch self {
+        case .anywhere: true
+        case .own(let node, let extra): SyncInterest.isLocation(location, of: node) || extra.contains(location)
+        }
+    }
+
+    var summary: String {
+        switch self {
+        case .anywhere: "anywhere"
+        case .own(let node, let extra):
+            "it may write '\(node)', '\(node)/…'" + (extra.isEmpty ? "" : " and " + extra.sorted().joined(separator: ", "))
+        }
+    }
+}

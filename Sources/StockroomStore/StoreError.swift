@@ -18,6 +18,9 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case nodeMismatch(stored: String, requested: String)
     /// The data folder was made for another role (edge or hub).
     case roleMismatch(stored: String, requested: String)
+    /// A row holds a value of the wrong type (written before validation existed, or by
+    /// hand): reported instead of trapping; `stockroom check` lists it.
+    case corrupt(String)
     /// A token id that does not exist.
     case unknownToken(String)
     /// A peer's ops skip a seq: applying them would leave a hole in the origin's log.
@@ -37,6 +40,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
             "this data folder belongs to node '\(stored)', not '\(requested)'; use --node \(stored) or another --data folder"
         case .roleMismatch(let stored, let requested):
             "this data folder belongs to a node of role '\(stored)', not '\(requested)'; start it with --role \(stored), or use another --data folder"
+        case .corrupt(let what):
+            "the database holds a bad value: \(what); run 'stockroom check' (and '--repair' with the daemon stopped)"
         case .unknownToken(let id): "no token with id '\(id)'"
         case .sequenceGap(let origin, let expected, let got):
             "ops of origin '\(origin)' must continue at seq \(expected), got \(got); resend from \(expected)"

@@ -115,10 +115,12 @@ import Glibc
         let item = try await admin.send(
             .GET, "/v1/items/" + sku.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
         #expect(item.body["name"] as? String == evil && item.body["category"] as? String == evil, "\(item.body)")
+        // A sub-location of the node: the only locations an edge may write (rule V7).
+        let nodeName = try await admin.send(.GET, "/v1/status").body["node"] as? String ?? ""
         let scan = try await admin.send(
             .POST, "/v1/scans",
             json:
-                #"{"id":"a'b;--","code":\#(json(sku)),"qty":2,"reason":"receive","device":"d' OR '1'='1","location":"l';--"}"#
+                #"{"id":"a'b;--","code":\#(json(sku)),"qty":2,"reason":"receive","device":"d' OR '1'='1","location":"\#(nodeName)/l';--"}"#
         )
         #expect(scan.status == 201, "\(scan.body)")
         let search = try await admin.send(

@@ -55,6 +55,7 @@ public struct APIError: HTTPResponseError, Sendable {
         case .storageUnavailable: APIError(.serviceUnavailable, "storage_unavailable", error.description)
         case .nodeMismatch: APIError(.internalServerError, "node_mismatch", error.description)
         case .roleMismatch: APIError(.internalServerError, "role_mismatch", error.description)
+        case .corrupt: APIError(.internalServerError, "corrupt_data", error.description)
         case .unknownToken: APIError(.notFound, "unknown_token", error.description)
         case .sequenceGap: APIError(.unprocessableContent, "sequence_gap", error.description)
         }

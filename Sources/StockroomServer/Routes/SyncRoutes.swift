@@ -61,6 +61,11 @@ struct SyncRoutes {
             guard pull.node == peer.rawValue else {
                 throw APIError(.forbidden, "node_mismatch", "the pull names '\(pull.node)', the token is for '\(peer)'")
             }
+            // Positions are SQLite integers: a cursor past Int64.max names no position (and
+            // once trapped in a conversion, killing the node for any peer token).
+            guard pull.cursor <= UInt64(Int64.max) else {
+                throw APIError(.badRequest, "invalid_request", "cursor must be between 0 and \(Int64.max)")
+            }
             let limit = min(max(pull.maxOps ?? 5000, 1), SyncBatch.maxOps)
             // A hub serves an edge what concerns it; an edge serves only its own ops.
             let interest: SyncInterest = isHub ? .edge(peer) : .origin(store.nodeID)

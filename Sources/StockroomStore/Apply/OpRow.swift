@@ -51,35 +51,50 @@ enum OpRow {
         "lsn, origin, seq, hlc, kind, sku, location, quantity, reason, body, actor, device, scan_id, result_quantity"
 
     /// Decodes a row selected with ``selectColumns``. Throws when the row is corrupt.
+    /// Throws ``StoreError/corrupt(_:)`` for a row that no valid op could have written;
+    /// never traps, so `stockroom check` can list such rows instead of dying on them.
     static func decode(_ row: Row) throws -> (lsn: Int64, op: Op, resultQuantity: Int64?) {
-        guard let origin = NodeID(row[1]), let kind = OpKind(rawValue: UInt8(row[4] as Int64)) else {
-            throw DatabaseError(message: "corrupt op row at lsn \(row[0] as Int64)")
-        }
-        let sku: String = row[5]
+        let lsn: Int64 = try row.checked(0, "an op's lsn")
+        let at = "the op at lsn \(lsn)"
+        func corrupt(_ what: String) -> StoreError { .corrupt("\(at): \(what)") }
+        let originText: String = try row.checked(1, "\(at) origin")
+        let seq: Int64 = try row.checked(2, "\(at) seq")
+        let code: Int64 = try row.checked(4, "\(at) kind")
+        guard let origin = NodeID(originText), seq > 0, let kind = OpKind(rawValue: UInt8(clamping: code)), code <= 255
+        else { throw corrupt("bad origin, seq or kind") }
+        let hlc: Int64 = try row.checked(3, "\(at) hlc")
+        guard let stamp = HLC(validatingPacked: hlc), stamp.millis < (1 << 47) else { throw corrupt("bad hlc") }
+        let sku: String = try row.checked(5, "\(at) sku")
         let payload: OpPayload
         switch kind {
         case .delta:
-            guard let reason = StockReason(code: UInt8(row[8] as Int64)) else {
-                throw DatabaseError(message: "corrupt reason at lsn \(row[0] as Int64)")
+            let reasonCode: Int64 = try row.checked(8, "\(at) reason")
+            guard reasonCode <= 255, let reason = StockReason(code: UInt8(clamping: reasonCode)) else {
+                throw corrupt("unknown reason \(reasonCode)")
             }
-            payload = .delta(StockKey(sku: sku, location: row[6]), quantity: row[7], reason: reason)
+            payload = .delta(
+                StockKey(sku: sku, location: try row.checked(6, "\(at) location")),
+                quantity: try row.checked(7, "\(at) quantity"), reason: reason)
         case .count:
-            guard let context = VersionVector(compactText: row[9] ?? "") else {
-                throw DatabaseError(message: "corrupt count context at lsn \(row[0] as Int64)")
+            guard let context = VersionVector(compactText: try row.checkedOptional(9, "\(at) body") ?? "") else {
+                throw corrupt("bad count context")
             }
-            payload = .count(StockKey(sku: sku, location: row[6]), counted: row[7], context: context)
+            payload = .count(
+                StockKey(sku: sku, location: try row.checked(6, "\(at) location")),
+                counted: try row.checked(7, "\(at) quantity"), context: context)
         case .itemCreate, .itemUpdate:
-            let fields = try decodeAssignments(row[9] ?? "{}")
+            let fields = try decodeAssignments(try row.checkedOptional(9, "\(at) body") ?? "{}", at: at)
             payload =
                 kind == .itemCreate ? .itemCreate(sku: sku, fields: fields) : .itemUpdate(sku: sku, fields: fields)
         case .itemDelete:
             payload = .itemDelete(sku: sku)
         }
-        let device: String = row[11]
+        let device: String = try row.checked(11, "\(at) device")
         let op = Op(
-            id: OpID(origin: origin, seq: UInt64(row[2] as Int64)), hlc: HLC(packed: row[3]), actor: row[10],
-            device: device.isEmpty ? nil : device, scanID: row[12], payload: payload)
-        return (row[0], op, row[13])
+            id: OpID(origin: origin, seq: UInt64(seq)), hlc: stamp, actor: try row.checked(10, "\(at) actor"),
+            device: device.isEmpty ? nil : device, scanID: try row.checkedOptional(12, "\(at) scan_id"),
+            payload: payload)
+        return (lsn, op, try row.checkedOptional(13, "\(at) result_quantity"))
     }
 
     /// Assignments as a JSON object keyed by field name.
@@ -99,9 +114,9 @@ enum OpRow {
         }
     }
 
-    static func decodeAssignments(_ text: String) throws -> FieldAssignments {
-        guard let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
-            throw DatabaseError(message: "corrupt catalogue op body")
+    static func decodeAssignments(_ text: String, at: String) throws -> FieldAssignments {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else {
+            throw StoreError.corrupt("\(at): the catalogue op body is not a JSON object")
         }
         var fields = FieldAssignments()
         for (name, raw) in object {
@@ -110,8 +125,13 @@ enum OpRow {
             case is NSNull: fields[field] = .null
             case let text as String: fields[field] = .text(text)
             case let texts as [String]: fields[field] = .texts(texts)
-            case let number as NSNumber: fields[field] = .int(number.int64Value)
-            default: throw DatabaseError(message: "corrupt value for \(name) in catalogue op body")
+            case let number as NSNumber:
+                let whole = number.int64Value
+                guard number.isEqual(to: NSNumber(value: whole)) else {
+                    throw StoreError.corrupt("\(at): \(name) is not a whole number")
+                }
+                fields[field] = .int(whole)
+            default: throw StoreError.corrupt("\(at): bad value for \(name) in the catalogue op body")
             }
         }
         return fields

@@ -29,22 +29,24 @@ public struct ItemRecord: Hashable, Sendable {
 
     static let columns = "sku, alive, name, description, category, price_cents, barcodes, threshold, updated_hlc"
 
-    init(row: Row) {
-        sku = row[0]
-        alive = (row[1] as Int64) == 1
-        name = row[2]
-        description = row[3]
-        category = row[4]
-        priceCents = row[5]
-        let barcodesJSON: String = row[6]
+    /// Throws ``StoreError/corrupt(_:)`` for a column of the wrong type; never traps.
+    init(row: Row) throws {
+        sku = try row.checked(0, "an item's sku")
+        let where_ = "item '\(sku.prefix(64))'"
+        alive = try (row.checked(1, "\(where_) alive") as Int64) == 1
+        name = try row.checked(2, "\(where_) name")
+        description = try row.checked(3, "\(where_) description")
+        category = try row.checked(4, "\(where_) category")
+        priceCents = try row.checkedOptional(5, "\(where_) price_cents")
+        let barcodesJSON: String = try row.checked(6, "\(where_) barcodes")
         barcodes = (try? JSONSerialization.jsonObject(with: Data(barcodesJSON.utf8)) as? [String]) ?? []
-        threshold = row[7]
-        updatedHLC = HLC(packed: row[8])
+        threshold = try row.checkedOptional(7, "\(where_) threshold")
+        updatedHLC = HLC(packed: try row.checked(8, "\(where_) updated_hlc"))
     }
 
     static func fetch(sku: String, db: Database) throws -> ItemRecord? {
         try Row.fetchOne(
             db.cachedStatement(sql: "SELECT \(columns) FROM items WHERE sku = ?"), arguments: [sku]
-        ).map(ItemRecord.init(row:))
+        ).map { try ItemRecord(row: $0) }
     }
 }

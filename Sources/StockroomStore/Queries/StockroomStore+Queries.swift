@@ -207,7 +207,7 @@ extension StockroomStore {
                 sql:
                     "SELECT \(ItemRecord.columns) FROM items WHERE \(conditions.joined(separator: " AND ")) ORDER BY sku LIMIT ?",
                 arguments: StatementArguments(arguments + [limit + 1])
-            ).map(ItemRecord.init(row:))
+            ).map { try ItemRecord(row: $0) }
             let page = Array(items.prefix(limit))
             return Page(items: page, next: items.count > limit ? page.last?.sku : nil)
         }

@@ -9,13 +9,24 @@ extension StockroomStore {
     }
 
     static func snapshot(_ db: Database) throws -> ReplicaSnapshot {
+        var unreadable: [String] = []
+        let snapshot = try snapshot(db, unreadableItems: &unreadable)
+        if let first = unreadable.first { throw StoreError.corrupt("item '\(first)' cannot be read") }
+        return snapshot
+    }
+
+    /// As ``snapshot(_:)``, listing item rows that cannot be read instead of throwing.
+    static func snapshot(_ db: Database, unreadableItems: inout [String]) throws -> ReplicaSnapshot {
         var snapshot = ReplicaSnapshot()
         var assigned: [String: Set<ItemField>] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT sku, field FROM item_registers") {
             if let field = ItemField(code: UInt8(row[1] as Int64)) { assigned[row[0], default: []].insert(field) }
         }
         for row in try Row.fetchAll(db, sql: "SELECT \(ItemRecord.columns) FROM items") {
-            let item = ItemRecord(row: row)
+            guard let item = try? ItemRecord(row: row) else {
+                unreadableItems.append(String(describing: row[0] as DatabaseValue))
+                continue
+            }
             var fields: [ItemField: FieldValue] = [:]
             for field in assigned[item.sku] ?? [] { fields[field] = item.value(of: field) }
             snapshot.items[item.sku] = fields

@@ -20,7 +20,8 @@ extension StockroomStore {
         let node = nodeID
         return try await read { db in
             let epoch = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'epoch'") ?? ""
-            var position = clientEpoch == epoch ? Int64(cursor) : 0
+            // Checked: the route refuses larger cursors; a caller that did not gets the whole log.
+            var position = clientEpoch == epoch ? Int64(exactly: cursor) ?? 0 : 0
             var ops: [Op] = []
             var coverage = VersionVector()
             var scanned = 0

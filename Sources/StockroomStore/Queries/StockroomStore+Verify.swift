@@ -9,7 +9,16 @@ public struct VerificationReport: Sendable {
     /// Cells whose quantity differs from what the op log gives, and items whose fields do.
     public var stockMismatches: [StockKey]
     public var itemMismatches: [String]
-    public var isHealthy: Bool { integrityProblems.isEmpty && stockMismatches.isEmpty && itemMismatches.isEmpty }
+    /// Op rows that no valid op could have written (a wrong type, or an op that breaks
+    /// ``OpRules``: written before validation existed, or by hand), by lsn with the reason.
+    /// They are left out of the replay; `--repair` quarantines them.
+    public var badOps: [(lsn: Int64, problem: String)] = []
+    /// Item rows that cannot be read (a column of the wrong type).
+    public var unreadableItems: [String] = []
+    public var isHealthy: Bool {
+        integrityProblems.isEmpty && stockMismatches.isEmpty && itemMismatches.isEmpty && badOps.isEmpty
+            && unreadableItems.isEmpty
+    }
 }
 
 extension StockroomStore {
@@ -22,13 +31,19 @@ extension StockroomStore {
             let integrity = try String.fetchAll(db, sql: "PRAGMA integrity_check").filter { $0 != "ok" }
             var reference = ReferenceReplica()
             var count = 0
+            let bad = try Self.badOps(db)
+            let badLSNs = Set(bad.map(\.lsn))
             let rows = try Row.fetchCursor(db, sql: "SELECT \(OpRow.selectColumns) FROM ops ORDER BY lsn")
             while let row = try rows.next() {
-                reference.insert(try OpRow.decode(row).op)
                 count += 1
+                guard let lsn = row[0] as Int64?, !badLSNs.contains(lsn), let op = try? OpRow.decode(row).op else {
+                    continue
+                }
+                reference.insert(op)
             }
             let expected = reference.snapshot()
-            let actual = try Self.snapshot(db)
+            var unreadable: [String] = []
+            let actual = try Self.snapshot(db, unreadableItems: &unreadable)
             let cells = Set(expected.stock.keys).union(actual.stock.keys).filter {
                 expected.stock[$0, default: 0] != actual.stock[$0, default: 0]
             }
@@ -37,7 +52,54 @@ extension StockroomStore {
             }
             return VerificationReport(
                 integrityProblems: integrity, ops: count, stockMismatches: cells.sorted(),
-                itemMismatches: items.sorted())
+                itemMismatches: items.subtracting(unreadable).sorted(), badOps: bad, unreadableItems: unreadable)
         }
     }
+
+    /// Every op row that cannot be decoded or breaks ``OpRules`` (no location rule: a
+    /// relayed op's origin is not known to be a hub here).
+    static func badOps(_ db: Database) throws -> [(lsn: Int64, problem: String)] {
+        var bad: [(lsn: Int64, problem: String)] = []
+        let wall = systemWallMillis()
+        let rows = try Row.fetchCursor(db, sql: "SELECT \(OpRow.selectColumns) FROM ops ORDER BY lsn")
+        while let row = try rows.next() {
+            let lsn = (row[0] as DatabaseValue).storage.int64 ?? -1
+            do {
+                let op = try OpRow.decode(row).op
+                if let violation = OpRules.check(op, locations: nil, wallMillis: wall) {
+                    bad.append((lsn, violation.description))
+                }
+            } catch {
+                bad.append((lsn, "\(error)"))
+            }
+        }
+        return bad
+    }
+
+    /// Moves every bad op (``badOps(_:)``) to `quarantined_ops`, with its reason, and
+    /// rebuilds the state from what remains, in one transaction. For `stockroom check
+    /// --repair`, with the daemon stopped. Returns how many rows moved.
+    ///
+    /// The moved ops leave a gap in their origin's log, so this node's coverage of that
+    /// origin stops before them and their peer is asked for them again; the peer's
+    /// answer meets ``OpRules`` and is refused, and `/v1/sync/status` says so.
+    public func quarantineBadOps() async throws -> Int {
+        let moved = try await groupWriter.submit { db, _ -> Int in
+            let bad = try Self.badOps(db)
+            for (lsn, problem) in bad {
+                try db.execute(
+                    sql: """
+                        INSERT INTO quarantined_ops SELECT *, ?, ? FROM ops WHERE lsn = ?;
+                        DELETE FROM ops WHERE lsn = ?;
+                        """, arguments: [problem, Int64(Self.systemWallMillis()), lsn, lsn])
+            }
+            return bad.count
+        }
+        if moved > 0 { try await rebuildMaterialisedState() }
+        return moved
+    }
+}
+
+extension DatabaseValue.Storage {
+    fileprivate var int64: Int64? { if case .int64(let value) = self { value } else { nil } }
 }

@@ -135,6 +135,17 @@ enum StoreMigrations {
                     ALTER TABLE sync_peers ADD COLUMN pending_in INTEGER;
                     """)
         }
+        migrator.registerMigration("v4-quarantined-ops") { db in
+            // Ops that `stockroom check --repair` took out of the log because no valid op
+            // could have written them (sync-protocol section 3.1): kept, with the reason,
+            // for the operator and the chain's IT team.
+            try db.execute(
+                sql: """
+                    CREATE TABLE quarantined_ops AS SELECT * FROM ops WHERE 0;
+                    ALTER TABLE quarantined_ops ADD COLUMN problem TEXT;
+                    ALTER TABLE quarantined_ops ADD COLUMN quarantined_at INTEGER;
+                    """)
+        }
         return migrator
     }
 

@@ -167,13 +167,15 @@ public final class StockroomStore: Sendable {
             guard let origin = NodeID(row[0]) else { continue }
             knowledge[origin] = max(knowledge[origin], UInt64(row[1] as Int64))
         }
-        // Never behind our own last stamp; other origins' stamps count only up to
-        // wall + max_drift (rule T1), as when they were received.
+        // Never behind our own last stamp; other origins' stamps count only when within
+        // wall + max_drift (rule T1), as when they were received: one beyond it is ignored.
         var clock = HybridLogicalClock()
         let own = try Int64.fetchOne(db, sql: "SELECT max(hlc) FROM ops WHERE origin = ?", arguments: [nodeID.rawValue])
         clock.observe(HLC(packed: own ?? 0))
+        let bound = HLC(millis: wallMillis() + clock.maxForwardDrift, logical: HLC.maxLogical)
         let others = try Int64.fetchOne(
-            db, sql: "SELECT max(hlc) FROM ops WHERE origin <> ?", arguments: [nodeID.rawValue])
+            db, sql: "SELECT max(hlc) FROM ops WHERE origin <> ? AND hlc <= ?",
+            arguments: [nodeID.rawValue, bound.packed])
         _ = clock.observe(HLC(packed: others ?? 0), wallMillis: wallMillis())
         let lastLSN = try Int64.fetchOne(db, sql: "SELECT max(lsn) FROM ops") ?? 0
         return WriteContext(

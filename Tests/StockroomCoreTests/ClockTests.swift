@@ -35,11 +35,15 @@ import Testing
         #expect(clock.tick(wallMillis: 9_000) == HLC(millis: 10_000, logical: 4))
     }
 
-    @Test func aFarFutureTimestampIsClampedToTheDriftBound() {
+    /// Issue #11 finding 21: a far-future op does not drag this node's stamps at all, not
+    /// even to the drift bound.
+    @Test func aFarFutureTimestampDoesNotMoveTheClock() {
         var clock = HybridLogicalClock(maxForwardDrift: 1000)
+        _ = clock.tick(wallMillis: 10_000)
         let observation = clock.observe(HLC(millis: 50_000), wallMillis: 10_000)
         #expect(observation == .clamped(bound: HLC(millis: 11_000)))
-        #expect(clock.last == HLC(millis: 11_000))
+        #expect(clock.last == HLC(millis: 10_000))
+        #expect(clock.tick(wallMillis: 10_001) == HLC(millis: 10_001))
     }
 }
 

@@ -35,21 +35,20 @@ public struct HybridLogicalClock: Sendable {
     public enum Observation: Equatable, Sendable {
         /// The clock followed the remote timestamp (or was already past it).
         case accepted
-        /// The remote timestamp was beyond `wall + maxForwardDrift`; the clock advanced only
-        /// to that bound. The op is still valid, but the skew is reported as a conflict.
+        /// The remote timestamp was beyond `wall + maxForwardDrift`; the clock did not move
+        /// at all. The op is still valid, but the skew is reported as a conflict.
         case clamped(bound: HLC)
     }
 
     /// Merges a timestamp seen on an incoming op so later local ops sort after it.
     ///
-    /// A timestamp further ahead of `wallMillis` than ``maxForwardDrift`` does not drag the
-    /// clock with it: one peer with a wrong clock must not push every node into the future.
+    /// A timestamp further ahead of `wallMillis` than ``maxForwardDrift`` does not move the
+    /// clock at all: one peer with a wrong clock must not push every node into the future,
+    /// not even by the drift bound (finding 21 of issue #11: following it to the bound had
+    /// dragged the hub's own stamps five minutes ahead).
     public mutating func observe(_ remote: HLC, wallMillis: UInt64) -> Observation {
         let bound = HLC(millis: wallMillis + maxForwardDrift, logical: 0)
-        if remote > bound {
-            if bound > last { last = bound }
-            return .clamped(bound: bound)
-        }
+        if remote > bound { return .clamped(bound: bound) }
         if remote > last { last = remote }
         return .accepted
     }

@@ -49,7 +49,9 @@ public enum BatchCodec {
         for op in ops { out.varint(table.index(op.id.origin.rawValue)) }
         var lastSeq: [NodeID: UInt64] = [:]
         for op in ops {
-            out.signed(Int64(op.id.seq) - Int64(lastSeq[op.id.origin] ?? 0))
+            // Wrapping, never trapping: a seq past Int64.max (which no valid op has) encodes
+            // as a step the decoder refuses.
+            out.signed(Int64(bitPattern: op.id.seq &- (lastSeq[op.id.origin] ?? 0)))
             lastSeq[op.id.origin] = op.id.seq
         }
         var lastHLC: Int64 = 0

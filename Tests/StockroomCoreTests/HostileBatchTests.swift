@@ -31,7 +31,7 @@ import Testing
         var coverage = Self.header()
         coverage.varint(1)
         coverage.string("store-1")
-        coverage.varint(1 << 63)
+        coverage.varint(UInt64(1) << 63)
         coverage.varint(0)
         coverage.varint(0)
         #expect(throws: BatchCodec.DecodingError.self) { try BatchCodec.decode(coverage.bytes) }

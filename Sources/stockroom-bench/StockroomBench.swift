@@ -53,6 +53,15 @@ func salePushes(stores: Int, opsPerStore: Int, seed: UInt64) -> [(node: NodeID, 
     }
 }
 
+/// Loads fixtures/catalog-10k.csv, the SKUs of ``SaleStream``.
+func importSampleCatalogue(into store: StockroomStore) async throws {
+    guard
+        case .success(let rows) = CatalogCSV.parse(
+            try String(contentsOfFile: "fixtures/catalog-10k.csv", encoding: .utf8))
+    else { throw ValidationError("fixtures/catalog-10k.csv does not parse") }
+    _ = try await store.importItems(rows, actor: "bench")
+}
+
 /// Runs `body` with a store in a new temporary folder, removed afterwards.
 func withScratchStore<T>(node: String, _ body: (StockroomStore) async throws -> T) async throws -> T {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("stockroom-bench-\(UUID())")

@@ -19,8 +19,12 @@ struct StoreApply: AsyncParsableCommand {
             let pushes = salePushes(stores: stores, opsPerStore: ops / stores, seed: UInt64(round))
             rates.append(
                 try await withScratchStore(node: "hub") { store in
+                    // The hub's own rules: each store's ops at its own locations, of items it has.
+                    try await importSampleCatalogue(into: store)
                     let started = ContinuousClock.now
-                    for push in pushes { _ = try await store.applyPushed(push.ops, from: push.node, locations: .anywhere) }
+                    for push in pushes {
+                        _ = try await store.applyPushed(push.ops, from: push.node, locations: .own(push.node))
+                    }
                     return Double(ops) / (ContinuousClock.now - started).seconds
                 })
             print(String(format: "store apply, round %d: %.0f ops/s", round, rates.last!))

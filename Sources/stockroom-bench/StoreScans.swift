@@ -19,11 +19,7 @@ struct StoreScans: AsyncParsableCommand {
         for round in 1...output.rounds {
             rates.append(
                 try await withScratchStore(node: "store-1") { store in
-                    guard
-                        case .success(let rows) = CatalogCSV.parse(
-                            try String(contentsOfFile: "fixtures/catalog-10k.csv", encoding: .utf8))
-                    else { throw ValidationError("fixtures/catalog-10k.csv does not parse") }
-                    _ = try await store.importItems(rows, actor: "bench")
+                    try await importSampleCatalogue(into: store)
                     let skus = try await store.listItems(category: nil, text: nil, afterSKU: nil, limit: 1000).items
                         .map(\.sku)
                     let perCaller = scans / callers

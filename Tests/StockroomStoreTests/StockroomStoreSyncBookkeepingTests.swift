@@ -40,6 +40,9 @@ import Testing
     @Test func aPushRecordsTheContactSoTheHubCanListItsStores() async throws {
         let hub = try StockroomStore(writer: DatabaseQueue(), nodeID: Self.hub)
         var generator = RandomOps(seed: 3, origins: 1)
+        for sku in generator.skus {  // rule V9: pushed stock ops name items the hub has
+            _ = try await hub.createItem(sku: sku, fields: FieldAssignments([.name: .text(sku)]), actor: "hq")
+        }
         _ = try await hub.applyPushed(generator.take(4), from: NodeID("node-0")!, locations: .anywhere)
         let peers = try await hub.allPeerProgress()
         #expect(peers.map(\.peer) == ["node-0"] && peers[0].lastSuccessMillis != nil)

@@ -135,6 +135,9 @@ public enum OpRule: String, CaseIterable, Hashable, Sendable {
     case location
     /// V8: a (device, scan id) names one op of an origin.
     case scanID = "scan_id"
+    /// V9: a stock op that enters the chain from its origin names an item the receiver
+    /// has (alive or deleted): the item's create always comes before it causally.
+    case unknownSKU = "unknown_sku"
 }
 
 /// Why an op was refused: the rule, the op, and (in a batch) its position.

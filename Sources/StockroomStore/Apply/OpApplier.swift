@@ -21,16 +21,23 @@ enum OpApplier {
     ///
     /// Not idempotent on its own (the `ops_by_id` unique index rejects a second insert);
     /// replay after a crash is safe because the op and its effects commit together.
+    ///
+    /// With `requireKnownSKU`, a stock op that opens a new cell for a SKU this node has no
+    /// item for (never created, alive or deleted) throws ``OpViolation`` (rule V9): an op
+    /// entering the chain from its origin always follows the item's create in causal
+    /// order. Checked only when the cell is new, so the hot path pays nothing.
     static func apply(
-        _ op: Op, recordResult: Bool, appliedAt: UInt64, in db: Database, context: inout WriteContext
+        _ op: Op, recordResult: Bool, appliedAt: UInt64, requireKnownSKU: Bool = false, in db: Database,
+        context: inout WriteContext
     ) throws -> Outcome {
         var quantity: Int64?
         switch op.payload {
         case .delta(let key, let delta, _):
-            quantity = try applyDelta(op, key: key, quantity: delta, db: db)
+            quantity = try applyDelta(op, key: key, quantity: delta, requireKnownSKU: requireKnownSKU, db: db)
         case .count(let key, let counted, let cut):
             quantity = try applyCount(
-                CountRecord(id: op.id, hlc: op.hlc, counted: counted, context: cut), key: key, db: db)
+                CountRecord(id: op.id, hlc: op.hlc, counted: counted, context: cut), key: key,
+                requireKnownSKU: requireKnownSKU, db: db)
         case .itemCreate, .itemUpdate, .itemDelete:
             try applyCatalogue(op, db: db)
         }
@@ -113,9 +120,24 @@ enum OpApplier {
         try statement.execute()
     }
 
+    /// An empty cell, after checking rule V9 when asked.
+    private static func newCell(_ key: StockKey, op: OpID, requireKnownSKU: Bool, db: Database) throws -> Cell {
+        if requireKnownSKU {
+            let known = try HotStatement(db, "SELECT 1 FROM items WHERE sku = ?")
+            known.bind(1, key.sku)
+            guard try known.fetchFirst({ _ in true }) != nil else {
+                throw OpViolation(
+                    rule: .unknownSKU, op: op, message: "no item '\(key.sku)' was ever created on this node")
+            }
+        }
+        return Cell(quantity: 0)
+    }
+
     /// Rule S1, incrementally.
-    private static func applyDelta(_ op: Op, key: StockKey, quantity delta: Int64, db: Database) throws -> Int64 {
-        let cell = try fetchCell(key, db: db) ?? Cell(quantity: 0)
+    private static func applyDelta(
+        _ op: Op, key: StockKey, quantity delta: Int64, requireKnownSKU: Bool, db: Database
+    ) throws -> Int64 {
+        let cell = try fetchCell(key, db: db) ?? newCell(key, op: op.id, requireKnownSKU: requireKnownSKU, db: db)
         let quantity = StockMerge.quantity(
             cell.quantity, applyingDelta: delta, id: op.id, winningCount: cell.winningCount)
         try storeCell(key, Cell(quantity: quantity, winningCount: cell.winningCount), hlc: op.hlc, db: db)
@@ -126,8 +148,10 @@ enum OpApplier {
     /// Rules S2 and S3: recompute the winner among all counts of the cell, and the quantity
     /// from it when it changed. Counts are rare next to deltas, so this reads the cell's
     /// history rather than keeping more state on the hot path.
-    private static func applyCount(_ count: CountRecord, key: StockKey, db: Database) throws -> Int64 {
-        let cell = try fetchCell(key, db: db) ?? Cell(quantity: 0)
+    private static func applyCount(
+        _ count: CountRecord, key: StockKey, requireKnownSKU: Bool, db: Database
+    ) throws -> Int64 {
+        let cell = try fetchCell(key, db: db) ?? newCell(key, op: count.id, requireKnownSKU: requireKnownSKU, db: db)
         let others = try Row.fetchAll(
             db.cachedStatement(
                 sql: "SELECT origin, seq, hlc, quantity, body FROM ops WHERE sku = ? AND location = ? AND kind = ?"),

@@ -43,8 +43,8 @@ extension StockroomStore {
         }
         return try await groupWriter.submit { db, context in
             let report = try Self.apply(
-                ops, allowGaps: false, coverage: VersionVector(), locations: { _ in locations }, db: db,
-                context: &context)
+                ops, allowGaps: false, coverage: VersionVector(), locations: { _ in locations }, requireKnownSKUs: true,
+                db: db, context: &context)
             try Self.recordExchange(with: peer, epoch: nil, cursor: nil, db: db, context: context)
             return report
         }
@@ -100,8 +100,8 @@ extension StockroomStore {
             if let violation = PullAnswerRules.check(batch, from: peer, source: source, held: held) { throw violation }
             // A store's own log has no gaps, so neither may its answer.
             let report = try Self.apply(
-                batch.ops, allowGaps: source == .hub, coverage: batch.coverage, locations: source.locations(peer: peer), db: db,
-                context: &context)
+                batch.ops, allowGaps: source == .hub, coverage: batch.coverage, locations: source.locations(peer: peer),
+                requireKnownSKUs: source != .hub, db: db, context: &context)
             try Self.recordExchange(with: peer, epoch: batch.epoch, cursor: batch.cursor, db: db, context: context)
             return report
         }
@@ -110,7 +110,7 @@ extension StockroomStore {
     /// The shared apply of peer ops: validate everything, then apply in order.
     static func apply(
         _ ops: [Op], allowGaps: Bool, coverage: VersionVector, locations: (NodeID) -> LocationPolicy?,
-        db: Database, context: inout WriteContext
+        requireKnownSKUs: Bool = false, db: Database, context: inout WriteContext
     ) throws -> RemoteApplyReport {
         let wall = context.wallMillis()
         if let violation = OpRules.checkBatch(ops, wallMillis: wall, locations: locations) { throw violation }
@@ -133,7 +133,11 @@ extension StockroomStore {
                 try recordClockClamp(op, bound: bound, db: db)
             }
             do {
-                _ = try OpApplier.apply(op, recordResult: false, appliedAt: wall, in: db, context: &context)
+                _ = try OpApplier.apply(
+                    op, recordResult: false, appliedAt: wall, requireKnownSKU: requireKnownSKUs, in: db, context: &context)
+            } catch var violation as OpViolation {
+                violation.index = ops.firstIndex(of: op)
+                throw violation
             } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
                 // The only constraint a valid new op can meet: its (device, scan id) names
                 // another op of its origin already held (rule V8). A lying or buggy peer;

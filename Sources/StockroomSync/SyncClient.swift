@@ -92,7 +92,9 @@ public final class SyncClient: Sendable {
                 // store that starts answering as another node is lying or misconfigured.
                 throw Failure(
                     code: "peer_changed",
-                    description: "the peer at \(baseURL) answered as '\(batch.node)', it was '\(knownPeer)'; check the --peer URL")
+                    description:
+                        "the peer at \(baseURL) answered as '\(batch.node)', it was '\(knownPeer)'; check the --peer URL"
+                )
             }
             if let violation = PullAnswerRules.checkProgress(
                 batch, sentEpoch: progress.epoch, sentCursor: progress.cursor)

@@ -134,7 +134,8 @@ struct Serve: AsyncParsableCommand {
             configuration.peers.append((parts[0], parts[1]))
         }
 
-        for entry in grantLocation.isEmpty ? reader.stringArray(forKey: "location_grants", default: []) : grantLocation {
+        for entry in grantLocation.isEmpty ? reader.stringArray(forKey: "location_grants", default: []) : grantLocation
+        {
             let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, let grantee = NodeID(parts[0]), InputRules.isIdentifier(parts[1]) else {
                 throw ValidationError(

@@ -29,7 +29,8 @@ import Testing
         #expect(Self.rule(Self.delta(3, .receive)) == nil)
         #expect(Self.rule(Self.delta(-4, .adjust)) == nil)
         #expect(Self.rule(Self.delta(4, .transfer, at: "store-1/backroom")) == nil)
-        #expect(Self.rule(Self.op(.count(StockKey(sku: "A-1", location: "store-1"), counted: 0, context: .init()))) == nil)
+        #expect(
+            Self.rule(Self.op(.count(StockKey(sku: "A-1", location: "store-1"), counted: 0, context: .init()))) == nil)
         let create = Self.op(.itemCreate(sku: "A-1", fields: FieldAssignments([.name: .text("Apple")])))
         #expect(Self.rule(create) == nil)
         #expect(Self.rule(Self.op(.itemUpdate(sku: "A-1", fields: FieldAssignments([.price: .int(199)])))) == nil)

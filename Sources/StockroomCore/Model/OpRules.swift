@@ -179,7 +179,8 @@ public enum LocationPolicy: Hashable, Sendable {
         switch self {
         case .anywhere: "anywhere"
         case .own(let node, let extra):
-            "it may write '\(node)', '\(node)/…'" + (extra.isEmpty ? "" : " and " + extra.sorted().joined(separator: ", "))
+            "it may write '\(node)', '\(node)/…'"
+                + (extra.isEmpty ? "" : " and " + extra.sorted().joined(separator: ", "))
         }
     }
 }

@@ -74,8 +74,10 @@ extension ScanAction {
         switch signedQuantity(unsigned) {
         case .success: return .success(unsigned)
         case .failure(let error):
-            if case .move(let reason) = self, reason.sign != .signed, unsigned < 0, unsigned >= -InputRules.maxQuantity {
-                let direction = reason.sign == .removes ? "take units out (a negative quantity)" : "add units (a positive quantity)"
+            if case .move(let reason) = self, reason.sign != .signed, unsigned < 0, unsigned >= -InputRules.maxQuantity
+            {
+                let direction =
+                    reason.sign == .removes ? "take units out (a negative quantity)" : "add units (a positive quantity)"
                 return .failure(ScanQuantityError(message: "a \(reason.rawValue) must \(direction)"))
             }
             return .failure(error)

@@ -137,7 +137,8 @@ extension BatchCodec {
                     let entries = try reader.count(atMost: min(reader.remaining / 2, strings.count))
                     contextEntries += entries
                     guard contextEntries <= SyncBatch.maxContextEntries else {
-                        throw DecodingError.malformed("the counts' contexts hold more than \(SyncBatch.maxContextEntries) entries")
+                        throw DecodingError.malformed(
+                            "the counts' contexts hold more than \(SyncBatch.maxContextEntries) entries")
                     }
                     for _ in 0..<entries {
                         let origin = try nodeID(try string(try reader.count(atMost: strings.count)))

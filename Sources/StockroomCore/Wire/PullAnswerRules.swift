@@ -54,7 +54,8 @@ public enum PullAnswerRules {
         let sent = max(held, batch.ops.last?.id.seq ?? 0)
         if batch.coverage[peer] > sent {
             return PullAnswerViolation(
-                "store '\(peer)' claimed coverage \(batch.coverage[peer]) of its own log but sent ops up to \(sent) only")
+                "store '\(peer)' claimed coverage \(batch.coverage[peer]) of its own log but sent ops up to \(sent) only"
+            )
         }
         return nil
     }
@@ -62,7 +63,9 @@ public enum PullAnswerRules {
     /// Rule: a peer that answers "more" must have moved its cursor; one that never does
     /// would keep the pull loop spinning for ever. `sent` is the (epoch, cursor) the
     /// puller sent.
-    public static func checkProgress(_ batch: SyncBatch, sentEpoch: String, sentCursor: UInt64)
+    public static func checkProgress(
+        _ batch: SyncBatch, sentEpoch: String, sentCursor: UInt64
+    )
         -> PullAnswerViolation?
     {
         guard batch.more else { return nil }

@@ -186,7 +186,9 @@ enum OpApplier {
         let quantity = StockMerge.quantity(winningCount: winner) { cut in
             deltas.reduce(into: Int64(0)) { sum, row in
                 guard let origin = NodeID(row[0]) else { return }
-                if !cut.contains(OpID(origin: origin, seq: UInt64(row[1] as Int64))) { sum = StockMerge.sum(sum, row[2] as Int64) }
+                if !cut.contains(OpID(origin: origin, seq: UInt64(row[1] as Int64))) {
+                    sum = StockMerge.sum(sum, row[2] as Int64)
+                }
             }
         }
         try storeCell(key, Cell(quantity: quantity, winningCount: winner), hlc: count.hlc, db: db)

@@ -35,7 +35,9 @@ extension StockroomStore {
     /// Throws ``SyncRefusal`` (foreign origin), ``OpViolation`` (an op breaks a rule; its
     /// index names it) or ``StoreError/sequenceGap(origin:expected:got:)``; nothing is
     /// applied then.
-    public func applyPushed(_ ops: [Op], from peer: NodeID, locations: LocationPolicy) async throws
+    public func applyPushed(
+        _ ops: [Op], from peer: NodeID, locations: LocationPolicy
+    ) async throws
         -> RemoteApplyReport
     {
         if let foreign = ops.first(where: { $0.id.origin != peer }) {
@@ -92,7 +94,9 @@ extension StockroomStore {
     /// The answer is held to the rules a push meets (``PullAnswerRules``): from a store,
     /// only its own ops and coverage; every op meets ``OpRules``. Throws
     /// ``PullAnswerViolation`` or ``OpViolation``; nothing is applied then.
-    public func applyPulled(_ batch: SyncBatch, from peer: NodeID, source: PullSource) async throws
+    public func applyPulled(
+        _ batch: SyncBatch, from peer: NodeID, source: PullSource
+    ) async throws
         -> RemoteApplyReport
     {
         return try await groupWriter.submit { db, context in
@@ -134,7 +138,8 @@ extension StockroomStore {
             }
             do {
                 _ = try OpApplier.apply(
-                    op, recordResult: false, appliedAt: wall, requireKnownSKU: requireKnownSKUs, in: db, context: &context)
+                    op, recordResult: false, appliedAt: wall, requireKnownSKU: requireKnownSKUs, in: db,
+                    context: &context)
             } catch var violation as OpViolation {
                 violation.index = ops.firstIndex(of: op)
                 throw violation
@@ -144,7 +149,9 @@ extension StockroomStore {
                 // refused whole, like any other broken rule, instead of a 500.
                 throw OpViolation(
                     rule: .scanID, op: op.id, index: ops.firstIndex(of: op),
-                    message: "device '\(op.device ?? "")' already used scan id '\(op.scanID ?? "")' for another op of \(op.id.origin)")
+                    message:
+                        "device '\(op.device ?? "")' already used scan id '\(op.scanID ?? "")' for another op of \(op.id.origin)"
+                )
             }
             // Past a filtered gap, didAppend cannot advance the prefix; the op's own seq
             // is still covered (every earlier op of its origin that concerns us is held).

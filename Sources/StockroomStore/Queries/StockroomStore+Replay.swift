@@ -24,7 +24,8 @@ extension StockroomStore {
         }
         for row in try Row.fetchAll(db, sql: "SELECT \(ItemRecord.columns) FROM items") {
             guard let item = try? ItemRecord(row: row) else {
-                unreadableItems.append(String(describing: row[0] as DatabaseValue))
+                let sku = row[0] as DatabaseValue
+                unreadableItems.append(String.fromDatabaseValue(sku) ?? sku.description)
                 continue
             }
             var fields: [ItemField: FieldValue] = [:]

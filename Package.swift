@@ -87,7 +87,16 @@ let package = Package(
         // Seeded randomness and op generators shared by the test suites and the simulation.
         .target(
             name: "StockroomTesting",
-            dependencies: ["StockroomCore"],
+            dependencies: [
+                "StockroomCore", "StockroomStore", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The apply fuzzer (issue #11): replays inputs normally; Tests/Fuzz/run.sh builds it
+        // with libFuzzer (`-sanitize=fuzzer,address -DFUZZING`).
+        .executableTarget(
+            name: "stockroom-fuzz-apply",
+            dependencies: ["StockroomTesting"],
             swiftSettings: swiftSettings
         ),
         // Test support in C: a SQLite VFS shim that journals unsynced writes, so a test can

@@ -54,7 +54,8 @@ public struct HostileOps {
             ].randomElement(using: &generator)!
             op.payload = .itemUpdate(sku: sku, fields: FieldAssignments([field: value]))
         case .aliveAssignment:
-            op.payload = .itemUpdate(sku: sku, fields: FieldAssignments([.alive: .int(Int64.random(in: 0...1, using: &generator))]))
+            op.payload = .itemUpdate(
+                sku: sku, fields: FieldAssignments([.alive: .int(Int64.random(in: 0...1, using: &generator))]))
         case .farFutureCatalogue:
             op.hlc = HLC(millis: 140_000_000_000_000)
             op.payload = .itemUpdate(sku: sku, fields: FieldAssignments([.name: .text("pinned for ever")]))
@@ -78,7 +79,8 @@ public struct HostileOps {
         case .controlCharacters:
             op.actor = "evil\u{0}\u{1b}[2J"
         case .unknownSKU:
-            op.payload = .delta(StockKey(sku: "NOBODY-\(scan)", location: attacker.rawValue), quantity: 2, reason: .receive)
+            op.payload = .delta(
+                StockKey(sku: "NOBODY-\(scan)", location: attacker.rawValue), quantity: 2, reason: .receive)
         case .emptyUpdate:
             op.payload = .itemUpdate(sku: sku, fields: FieldAssignments())
         }
@@ -99,7 +101,8 @@ public struct HostileOps {
         let payload: OpPayload =
             Bool.random(using: &generator)
             ? .delta(StockKey(sku: sku, location: attacker.rawValue), quantity: -1, reason: .sale)
-            : .itemUpdate(sku: sku, fields: FieldAssignments([.price: .int(Int64.random(in: 1...999, using: &generator))]))
+            : .itemUpdate(
+                sku: sku, fields: FieldAssignments([.price: .int(Int64.random(in: 1...999, using: &generator))]))
         return Op(
             id: OpID(origin: attacker, seq: seq), hlc: HLC(millis: wallMillis, logical: UInt16(scan % 1000)),
             actor: "attacker", device: "till-x", scanID: "x\(scan)-\(seq)", payload: payload)

@@ -29,11 +29,14 @@ import Testing
         _ = try await store.applyPulled(empty, from: Self.hub, source: .hub)
         #expect(try await store.peerProgress(Self.hub).lastSuccessMillis == 1_795_000_061_000)
         // A moved cursor is always recorded; a stale (smaller) one never moves it back.
-        _ = try await store.applyPulled(SyncBatch(node: Self.hub, epoch: "e1", cursor: 25, ops: []), from: Self.hub, source: .hub)
-        _ = try await store.applyPulled(SyncBatch(node: Self.hub, epoch: "e1", cursor: 12, ops: []), from: Self.hub, source: .hub)
+        _ = try await store.applyPulled(
+            SyncBatch(node: Self.hub, epoch: "e1", cursor: 25, ops: []), from: Self.hub, source: .hub)
+        _ = try await store.applyPulled(
+            SyncBatch(node: Self.hub, epoch: "e1", cursor: 12, ops: []), from: Self.hub, source: .hub)
         #expect(try await store.peerProgress(Self.hub).cursor == 25)
         // A new epoch (the hub's database was rebuilt) resets it.
-        _ = try await store.applyPulled(SyncBatch(node: Self.hub, epoch: "e2", cursor: 3, ops: []), from: Self.hub, source: .hub)
+        _ = try await store.applyPulled(
+            SyncBatch(node: Self.hub, epoch: "e2", cursor: 3, ops: []), from: Self.hub, source: .hub)
         #expect(try await store.peerProgress(Self.hub).cursor == 3)
     }
 

@@ -54,7 +54,8 @@ import Testing
                 let action: ScanAction = Bool.random(using: &random) ? .move(.sale) : .move(.receive)
                 _ = try? await store.store.recordScan(
                     ScanCommand(
-                        scanID: "s\(step)", code: sku, quantity: Int64.random(in: 1...4, using: &random), action: action),
+                        scanID: "s\(step)", code: sku, quantity: Int64.random(in: 1...4, using: &random), action: action
+                    ),
                     actor: "till")
             case 30..<35:
                 _ = try? await store.store.recordScan(

@@ -32,9 +32,11 @@ import Testing
             let ops = try await store.ownOps(after: progress.pushedSeq, limit: limit)
             guard !ops.isEmpty else { return }
             let wire = WireCompression.wire(SyncBatch(node: store.nodeID, ops: ops))
-            var report = try await hub.applyPushed(try WireCompression.batch(fromWire: wire).ops, from: store.nodeID, locations: .anywhere)
+            var report = try await hub.applyPushed(
+                try WireCompression.batch(fromWire: wire).ops, from: store.nodeID, locations: .anywhere)
             if duplicate {
-                report = try await hub.applyPushed(try WireCompression.batch(fromWire: wire).ops, from: store.nodeID, locations: .anywhere)
+                report = try await hub.applyPushed(
+                    try WireCompression.batch(fromWire: wire).ops, from: store.nodeID, locations: .anywhere)
                 #expect(report.applied == 0)
             }
             try await store.recordPushed(to: hub.nodeID, seq: report.coverage[store.nodeID])

@@ -64,7 +64,9 @@ import Testing
         }
         let batch = try WireCompression.batch(fromWire: WireCompression.wire(SyncBatch(node: node.id, ops: ops)))
         _ = try await hub.store.applyPushed(batch.ops, from: node.id, locations: .anywhere)
-        if delivery == .duplicate { _ = try await hub.store.applyPushed(batch.ops, from: node.id, locations: .anywhere) }
+        if delivery == .duplicate {
+            _ = try await hub.store.applyPushed(batch.ops, from: node.id, locations: .anywhere)
+        }
         guard delivery != .dropAnswer else { return }  // applied, but the store never hears so
         try await node.store.recordPushed(to: hub.id, seq: hub.store.writeContext.knowledge[node.id])
     }

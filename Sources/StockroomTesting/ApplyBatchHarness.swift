@@ -1,0 +1,111 @@
+import Foundation
+public import GRDB
+public import StockroomCore
+public import StockroomStore
+
+/// The contract of the apply fuzzer (issue #11): any bytes, decoded as a batch and pushed
+/// to, or pulled by, a real hub store, are applied or refused with a documented error;
+/// never a crash; a refusal changes nothing; and `stockroom check` passes after every
+/// accepted batch.
+///
+/// Used by the libFuzzer harness (`stockroom-fuzz-apply`, built by Tests/Fuzz/run.sh) and
+/// by `ApplyFuzzCorpusTests`, which replays the committed corpus in every `make test`.
+/// The store (an in-memory SQLite database with a small catalogue) lives across inputs so
+/// the fuzzer can build state, and is recreated after `resetAfter` accepted ops so the
+/// check stays cheap.
+public final class ApplyBatchHarness: @unchecked Sendable {
+    public static let skus = (0..<8).map { "SKU-\($0)" }
+    private var store: StockroomStore
+    private let resetAfter: Int
+
+    public init(resetAfter: Int = 2000) throws {
+        self.resetAfter = resetAfter
+        store = try Self.makeStore()
+    }
+
+    static func makeStore() throws -> StockroomStore {
+        try StockroomStore(writer: DatabaseQueue(), nodeID: NodeID("hub")!)
+    }
+
+    /// What became of one input.
+    public enum Outcome: Equatable, Sendable {
+        case accepted, refused
+        /// The contract broke: what happened.
+        case broken(String)
+    }
+
+    /// Returns nil when the contract holds for `bytes`, else what broke.
+    public func check(_ bytes: [UInt8]) async -> String? {
+        if case .broken(let problem) = await run(bytes) { return problem }
+        return nil
+    }
+
+    /// Applies one input. The first byte picks the entry point (even: a push from the
+    /// batch's node; odd: an answer to the hub's pull from that store); the rest is the
+    /// batch, uncompressed.
+    public func run(_ bytes: [UInt8]) async -> Outcome {
+        do {
+            if try await store.statistics().items == 0 { try await seedCatalogue() }
+            guard let mode = bytes.first else { return .refused }
+            let batch: SyncBatch
+            do {
+                batch = try BatchCodec.decode(Array(bytes.dropFirst()))
+            } catch {
+                return .refused  // a documented refusal: 400 malformed_batch
+            }
+            let before = try await store.statistics().ops
+            do {
+                let locations = LocationPolicy.own(batch.node)
+                if mode % 2 == 0 {
+                    _ = try await store.applyPushed(batch.ops, from: batch.node, locations: locations)
+                } else {
+                    _ = try await store.applyPulled(batch, from: batch.node, source: .store(locations: locations))
+                }
+            } catch {
+                guard Self.isDocumented(error) else { return .broken("an undocumented refusal: \(error)") }
+                let after = try await store.statistics().ops
+                return after == before
+                    ? .refused : .broken("a refused batch changed the log (\(before) -> \(after) ops)")
+            }
+            let report = try await store.verify()
+            guard report.isHealthy else {
+                return .broken(
+                    "check fails after an accepted batch: \(report.stockMismatches) \(report.itemMismatches) \(report.badOps.map(\.problem))"
+                )
+            }
+            if try await store.statistics().ops > Int64(resetAfter) { store = try Self.makeStore() }
+            return .accepted
+        } catch {
+            return .broken("the harness itself failed: \(error)")
+        }
+    }
+
+    /// The refusals of sync-protocol section 7.
+    public static func isDocumented(_ error: any Error) -> Bool {
+        switch error {
+        case is OpViolation, is PullAnswerViolation, is SyncRefusal: true
+        case let error as StoreError: if case .sequenceGap = error { true } else { false }
+        default: false
+        }
+    }
+
+    private func seedCatalogue() async throws {
+        for sku in Self.skus {
+            _ = try await store.createItem(
+                sku: sku, fields: FieldAssignments([.name: .text(sku), .barcodes: .texts([])]), actor: "hq")
+        }
+    }
+
+    /// Seed inputs: honest and hostile batches of ``HostileOps`` from store `store-1`, as
+    /// pushes and as pull answers.
+    public static func seeds(count: Int = 64) -> [[UInt8]] {
+        var hostile = HostileOps(
+            seed: 11, attacker: NodeID("store-1")!, victims: [NodeID("store-2")!], skus: skus)
+        return (0..<count).map { index in
+            let (_, ops) = hostile.batch(next: 1, wallMillis: 1_790_000_000_000)
+            let coverage = index % 4 == 3 ? hostile.forgedCoverage(held: 0) : VersionVector()
+            let batch = SyncBatch(node: NodeID("store-1")!, epoch: "e", cursor: 1, coverage: coverage, ops: ops)
+            return [UInt8(index % 2)] + BatchCodec.encode(batch)
+        }
+    }
+}

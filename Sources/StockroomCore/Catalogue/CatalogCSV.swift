@@ -77,9 +77,8 @@ public enum CatalogCSV {
                 continue
             }
             let sku = cell(skuColumn) ?? ""
-            guard InputRules.isIdentifier(sku) else {
-                problems.append(
-                    Problem(line: record.line, message: "sku '\(sku)' must be 1-64 printable ASCII characters"))
+            if let problem = InputRules.identifierProblem(sku, name: "sku '\(sku.prefix(70))'") {
+                problems.append(Problem(line: record.line, message: problem))
                 continue
             }
             if let first = seenSKUs[sku] {

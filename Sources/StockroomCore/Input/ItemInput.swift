@@ -20,11 +20,24 @@ public struct ItemInput: Decodable, Hashable, Sendable {
         sku = try container.decodeIfPresent(String.self, forKey: .sku)
         for (key, field) in [
             (CodingKeys.name, ItemField.name), (.description, .description), (.category, .category),
-        ] {
-            if let text = try container.decodeIfPresent(String.self, forKey: key) { fields[field] = .text(text) }
+            (.barcodes, .barcodes),
+        ] where container.contains(key) {
+            // An explicit null was ignored silently (finding 25): these fields hold text, so
+            // null is refused with what to send instead.
+            if try container.decodeNil(forKey: key) {
+                throw InputError(
+                    "invalid_value",
+                    field == .name
+                        ? "name cannot be null; send the item's name"
+                        : "\(key.stringValue) cannot be null; send \(field == .barcodes ? "[]" : "\"\"") to clear it")
+            }
+            fields[field] =
+                field == .barcodes
+                ? .texts(try container.decode([String].self, forKey: key))
+                : .text(try container.decode(String.self, forKey: key))
         }
-        if let codes = try container.decodeIfPresent([String].self, forKey: .barcodes) {
-            fields[.barcodes] = .texts(codes)
+        if container.contains(.price) && container.contains(.priceCents) {
+            throw InputError("invalid_value", "send either price or price_cents, not both")
         }
         if let threshold = try Self.nullableInt(container, .threshold) { fields[.threshold] = threshold }
         if let cents = try Self.nullableInt(container, .priceCents) { fields[.price] = cents }

@@ -35,9 +35,8 @@ public struct ScanInput: Decodable, Hashable, Sendable {
     ///   ASCII characters), `unknown_reason`, or `invalid_quantity`. Never anything else.
     public func command() throws(InputError) -> ScanCommand {
         for (name, value) in [("id", id), ("code", code), ("location", location), ("device", device)] {
-            if let value, !InputRules.isIdentifier(value) {
-                throw InputError(
-                    "invalid_value", "\(name) must be 1-\(InputRules.maxIdentifierLength) printable ASCII characters")
+            if let value, let problem = InputRules.identifierProblem(value, name: name) {
+                throw InputError("invalid_value", problem)
             }
         }
         guard let action = ScanAction(reason: reason) else {

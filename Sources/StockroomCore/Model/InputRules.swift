@@ -19,6 +19,21 @@ public enum InputRules {
         return utf8.allSatisfy { $0 >= 32 && $0 < 127 }
     }
 
+    /// Why `text` is not an identifier (``isIdentifier(_:)``), in words an operator can act
+    /// on; nil when it is one. `name` is the field, e.g. `code`.
+    public static func identifierProblem(_ text: String, name: String) -> String? {
+        let utf8 = text.utf8
+        if utf8.isEmpty { return "\(name) must not be empty" }
+        if utf8.count > maxIdentifierLength {
+            return "\(name) must be at most \(maxIdentifierLength) characters (it has \(utf8.count) bytes)"
+        }
+        if utf8.first == 32 || utf8.last == 32 { return "\(name) must not start or end with a space" }
+        if !utf8.allSatisfy({ $0 >= 32 && $0 < 127 }) {
+            return "\(name) may hold only printable ASCII characters (letters, digits, punctuation, inner spaces)"
+        }
+        return nil
+    }
+
     /// The longest actor (who caused an op: a token's label and id, a user, `system`).
     public static let maxLabelLength = 128
     /// The longest token label.
@@ -30,7 +45,7 @@ public enum InputRules {
         !text.isEmpty && text.utf8.count <= maxLength && text.unicodeScalars.allSatisfy { !isControl($0) }
     }
 
-    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+    public static func isControl(_ scalar: Unicode.Scalar) -> Bool {
         scalar.value < 32 || (0x7F...0x9F).contains(scalar.value) || scalar == "\u{2028}" || scalar == "\u{2029}"
     }
 

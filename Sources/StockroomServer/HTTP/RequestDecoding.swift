@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import StockroomCore
 
 /// Reads and decodes request bodies with a size limit and operator-readable errors.
 enum RequestDecoding {
@@ -30,13 +31,25 @@ enum RequestDecoding {
     ) async throws -> T {
         let buffer = try await body(request, limit: limit)
         do {
-            return try decoder.decode(T.self, from: Data(buffer: buffer))
+            let value = try decoder.decode(T.self, from: Data(buffer: buffer))
+            if let key = JSONDuplicateKeys.first(in: buffer.readableBytesView) {
+                throw APIError.badRequest("field '\(key.prefix(64))' appears twice in one object; send it once")
+            }
+            return value
         } catch let error as APIError {
             throw error
         } catch let error as DecodingError {
             if case .dataCorrupted(let context) = error, context.codingPath.isEmpty,
-                (try? JSONSerialization.jsonObject(with: Data(buffer: buffer), options: [.fragmentsAllowed])) != nil
+                let parsed = try? JSONSerialization.jsonObject(with: Data(buffer: buffer), options: [.fragmentsAllowed])
             {
+                // Valid JSON that did not decode with no field named: either not an object,
+                // or (Foundation names no field for these) a number that is not a whole
+                // number in range.
+                guard parsed is [String: Any] else { throw APIError.badRequest("the body must be a JSON object") }
+                throw APIError.badRequest(
+                    "a number in the body is not a whole number in range (\(context.debugDescription.prefix(120)))")
+            }
+            if case .typeMismatch(_, let context) = error, context.codingPath.isEmpty {
                 throw APIError.badRequest("the body must be a JSON object")
             }
             throw describe(error)

@@ -17,8 +17,14 @@ struct ItemRoutes {
                 ))
         }
         group.get("items") { request, context -> PageResponse<ItemResponse> in
+            // A bound on the search text: SQLite's LIKE refuses patterns over 50,000 bytes
+            // (a 500 for any scanner token, finding 11), and no name is over 200.
+            let text = request.queryString("q")
+            if let text, text.utf8.count > InputRules.maxNameLength {
+                throw APIError.badRequest("query parameter 'q' must be at most \(InputRules.maxNameLength) bytes")
+            }
             let page = try await store.listItems(
-                category: request.queryString("category"), text: request.queryString("q"),
+                category: request.queryString("category"), text: text,
                 afterSKU: request.queryString("cursor"),
                 limit: try request.queryInt("limit", default: 100, range: 1...1000))
             return PageResponse(items: page.items.map(ItemResponse.init), nextCursor: page.next)

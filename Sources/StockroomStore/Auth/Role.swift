@@ -1,3 +1,5 @@
+import StockroomCore
+
 /// What a bearer token may do. See the allow/deny table in the README.
 public enum Role: String, CaseIterable, Hashable, Sendable {
     /// Everything, including tokens and the catalogue.
@@ -18,5 +20,14 @@ public struct Principal: Hashable, Sendable {
     public var node: String?
 
     /// How the principal is named in the op log's `actor`.
-    public var actorName: String { label.isEmpty ? "token:\(tokenID)" : "\(label) (token:\(tokenID))" }
+    /// Who an op of this token is by. Labels made before they were checked (finding 23)
+    /// are cut to fit the actor rule (OpRules), so such a token can still write.
+    public var actorName: String {
+        var safe = ""
+        for scalar in label.unicodeScalars where !InputRules.isControl(scalar) {
+            guard safe.utf8.count + String(scalar).utf8.count <= InputRules.maxTokenLabelLength else { break }
+            safe.unicodeScalars.append(scalar)
+        }
+        return safe.isEmpty ? "token:\(tokenID)" : "\(safe) (token:\(tokenID))"
+    }
 }

@@ -24,6 +24,13 @@ extension StockroomStore {
     ) async throws -> (
         token: String, info: TokenInfo
     ) {
+        // A label becomes part of every op's actor and is printed by `token list`: one line
+        // of text without control characters (finding 23: newlines and escape sequences).
+        if !label.isEmpty && !InputRules.isLabel(label, maxLength: InputRules.maxTokenLabelLength) {
+            throw StoreError.invalid(
+                field: "label",
+                message: "must be at most \(InputRules.maxTokenLabelLength) bytes on one line, without control characters")
+        }
         if role == .peer && node.map({ !NodeID.isValid($0) }) ?? true {
             throw StoreError.invalid(field: "node", message: "a peer token needs --node with a valid node id")
         }

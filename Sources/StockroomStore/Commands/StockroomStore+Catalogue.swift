@@ -39,9 +39,8 @@ extension StockroomStore {
     }
 
     static func validate(sku: String, fields: FieldAssignments, requireName: Bool) throws {
-        guard InputRules.isIdentifier(sku) else {
-            throw StoreError.invalid(
-                field: "sku", message: "must be 1-\(InputRules.maxIdentifierLength) printable ASCII characters")
+        if let problem = InputRules.identifierProblem(sku, name: "sku") {
+            throw StoreError.invalid(field: "sku", message: String(problem.dropFirst("sku ".count)))
         }
         if requireName && fields[.name] == nil { throw StoreError.invalid(field: "name", message: "is required") }
         for (field, value) in fields {

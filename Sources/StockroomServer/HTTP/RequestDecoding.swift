@@ -10,7 +10,20 @@ enum RequestDecoding {
     static let decoder = JSONDecoder()
 
     /// Collects at most `limit` bytes; throws 413 past that, before decoding anything.
+    ///
+    /// Refuses before reading a byte: a `Content-Encoding` (415: bodies are taken as sent;
+    /// a sync batch carries its own bounded compression, and an ignored gzip would be
+    /// decoded as garbage) and a declared `Content-Length` over the limit (413 at once, so
+    /// a client waiting on `Expect: 100-continue` is answered instead of left hanging).
     static func body(_ request: Request, limit: Int) async throws -> ByteBuffer {
+        if let encoding = request.headers[.contentEncoding], encoding.lowercased() != "identity" {
+            throw APIError(
+                .unsupportedMediaType, "unsupported_content_encoding",
+                "Content-Encoding '\(encoding.prefix(40))' is not accepted; send the body uncompressed")
+        }
+        if let declared = request.headers[.contentLength], let length = Int(declared), length > limit {
+            throw tooLarge(limit)
+        }
         do {
             return try await request.body.collect(upTo: limit)
         } catch let error as HTTPError where error.status == .contentTooLarge {

@@ -55,7 +55,9 @@ public final class StockroomStore: Sendable {
         didCommit: @escaping @Sendable (WriteContext, Int) -> Void = { _, _ in }
     ) throws {
         var configuration = Configuration()
-        configuration.busyMode = .timeout(5)
+        // Long enough for another process's import (one transaction) to finish: a writer
+        // that waits is slow, one that gives up loses the scan.
+        configuration.busyMode = .timeout(30)
         let synchronous = "PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")"
         configuration.prepareDatabase { db in
             try db.execute(sql: synchronous)

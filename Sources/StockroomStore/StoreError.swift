@@ -8,6 +8,10 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case duplicateSKU(String)
     /// Another live item already carries this barcode.
     case barcodeInUse(code: String, sku: String)
+    /// The code is another live item's SKU or barcode (one lookup space).
+    case codeInUse(code: String, sku: String)
+    /// Another process holds the database's write lock past the busy timeout.
+    case busy
     /// The scan id was already used by this device for a different scan.
     case scanIDReused(String)
     /// A field value failed validation.
@@ -32,6 +36,10 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case .badCheckDigit(let code): "'\(code)' looks like a GTIN barcode but its check digit is wrong (misread?)"
         case .duplicateSKU(let sku): "an item with SKU '\(sku)' already exists"
         case .barcodeInUse(let code, let sku): "barcode '\(code)' already belongs to item '\(sku)'"
+        case .codeInUse(let code, let sku):
+            "'\(code)' already names item '\(sku)' (as its SKU or barcode); a scan of it must find one item"
+        case .busy:
+            "the database is busy: another process (an import or an admin command) holds it; retry in a moment"
         case .scanIDReused(let id):
             "scan id '\(id)' was already used by this device for a different scan; send a new id for a new scan"
         case .invalid(let field, let message): "\(field): \(message)"

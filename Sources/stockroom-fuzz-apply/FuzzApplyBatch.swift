@@ -35,11 +35,26 @@ final class LockedResult: @unchecked Sendable {
 nonisolated(unsafe) let harness = try! ApplyBatchHarness()
 
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzApplyBatch(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    if let problem = blockingCheck(harness, Array(UnsafeBufferPointer(start: data, count: size))) {
-        fatalError(problem)
-    }
+public func fuzzApplyBatch(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
+    if let problem = blockingCheck(harness, bytes) { fatalError(problem) }
     return 0
+}
+
+@_silgen_name("LLVMFuzzerRunDriver")
+func runDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+) -> CInt
+
+// SwiftPM links an executable's entry point as `<module>_main`, so libFuzzer's own `main`
+// is not linked; this one hands the command line to libFuzzer's driver.
+@_cdecl("stockroom_fuzz_apply_main")
+func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var count = argc
+    var arguments = argv
+    return runDriver(&count, &arguments) { data, size in fuzzApplyBatch(data, size) }
 }
 #else
 @main

@@ -42,6 +42,9 @@ struct Import: AsyncParsableCommand {
                 print(
                     "imported \(summary.total) rows from \(file) in \(String(format: "%.1f", Date().timeIntervalSince(started)))s: "
                         + "\(summary.created) created, \(summary.updated) updated, \(summary.unchanged) unchanged")
+            } catch let problems as CatalogCSV.Problems {
+                throw ValidationError(
+                    "\(file) was not imported; \(problems.all.count) problem(s) with the catalogue:\n\(problems)")
             } catch let error as StoreError {
                 throw ValidationError("\(file) was not imported: \(error)")
             }

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Builds and runs the libFuzzer fuzzers (address sanitizer on) for a bounded time.
+# Builds and runs the libFuzzer fuzzers (address sanitizer on) for a bounded time: the
+# wire decoder, the request JSON bodies, and decode + validate + apply into a real store.
 #
 #   Tests/Fuzz/run.sh [SECONDS]     # default 60 per fuzzer; `make fuzz` runs this
 #   Tests/Fuzz/run.sh --seeds       # regenerates the committed seed corpus
@@ -30,6 +31,8 @@ if [ "${1:-}" = "--seeds" ]; then
         -o "$OUT/make_seeds"
     mkdir -p fixtures/fuzz/FuzzWireDecoder
     "$OUT/make_seeds" fixtures/fuzz/FuzzWireDecoder
+    swift build --product stockroom-fuzz-apply
+    .build/debug/stockroom-fuzz-apply --make-seeds fixtures/fuzz/FuzzApplyBatch
     exit 0
 fi
 
@@ -47,3 +50,14 @@ for harness in Tests/Fuzz/Fuzz*.swift; do
     (cd "$OUT" && "./$name" -max_total_time="$SECONDS_PER_FUZZER" -max_len=65536 -timeout=5 $dict \
         "corpus-$name" "../../fixtures/fuzz/$name")
 done
+
+# The apply fuzzer needs the store (GRDB and its dependencies), so SwiftPM builds it, in
+# its own scratch folder, with every Swift module instrumented (issue #11). Its contract is
+# ApplyBatchHarness (Sources/StockroomTesting); ApplyFuzzCorpusTests replays its corpus.
+echo "fuzz: building FuzzApplyBatch (SwiftPM, libFuzzer + ASan; the first build takes minutes)"
+swift build -c release --product stockroom-fuzz-apply --scratch-path .build-fuzz \
+    -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
+mkdir -p "$OUT/corpus-FuzzApplyBatch"
+echo "fuzz: running FuzzApplyBatch for ${SECONDS_PER_FUZZER}s"
+(cd "$OUT" && ../../.build-fuzz/release/stockroom-fuzz-apply -max_total_time="$SECONDS_PER_FUZZER" -max_len=65536 \
+    -timeout=10 "corpus-FuzzApplyBatch" "../../fixtures/fuzz/FuzzApplyBatch")

@@ -74,10 +74,13 @@ import Testing
     @Test func anImportThatWouldStealABarcodeIsRefusedWhole() async throws {
         let store = try TestStores.make()
         try await TestStores.seedCatalogue(store)
-        let rows = try CatalogCSV.parse("sku,name,barcode\nNEW-1,New,\nNEW-2,Thief,4006381333931\n").get()
-        await #expect(throws: StoreError.barcodeInUse(code: "4006381333931", sku: "A-1")) {
-            try await store.importItems(rows, actor: "t")
-        }
+        let rows = try CatalogCSV.parse(
+            "sku,name,barcode\nNEW-1,New,\nNEW-2,Thief,4006381333931\nNEW-3,Thief,036000291452\n036000291452,Clash,\n"
+        ).get()
+        // Finding 17 of issue #11: every conflict with the catalogue, each with its line.
+        let problems = await #expect(throws: CatalogCSV.Problems.self) { try await store.importItems(rows, actor: "t") }
+        #expect(problems?.all.map(\.line) == [3, 4, 5], "\(String(describing: problems))")
+        #expect(problems?.all.first?.message.contains("A-1") == true)
         await #expect(throws: StoreError.unknownCode("NEW-1")) { try await store.item(code: "NEW-1") }
     }
 }

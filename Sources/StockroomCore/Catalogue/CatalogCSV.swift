@@ -15,6 +15,10 @@ public enum CatalogCSV {
         public var line: Int
         public var message: String
         public var description: String { "line \(line): \(message)" }
+        public init(line: Int, message: String) {
+            self.line = line
+            self.message = message
+        }
     }
 
     /// Every problem in a file, in line order.

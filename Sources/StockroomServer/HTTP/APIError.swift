@@ -49,6 +49,8 @@ public struct APIError: HTTPResponseError, Sendable {
         case .badCheckDigit: APIError(.unprocessableContent, "bad_check_digit", error.description)
         case .duplicateSKU: APIError(.conflict, "duplicate_sku", error.description)
         case .barcodeInUse: APIError(.conflict, "barcode_in_use", error.description)
+        case .codeInUse: APIError(.conflict, "code_in_use", error.description)
+        case .busy: APIError(.serviceUnavailable, "database_busy", error.description)
         case .scanIDReused: APIError(.conflict, "scan_id_reused", error.description)
         case .invalid(let field, _):
             APIError(.unprocessableContent, field == "qty" ? "invalid_quantity" : "invalid_value", error.description)

@@ -29,7 +29,7 @@ struct AuditRoutes {
 
     func registerReads(on group: RouterGroup<StockroomRequestContext>) {
         group.get("items/:sku/history") { request, context -> PageResponse<OpResponse> in
-            let item = try await store.item(code: try context.pathParameter("sku"), includeDeleted: true)
+            let item = try await store.item(sku: try context.pathParameter("sku"), includeDeleted: true)
             var query = OpQuery()
             query.sku = item.sku
             query.newestFirst = true

@@ -54,16 +54,23 @@ struct ItemRoutes {
         group.post("import/catalog") { request, context -> ImportResponse in
             let buffer = try await RequestDecoding.body(request, limit: BodyLimits.catalogCSV)
             let text = String(buffer: buffer)
-            switch CatalogCSV.parse(text) {
-            case .failure(let problems):
+            func refusal(_ problems: CatalogCSV.Problems) -> APIError {
                 var error = APIError(
                     .unprocessableContent, "invalid_catalog",
                     "the CSV has \(problems.all.count) problem(s); nothing was imported")
                 error.problems = problems.all.prefix(100).map(\.description)
-                throw error
+                return error
+            }
+            switch CatalogCSV.parse(text) {
+            case .failure(let problems): throw refusal(problems)
             case .success(let rows):
-                let summary = try await store.importItems(rows, actor: context.principal!.actorName)
-                return ImportResponse(created: summary.created, updated: summary.updated, unchanged: summary.unchanged)
+                do {
+                    let summary = try await store.importItems(rows, actor: context.principal!.actorName)
+                    return ImportResponse(
+                        created: summary.created, updated: summary.updated, unchanged: summary.unchanged)
+                } catch let problems as CatalogCSV.Problems {
+                    throw refusal(problems)
+                }
             }
         }
     }

@@ -64,6 +64,7 @@ extension StockroomStore {
         var complete = fields
         for field in ItemField.editable where complete[field] == nil { complete[field] = field.defaultValue }
         try checkBarcodesFree(complete[.barcodes], for: sku, db: db)
+        try checkLookupSpace(sku: sku, barcodes: complete[.barcodes], db: db)
         _ = try OpApplier.appendLocal(.itemCreate(sku: sku, fields: complete), actor: actor, in: db, context: &context)
         return try ItemRecord.fetch(sku: sku, db: db)!
     }
@@ -78,8 +79,36 @@ extension StockroomStore {
         for (field, value) in fields where item.value(of: field) != value { changed[field] = value }
         guard !changed.isEmpty else { return item }
         try checkBarcodesFree(changed[.barcodes], for: sku, db: db)
+        try checkLookupSpace(sku: sku, barcodes: changed[.barcodes], db: db)
         _ = try OpApplier.appendLocal(.itemUpdate(sku: sku, fields: changed), actor: actor, in: db, context: &context)
         return try ItemRecord.fetch(sku: sku, db: db)!
+    }
+
+    /// Keeps SKUs and barcodes one lookup space (a scan resolves a code as a barcode first,
+    /// then as a SKU; finding 15 of issue #11): a new SKU may not be another live item's
+    /// barcode, and a barcode may not be another live item's SKU, or one of the two items
+    /// could not be scanned by that code.
+    ///
+    /// Throws ``StoreError/codeInUse(code:sku:)``.
+    static func checkLookupSpace(sku: String, barcodes: FieldValue?, db: Database) throws {
+        if let canonical = GTIN.canonical(sku),
+            let owner = try String.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT b.sku FROM barcodes b JOIN items i ON i.sku = b.sku AND i.alive = 1
+                        WHERE b.code = ? AND b.sku != ? LIMIT 1
+                        """), arguments: [canonical, sku])
+        {
+            throw StoreError.codeInUse(code: sku, sku: owner)
+        }
+        for code in barcodes?.texts ?? [] where code != sku {
+            if let owner = try String.fetchOne(
+                db.cachedStatement(sql: "SELECT sku FROM items WHERE alive = 1 AND sku IN (?, ?) AND sku != ? LIMIT 1"),
+                arguments: [code, GTIN.canonical(code) ?? code, sku])
+            {
+                throw StoreError.codeInUse(code: code, sku: owner)
+            }
+        }
     }
 
     /// Refuses a barcode that a different live item already carries: a scan must name one

@@ -14,44 +14,36 @@ extension StockroomStore {
     /// differ, an identical one is left alone (so importing the same file twice writes
     /// nothing the second time).
     ///
-    /// Barcodes are checked against the catalogue before anything is written, so a file
-    /// that would steal another item's barcode is refused whole. Rows are written in
-    /// chunks of `chunkSize` per transaction, so a million-row import does not hold one
-    /// giant transaction; a crash mid-import keeps the chunks already committed, and
-    /// running the import again finishes the job.
-    public func importItems(
-        _ rows: [CatalogCSV.Row], actor: String, chunkSize: Int = 1000
-    ) async throws
-        -> ImportSummary
-    {
-        try await read { db in
+    /// All or nothing: every row is checked against the catalogue first (barcodes that
+    /// another item carries, SKUs that are another item's barcode), and every conflict is
+    /// reported with its line in one ``CatalogCSV/Problems``; then all rows are written in
+    /// one transaction, so a crash or a kill mid-import leaves the catalogue as it was
+    /// (finding 26 of issue #11: chunks had left a partial catalogue). A daemon writing at
+    /// the same time waits for the transaction (busy timeout), it does not fail.
+    public func importItems(_ rows: [CatalogCSV.Row], actor: String) async throws -> ImportSummary {
+        try await groupWriter.submit { db, context in
+            var problems: [CatalogCSV.Problem] = []
             for row in rows {
-                try Self.checkBarcodesFree(row.fields[.barcodes], for: row.sku, db: db)
-            }
-        }
-        var summary = ImportSummary()
-        var start = 0
-        while start < rows.count {
-            let chunk = Array(rows[start..<min(start + chunkSize, rows.count)])
-            let part = try await groupWriter.submit { db, context in
-                var part = ImportSummary()
-                for row in chunk {
-                    if let item = try ItemRecord.fetch(sku: row.sku, db: db), item.alive {
-                        let after = try Self.update(
-                            sku: row.sku, fields: row.fields, actor: actor, db: db, context: &context)
-                        if after == item { part.unchanged += 1 } else { part.updated += 1 }
-                    } else {
-                        _ = try Self.create(sku: row.sku, fields: row.fields, actor: actor, db: db, context: &context)
-                        part.created += 1
-                    }
+                do {
+                    try Self.checkBarcodesFree(row.fields[.barcodes], for: row.sku, db: db)
+                    try Self.checkLookupSpace(sku: row.sku, barcodes: row.fields[.barcodes], db: db)
+                } catch let error as StoreError {
+                    problems.append(CatalogCSV.Problem(line: row.line, message: error.description))
                 }
-                return part
             }
-            summary.created += part.created
-            summary.updated += part.updated
-            summary.unchanged += part.unchanged
-            start += chunkSize
+            guard problems.isEmpty else { throw CatalogCSV.Problems(problems) }
+            var summary = ImportSummary()
+            for row in rows {
+                if let item = try ItemRecord.fetch(sku: row.sku, db: db), item.alive {
+                    let after = try Self.update(
+                        sku: row.sku, fields: row.fields, actor: actor, db: db, context: &context)
+                    if after == item { summary.unchanged += 1 } else { summary.updated += 1 }
+                } else {
+                    _ = try Self.create(sku: row.sku, fields: row.fields, actor: actor, db: db, context: &context)
+                    summary.created += 1
+                }
+            }
+            return summary
         }
-        return summary
     }
 }

@@ -178,6 +178,18 @@ extension StockroomStore {
         }
     }
 
+    /// The item with exactly this SKU, never resolved through a barcode: for routes that
+    /// name an item by its SKU (`/v1/items/{sku}/history`), where a barcode equal to another
+    /// item's SKU must not redirect (finding 15). Throws ``StoreError/unknownCode(_:)``.
+    public func item(sku: String, includeDeleted: Bool = false) async throws -> ItemRecord {
+        try await read { db in
+            guard let item = try ItemRecord.fetch(sku: sku, db: db), item.alive || includeDeleted else {
+                throw StoreError.unknownCode(sku)
+            }
+            return item
+        }
+    }
+
     /// Live items by SKU, optionally by category or text, paged.
     public func listItems(
         category: String?, text: String?, afterSKU: String?, limit: Int

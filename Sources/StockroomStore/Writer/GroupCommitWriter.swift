@@ -185,7 +185,9 @@ final class GroupCommitWriter: Sendable {
         case .SQLITE_READONLY, .SQLITE_IOERR, .SQLITE_CANTOPEN:
             return StoreError.storageUnavailable("\(error.message ?? "I/O error"); check the data folder's disk")
         case .SQLITE_BUSY, .SQLITE_LOCKED:
-            return StoreError.storageUnavailable("the database is locked by another process; retry")
+            // Not a full disk (finding 10 of issue #11): another process held the lock
+            // past the busy timeout.
+            return StoreError.busy
         default: return error
         }
     }

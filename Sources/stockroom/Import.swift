@@ -30,7 +30,7 @@ struct Import: AsyncParsableCommand {
                 throw ValidationError("cannot read \(file)")
             }
             let rows: [CatalogCSV.Row]
-            switch CatalogCSV.parse(String(decoding: data, as: UTF8.self)) {
+            switch CatalogCSV.parse(bytes: data) {
             case .success(let parsed): rows = parsed
             case .failure(let problems):
                 throw ValidationError("\(file) was not imported; \(problems.all.count) problem(s):\n\(problems)")

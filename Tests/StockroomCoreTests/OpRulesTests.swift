@@ -151,3 +151,38 @@ import Testing
         #expect(StockMerge.sum(5, -7) == -2)
     }
 }
+
+/// Issue #11 findings 19 and 25 for the catalogue CSV: what Excel writes is read, what
+/// would be misread is refused with its line, and the CSV meets the API's rules.
+@Suite struct CatalogCSVHostileTests {
+    @Test func aByteOrderMarkIsReadLikeExcelMeantIt() throws {
+        let rows = try CatalogCSV.parse(bytes: [0xEF, 0xBB, 0xBF] + Array("sku,name\nA-1,Apple\n".utf8)).get()
+        #expect(rows.map(\.sku) == ["A-1"])
+    }
+
+    @Test func latin1BytesAreRefusedWithTheirLine() {
+        let bytes = Array("sku,name\nA-1,Apple\nB-2,Cr".utf8) + [0xE8] + Array("me\n".utf8)
+        guard case .failure(let problems) = CatalogCSV.parse(bytes: bytes) else {
+            Issue.record("Latin-1 bytes were accepted")
+            return
+        }
+        #expect(problems.all.first?.line == 3)
+        #expect(problems.all.first?.message.contains("UTF-8") == true)
+    }
+
+    @Test func aDuplicatedHeaderIsRefused() {
+        guard case .failure(let problems) = CatalogCSV.parse("sku,name,price,price\nA-1,Apple,1.00,2.00\n") else {
+            Issue.record("a duplicated column was accepted")
+            return
+        }
+        #expect(problems.all.contains { $0.message.contains("'price' appears twice") })
+    }
+
+    @Test func aNewlineInANameIsRefusedAsByTheAPI() {
+        guard case .failure(let problems) = CatalogCSV.parse("sku,name\nA-1,\"two\nlines\"\n") else {
+            Issue.record("a two-line name was accepted")
+            return
+        }
+        #expect(problems.all.first?.line == 2, "\(problems)")
+    }
+}

@@ -36,12 +36,40 @@ public enum CatalogCSV {
         "sku", "name", "description", "category", "price", "barcode", "barcodes", "threshold",
     ]
 
+    /// Parses and validates a file's bytes: UTF-8, with or without the byte-order mark that
+    /// Excel's "CSV UTF-8" writes. Bytes that are not UTF-8 (a Latin-1 export, say) are
+    /// refused with the line they are on, instead of becoming U+FFFD without a word.
+    public static func parse(bytes: some Collection<UInt8>) -> Result<[Row], Problems> {
+        var body = Array(bytes)
+        if body.starts(with: [0xEF, 0xBB, 0xBF]) { body.removeFirst(3) }
+        guard let text = String(validating: body, as: UTF8.self) else {
+            var line = 1
+            var offset = 0
+            while offset < body.count {
+                let remaining = body[offset...]
+                let end = remaining.firstIndex(of: UInt8(ascii: "\n")) ?? body.count
+                if String(validating: body[offset..<end], as: UTF8.self) == nil { break }
+                line += 1
+                offset = end + 1
+            }
+            return .failure(
+                Problems([
+                    Problem(
+                        line: line,
+                        message:
+                            "the file is not UTF-8 (a Latin-1 or Windows-1252 export?); save it as 'CSV UTF-8' and import again"
+                    )
+                ]))
+        }
+        return parse(text)
+    }
+
     /// Parses and validates the whole file. Returns every problem found (so an operator can
     /// fix them in one pass), or the rows when there is none.
     public static func parse(_ text: String) -> Result<[Row], Problems> {
         let table: [(line: Int, fields: [String])]
         do {
-            table = try CSVReader().rows(text)
+            table = try CSVReader().rows(text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text)
         } catch let error as CSVReader.ParseError {
             return .failure(Problems([Problem(line: error.line, message: error.message)]))
         } catch {
@@ -52,6 +80,10 @@ public enum CatalogCSV {
         }
         let names = header.fields.map { $0.lowercased().trimmingSpaces }.map(String.init)
         var problems: [Problem] = []
+        var seenColumns = Set<String>()
+        for name in names where !seenColumns.insert(name).inserted {
+            problems.append(Problem(line: header.line, message: "column '\(name)' appears twice in the header"))
+        }
         for name in names where !knownColumns.contains(name) {
             problems.append(
                 Problem(

@@ -53,7 +53,6 @@ struct ItemRoutes {
         }
         group.post("import/catalog") { request, context -> ImportResponse in
             let buffer = try await RequestDecoding.body(request, limit: BodyLimits.catalogCSV)
-            let text = String(buffer: buffer)
             func refusal(_ problems: CatalogCSV.Problems) -> APIError {
                 var error = APIError(
                     .unprocessableContent, "invalid_catalog",
@@ -61,7 +60,7 @@ struct ItemRoutes {
                 error.problems = problems.all.prefix(100).map(\.description)
                 return error
             }
-            switch CatalogCSV.parse(text) {
+            switch CatalogCSV.parse(bytes: buffer.readableBytesView) {
             case .failure(let problems): throw refusal(problems)
             case .success(let rows):
                 do {

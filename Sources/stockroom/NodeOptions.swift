@@ -15,7 +15,9 @@ struct NodeOptions: ParsableArguments {
 
     @Option(
         name: .long,
-        help: "A JSON config file; keys: listen, data, node, role, synchronous, hub, hub_token, peers, log_level.")
+        help:
+            "A JSON config file; keys: listen, data, node, role, synchronous, hub, hub_token, hub_ca, tls_cert, tls_key, peers, location_grants, idle_timeout, log_level."
+    )
     var config: String?
 
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
@@ -29,6 +31,7 @@ struct NodeOptions: ParsableArguments {
             KeyMappingProvider(upstream: environment) { key in key.prepending(["stockroom"]) }
         ]
         if let configPath {
+            try Self.checkConfigFile(configPath)
             do {
                 providers.append(try await FileProvider<JSONSnapshot>(filePath: FilePath(configPath)))
             } catch {
@@ -36,6 +39,51 @@ struct NodeOptions: ParsableArguments {
             }
         }
         return ConfigReader(providers: providers)
+    }
+
+    /// The config file's keys and the JSON type each must have.
+    static let configKeys: [String: ConfigValueKind] = [
+        "listen": .string, "data": .string, "node": .string, "role": .string, "synchronous": .string,
+        "hub": .string, "hub_token": .string, "hub_ca": .string, "tls_cert": .string, "tls_key": .string,
+        "log_level": .string, "idle_timeout": .number, "peers": .strings, "location_grants": .strings,
+    ]
+
+    enum ConfigValueKind {
+        case string, number, strings
+        var phrase: String {
+            switch self {
+            case .string: "a string"
+            case .number: "a number"
+            case .strings: "an array of strings"
+            }
+        }
+    }
+
+    /// Refuses a config file the node would misread: not a JSON object, an unknown key (a
+    /// typo would otherwise leave the default in force without a word), or a value of the
+    /// wrong type (`"listen": 18099` started the node on the default address). Finding 18
+    /// of issue #11.
+    static func checkConfigFile(_ path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ValidationError("cannot read config file \(path): it does not exist or this user may not read it")
+        }
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw ValidationError("config file \(path) is not a JSON object like {\"listen\": \"127.0.0.1:8080\"}")
+        }
+        for (key, value) in object.sorted(by: { $0.key < $1.key }) {
+            guard let kind = configKeys[key] else {
+                throw ValidationError(
+                    "config file \(path): unknown key '\(key.prefix(64))'; known keys: \(configKeys.keys.sorted().joined(separator: ", "))"
+                )
+            }
+            let fits =
+                switch kind {
+                case .string: value is String
+                case .number: value is NSNumber && !(value is Bool) && !(value is String)
+                case .strings: (value as? [Any])?.allSatisfy { $0 is String } ?? false
+                }
+            guard fits else { throw ValidationError("config file \(path): '\(key)' must be \(kind.phrase)") }
+        }
     }
 
     func dataDirectory(_ reader: ConfigReader) -> String {

@@ -40,8 +40,26 @@ import Testing
         try "{ not json".write(toFile: config, atomically: true, encoding: .utf8)
         let node = try NodeProcess()
         let result = try node.run(["serve", "--config", config, "--listen", "127.0.0.1:0"])
-        #expect(result.status != 0 && result.output.contains("cannot read config file"))
+        #expect(result.status != 0 && result.output.contains("is not a JSON object"), "\(result.output)")
         let missing = try node.run(["serve", "--config", "/nonexistent/stockroom.json", "--listen", "127.0.0.1:0"])
         #expect(missing.status != 0 && missing.output.contains("cannot read config file"))
+    }
+
+    /// Finding 18 of issue #11: a value of the wrong type and an unknown key were ignored,
+    /// and the node started on the default address.
+    @Test func aWrongTypeOrAnUnknownKeyIsRefused() throws {
+        let node = try NodeProcess()
+        for (json, expected) in [
+            (#"{"listen": 18099}"#, "'listen' must be a string"),
+            (#"{"lisen": "127.0.0.1:18099"}"#, "unknown key 'lisen'"),
+            (#"{"peers": "http://x,y"}"#, "'peers' must be an array of strings"),
+        ] {
+            let config = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "stockroom-\(UUID().uuidString).json"
+            ).path
+            try json.write(toFile: config, atomically: true, encoding: .utf8)
+            let result = try node.run(["serve", "--config", config, "--listen", "127.0.0.1:0"])
+            #expect(result.status != 0 && result.output.contains(expected), "\(json): \(result.output)")
+        }
     }
 }

@@ -69,7 +69,17 @@ public final class StockroomStore: Sendable {
             // pages of a 10k-item store stay in memory instead of being re-read.
             try db.execute(sql: "PRAGMA cache_size = -16384")
         }
-        let pool = try DatabasePool(path: path, configuration: configuration)
+        let pool: DatabasePool
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch let error as DatabaseError
+            where [.SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM].contains(error.resultCode)
+        {
+            // An operator's command on a copy or as the wrong user: say so, not SQLite's words.
+            throw StoreError.storageUnavailable(
+                "cannot open \(path) for writing (it is read-only, or this user may not write its folder); run as the node's user, or copy the data folder somewhere writable"
+            )
+        }
         // Again, after the pool is open: GRDB's pool switches its writer to WAL and then sets
         // `synchronous = NORMAL`, after `prepareDatabase` ran. Without this, commits were
         // not fsynced (found by PowerCutTests).

@@ -198,6 +198,19 @@ struct Serve: AsyncParsableCommand {
             try await app.runService()
         } catch {
             try? await http.shutdown()
+            // Say what to do, not which NIO type failed (finding 22 of issue #11).
+            let address = "\(configuration.host):\(configuration.port)"
+            let text = "\(error)"
+            if text.contains("UnknownHost") {
+                throw ValidationError(
+                    "cannot listen on \(address): no such host; use an address such as 127.0.0.1:8080 or 0.0.0.0:8080")
+            }
+            if text.contains("Address already in use") {
+                throw ValidationError("cannot listen on \(address): the port is in use (another stockroom?); pick another")
+            }
+            if text.contains("Permission denied") {
+                throw ValidationError("cannot listen on \(address): ports below 1024 need privileges; use 8080 or above")
+            }
             throw error
         }
         try await http.shutdown()

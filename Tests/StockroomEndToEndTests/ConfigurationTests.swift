@@ -62,4 +62,12 @@ import Testing
             #expect(result.status != 0 && result.output.contains(expected), "\(json): \(result.output)")
         }
     }
+
+    /// Finding 22 of issue #11: raw NIO errors reached operators.
+    @Test func anUnknownListenHostSaysWhatToDo() throws {
+        let node = try NodeProcess()
+        let result = try node.run(["serve", "--listen", "nosuchhost.invalid:8080"])
+        #expect(result.status != 0 && result.output.contains("no such host"), "\(result.output)")
+        #expect(!result.output.contains("SocketAddressError"))
+    }
 }

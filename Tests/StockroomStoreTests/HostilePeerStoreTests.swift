@@ -194,3 +194,37 @@ import Testing
         #expect(stamped < before + 60_000, "the hub stamped \(stamped - before) ms ahead")
     }
 }
+
+/// Finding 26 of issue #11: what a merge or a lying peer leaves is listed, not hidden.
+@Suite struct MergeLeftoverConflictTests {
+    /// A re-pushed op with a known id but a different payload was counted as a duplicate
+    /// without a word.
+    @Test func aKnownIDWithDifferentContentIsAnOpMismatchConflict() async throws {
+        let (hub, _) = try await HostilePeerStoreTests.hub()
+        let store = HostilePeerStoreTests.store1
+        let honest = HostilePeerStoreTests.sale(1)
+        #expect(try await hub.applyPushed([honest], from: store, locations: .own(store)).applied == 1)
+        #expect(try await hub.applyPushed([honest], from: store, locations: .own(store)).duplicates == 1)
+        #expect(try await hub.conflicts().filter { $0.kind == "op_mismatch" }.isEmpty, "an identical retry is none")
+        var forged = honest
+        forged.payload = .delta(StockKey(sku: "A-1", location: "store-1"), quantity: -9, reason: .sale)
+        let report = try await hub.applyPushed([forged], from: store, locations: .own(store))
+        #expect(report.duplicates == 1 && report.applied == 0)
+        let conflicts = try await hub.conflicts().filter { $0.kind != "oversell" }
+        #expect(conflicts.map(\.kind) == ["op_mismatch"], "\(conflicts)")
+        #expect(try await hub.stock(code: "A-1", location: "store-1").quantity == -1, "the held op stays")
+    }
+
+    /// Two live items with one barcode after a merge had no conflict listed.
+    @Test func aBarcodeOnTwoLiveItemsAfterAMergeIsListed() async throws {
+        let (hub, _) = try await HostilePeerStoreTests.hub()
+        let store = HostilePeerStoreTests.store1
+        // store-1 gave C-3 the barcode of A-1 before it saw A-1's (a merge of edits made apart).
+        let edit = HostilePeerStoreTests.op(
+            1, .itemUpdate(sku: "C-3", fields: FieldAssignments([.barcodes: .texts(["4006381333931"])])))
+        #expect(try await hub.applyPushed([edit], from: store, locations: .own(store)).applied == 1)
+        let conflicts = try await hub.conflicts()
+        #expect(conflicts.map(\.kind) == ["barcode_shared"], "\(conflicts)")
+        #expect(conflicts.first?.detail.contains("4006381333931") == true)
+    }
+}

@@ -6,4 +6,11 @@ public enum ConflictKind: String, CaseIterable, Sendable {
     case concurrentCount = "concurrent_count"
     /// Rule T1: a peer's timestamp was too far in the future and the clock was clamped.
     case clockClamped = "clock_clamped"
+    /// Rule B1: two live items list the same barcode (possible after a merge of edits made
+    /// apart); scans resolve to the later barcode list, and the operator should fix one.
+    case barcodeShared = "barcode_shared"
+    /// An op arrived again with an id this node holds but a different content: the same
+    /// (origin, seq) cannot mean two things, so a peer is lying or corrupt. The held op
+    /// stays; the conflict says who sent what.
+    case opMismatch = "op_mismatch"
 }

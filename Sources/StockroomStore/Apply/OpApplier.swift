@@ -254,9 +254,34 @@ enum OpApplier {
                     try db.cachedStatement(
                         sql: "INSERT OR REPLACE INTO barcodes (code, sku, hlc, origin) VALUES (?, ?, ?, ?)"
                     ).execute(arguments: [canonical, sku, op.hlc.packed, op.id.origin.rawValue])
+                    try flagSharedBarcode(canonical, sku: sku, op: op, db: db)
                 }
             }
         }
+    }
+
+    /// Rule B1's conflict: the API and imports refuse a barcode another live item has, but
+    /// edits made apart can still merge into two live items with one barcode. Listed so
+    /// the operator fixes it; scans keep resolving by rule B1 meanwhile.
+    private static func flagSharedBarcode(_ code: String, sku: String, op: Op, db: Database) throws {
+        guard
+            let other = try String.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT b.sku FROM barcodes b JOIN items i ON i.sku = b.sku AND i.alive = 1
+                        WHERE b.code = ? AND b.sku != ? LIMIT 1
+                        """), arguments: [code, sku])
+        else { return }
+        try db.cachedStatement(
+            sql: """
+                INSERT OR IGNORE INTO conflicts (kind, sku, location, ops, detail, detected_hlc)
+                VALUES (?, ?, NULL, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            ConflictKind.barcodeShared.rawValue, sku, "\(op.id)/\(code)",
+            "barcode \(code) is on live items '\(sku)' and '\(other)'; scans find the one whose barcodes were written last (rule B1); remove it from one of them",
+            op.hlc.packed,
+        ])
     }
 
     static func column(_ field: ItemField) -> String {

@@ -130,6 +130,8 @@ extension StockroomStore {
         for op in ops {
             guard op.id.origin != context.nodeID, op.id.seq > context.knowledge[op.id.origin] else {
                 report.duplicates += 1
+                // Our own ops come back in every pull (they concern us): not re-read.
+                if op.id.origin != context.nodeID { try flagMismatch(op, db: db) }
                 continue
             }
             if case .clamped(let bound) = context.clock.observe(op.hlc, wallMillis: wall) {
@@ -178,6 +180,28 @@ extension StockroomStore {
                 ON CONFLICT (origin) DO UPDATE SET seq = max(seq, excluded.seq)
                 """
         ).execute(arguments: [origin.rawValue, Int64(seq)])
+    }
+
+    /// A duplicate must be the op held under its id. One that differs is listed as an
+    /// `op_mismatch` conflict (someone is lying); the held op stays. Only duplicates pay
+    /// for this read, and an edge that never held the op (not its concern) skips it.
+    private static func flagMismatch(_ op: Op, db: Database) throws {
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT \(OpRow.selectColumns) FROM ops WHERE origin = ? AND seq = ?"),
+                arguments: [op.id.origin.rawValue, Int64(op.id.seq)]),
+            let held = try? OpRow.decode(row).op, held != op
+        else { return }
+        try db.cachedStatement(
+            sql: """
+                INSERT OR IGNORE INTO conflicts (kind, sku, location, ops, detail, detected_hlc)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            ConflictKind.opMismatch.rawValue, held.payload.sku, held.payload.stockKey?.location, op.id.description,
+            "op \(op.id) arrived again with different content (\(op.payload.kind.name) of \(op.payload.sku)); the op held since it first arrived stays",
+            held.hlc.packed,
+        ])
     }
 
     private static func recordClockClamp(_ op: Op, bound: HLC, db: Database) throws {

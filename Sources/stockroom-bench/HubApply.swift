@@ -29,7 +29,11 @@ struct HubApply: AsyncParsableCommand {
 
     func applyRate(seed: UInt64) async throws -> Double {
         let hub = try BenchNode(binary: output.binary, name: "hub")
-        _ = try hub.admin(["import", "catalog", "fixtures/catalog-10k.csv", "--node", "hub"])
+        // The items the stores sell: the hub refuses stock ops for items it has none of (V9).
+        let catalogue = FileManager.default.temporaryDirectory.appendingPathComponent("sale-stream-\(UUID()).csv").path
+        try SaleStream.catalogueCSV.write(toFile: catalogue, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: catalogue) }
+        _ = try hub.admin(["import", "catalog", catalogue, "--node", "hub"])
         try await hub.start(["--role", "hub"])
         defer { hub.stop() }
         var tokens: [NodeID: String] = [:]

@@ -53,12 +53,14 @@ func salePushes(stores: Int, opsPerStore: Int, seed: UInt64) -> [(node: NodeID, 
     }
 }
 
-/// Loads fixtures/catalog-10k.csv, the SKUs of ``SaleStream``.
-func importSampleCatalogue(into store: StockroomStore) async throws {
-    guard
-        case .success(let rows) = CatalogCSV.parse(
-            try String(contentsOfFile: "fixtures/catalog-10k.csv", encoding: .utf8))
-    else { throw ValidationError("fixtures/catalog-10k.csv does not parse") }
+/// Loads fixtures/catalog-10k.csv (the store's scans), or with `saleStream` the items
+/// ``SaleStream`` sells (a hub's apply: rule V9 wants the items first).
+func importSampleCatalogue(into store: StockroomStore, saleStream: Bool = false) async throws {
+    let text =
+        saleStream ? SaleStream.catalogueCSV : try String(contentsOfFile: "fixtures/catalog-10k.csv", encoding: .utf8)
+    guard case .success(let rows) = CatalogCSV.parse(text) else {
+        throw ValidationError("the catalogue does not parse")
+    }
     _ = try await store.importItems(rows, actor: "bench")
 }
 

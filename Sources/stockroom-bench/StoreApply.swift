@@ -20,7 +20,7 @@ struct StoreApply: AsyncParsableCommand {
             rates.append(
                 try await withScratchStore(node: "hub") { store in
                     // The hub's own rules: each store's ops at its own locations, of items it has.
-                    try await importSampleCatalogue(into: store)
+                    try await importSampleCatalogue(into: store, saleStream: true)
                     let started = ContinuousClock.now
                     for push in pushes {
                         _ = try await store.applyPushed(push.ops, from: push.node, locations: .own(push.node))

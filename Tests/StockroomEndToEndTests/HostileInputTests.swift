@@ -77,6 +77,38 @@ import Glibc
         #expect(try await node.waitForExit() == 0)
     }
 
+    /// Finding 13 of issue #11: a body that trickles in, a byte at a time just inside the
+    /// idle timeout, kept its connection open for ever. The whole body now has a deadline
+    /// (twice the idle timeout for JSON bodies).
+    @Test func aTricklingBodyIsCutOffAtItsDeadline() async throws {
+        let node = try NodeProcess()
+        try await node.start(extraArguments: ["--idle-timeout", "1"])
+        guard let fd = Self.connect(port: node.port) else {
+            Issue.record("could not connect")
+            return
+        }
+        let token = try node.credentials()["scanner"]!
+        let head =
+            "POST /v1/scans HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+        _ = head.withCString { write(fd, $0, strlen($0)) }
+        let started = Date()
+        var closed = false
+        // One byte every 0.5 s: inside the 1 s idle timeout, so only a body deadline ends it.
+        for _ in 0..<20 {
+            var byte = UInt8(ascii: " ")
+            if write(fd, &byte, 1) <= 0 || Self.closedByServer(fd, within: 0.5) {
+                closed = true
+                break
+            }
+        }
+        let elapsed = Date().timeIntervalSince(started)
+        close(fd)
+        #expect(closed, "a trickling body kept its connection open for \(elapsed) s")
+        #expect(elapsed < 6, "closed only after \(elapsed) s")
+        node.kill(signal: SIGTERM)
+        #expect(try await node.waitForExit() == 0)
+    }
+
     @Test func hostileBodiesGetClearErrorsAndChangeNothing() async throws {
         let node = try NodeProcess()
         #expect(try node.run(["import", "catalog", try CrashRecoveryTests.catalogue(rows: 5)]).status == 0)

@@ -18,6 +18,7 @@ public func buildApplication(
     configuration: NodeConfiguration, store: StockroomStore, metrics: NodeMetrics, logger: Logger,
     sync: [SyncService] = [], onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
+    RequestDecoding.bodyDeadline = .milliseconds(Int64(max(configuration.idleTimeoutSeconds, 1) * 2000))
     let router = buildRouter(
         store: store, metrics: metrics, role: configuration.role.rawValue, sync: sync,
         locationGrants: configuration.locationGrants)

@@ -19,6 +19,11 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as APIError {
+            if error.status == .requestTimeout, let channel = (context as? StockroomRequestContext)?.channel {
+                // The rest of a body cut off at its deadline is not read: end the connection
+                // once the answer is out, or a client trickling on would hold it.
+                channel.eventLoop.scheduleTask(in: .milliseconds(200)) { channel.close(promise: nil) }
+            }
             return try error.response(from: request, context: context)
         } catch {
             return try Self.apiError(for: error, context: context).response(from: request, context: context)

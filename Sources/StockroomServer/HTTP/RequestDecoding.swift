@@ -24,14 +24,42 @@ enum RequestDecoding {
         if let declared = request.headers[.contentLength], let length = Int(declared), length > limit {
             throw tooLarge(limit)
         }
+        // A body that trickles in (a byte just inside the idle timeout) would hold its
+        // connection for ever (finding 13 of issue #11): the whole body has a deadline,
+        // checked as each chunk arrives (a stalled client meets the idle timeout instead).
+        let deadline = ContinuousClock.now + (limit > BodyLimits.batch ? largeBodyDeadline : bodyDeadline)
         do {
-            return try await request.body.collect(upTo: limit)
+            var collected: ByteBuffer?
+            for try await chunk in request.body {
+                guard ContinuousClock.now < deadline else {
+                    var error = APIError(
+                        .requestTimeout, "request_timeout",
+                        "the request body did not arrive in time; send the whole body at once")
+                    error.headers[.connection] = "close"
+                    throw error
+                }
+                guard (collected?.readableBytes ?? 0) + chunk.readableBytes <= limit else { throw tooLarge(limit) }
+                if collected == nil {
+                    collected = chunk  // the usual case, one chunk: no copy
+                } else {
+                    var chunk = chunk
+                    collected!.writeBuffer(&chunk)
+                }
+            }
+            return collected ?? ByteBuffer()
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw tooLarge(limit)
         } catch is NIOTooManyBytesError {
             throw tooLarge(limit)
         }
     }
+
+    /// How long a JSON or batch body may take to arrive in full: twice the idle timeout
+    /// (60 s by default). Set once by ``buildApplication(configuration:store:metrics:logger:sync:onServerRunning:)``
+    /// for the process (one node per process; tests that build several keep the default).
+    nonisolated(unsafe) static var bodyDeadline: Duration = .seconds(60)
+    /// The same for a catalogue CSV (up to 256 MiB on a slow store link).
+    static let largeBodyDeadline: Duration = .seconds(900)
 
     private static func tooLarge(_ limit: Int) -> APIError {
         APIError(.contentTooLarge, "body_too_large", "the request body is over \(limit) bytes; send less per request")

@@ -1,14 +1,18 @@
 public import Foundation
 public import Hummingbird
+import NIOCore
 public import StockroomStore
 
 /// Per-request state: who is calling (set by ``AuthMiddleware``).
 public struct StockroomRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var principal: Principal?
+    /// The connection, so an answer that must end it (a body cut off at its deadline) can.
+    let channel: any Channel
 
     public init(source: Source) {
         self.coreContext = .init(source: source)
+        self.channel = source.channel
     }
 
     /// Request bodies are read with explicit limits in each route (see ``BodyLimits``).

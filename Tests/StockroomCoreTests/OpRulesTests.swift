@@ -119,20 +119,6 @@ import Testing
         #expect(Self.rule(Self.delta(-1, .sale, at: " store-2"), locations: nil) == .location)
     }
 
-    /// Finding 8: two ops with one device and scan id.
-    @Test func aScanIDUsedTwiceInOneBatchIsRefusedWithItsIndex() {
-        let first = Self.op(
-            .delta(StockKey(sku: "A-1", location: "store-1"), quantity: -1, reason: .sale), seq: 1, scanID: "s-1")
-        var second = first
-        second.id.seq = 2
-        let violation = OpRules.checkBatch([first, second], wallMillis: Self.wall) { _ in .own(Self.store) }
-        #expect(violation?.rule == .scanID)
-        #expect(violation?.index == 1)
-        var otherDevice = second
-        otherDevice.device = "till-2"
-        #expect(OpRules.checkBatch([first, otherDevice], wallMillis: Self.wall) { _ in .own(Self.store) } == nil)
-    }
-
     @Test func aBatchNamesTheIndexAndRuleOfItsFirstBadOp() {
         let ops = [Self.delta(-1, .sale), Self.delta(-1, .sale), Self.delta(7, .sale)].enumerated().map { index, op in
             var op = op

@@ -42,7 +42,11 @@ public enum InputRules {
     /// An actor or a label: 1 to `maxLength` bytes of text on one line, without control
     /// characters (C0, DEL or C1), so it prints safely in a terminal and a log.
     public static func isLabel(_ text: String, maxLength: Int = maxLabelLength) -> Bool {
-        !text.isEmpty && text.utf8.count <= maxLength && text.unicodeScalars.allSatisfy { !isControl($0) }
+        let utf8 = text.utf8
+        guard !utf8.isEmpty, utf8.count <= maxLength else { return false }
+        // Fast path (every op's actor passes here): printable ASCII needs no scalar walk.
+        if utf8.allSatisfy({ $0 >= 32 && $0 < 127 }) { return true }
+        return text.unicodeScalars.allSatisfy { !isControl($0) }
     }
 
     public static func isControl(_ scalar: Unicode.Scalar) -> Bool {

@@ -77,35 +77,23 @@ public enum OpRules {
         return nil
     }
 
-    /// Checks a whole batch before any of it is applied: every op (``check(_:locations:wallMillis:)``)
-    /// and, across the batch, that no (origin, device, scan id) is used twice (rule V8).
+    /// Checks a whole batch before any of it is applied: every op
+    /// (``check(_:locations:wallMillis:)``). Rule V8 (a scan id used twice, in the batch or
+    /// against the ops held) needs the log: the store enforces it with its unique index
+    /// while applying, in the same transaction, and refuses the whole batch.
     ///
     /// - Parameter locations: the location policy of an origin, or nil for a relayed one.
     /// - Returns: the first violation, with its index in `ops`.
     public static func checkBatch(
         _ ops: [Op], wallMillis: UInt64, locations: (NodeID) -> LocationPolicy?
     ) -> OpViolation? {
-        var scanIDs = Set<ScanIdentity>()
         for (index, op) in ops.enumerated() {
             if var violation = check(op, locations: locations(op.id.origin), wallMillis: wallMillis) {
                 violation.index = index
                 return violation
             }
-            if let scanID = op.scanID,
-                !scanIDs.insert(ScanIdentity(origin: op.id.origin, device: op.device ?? "", scanID: scanID)).inserted
-            {
-                return OpViolation(
-                    rule: .scanID, op: op.id, index: index,
-                    message: "device '\(op.device ?? "")' uses scan id '\(scanID)' twice in one batch")
-            }
         }
         return nil
-    }
-
-    private struct ScanIdentity: Hashable {
-        var origin: NodeID
-        var device: String
-        var scanID: String
     }
 
     private static func stockLocationProblem(_ location: String, _ policy: LocationPolicy?) -> String? {

@@ -22,6 +22,7 @@ public enum InputRules {
     /// Why `text` is not an identifier (``isIdentifier(_:)``), in words an operator can act
     /// on; nil when it is one. `name` is the field, e.g. `code`.
     public static func identifierProblem(_ text: String, name: String) -> String? {
+        if isIdentifier(text) { return nil }  // the scan path: no message to build
         let utf8 = text.utf8
         if utf8.isEmpty { return "\(name) must not be empty" }
         if utf8.count > maxIdentifierLength {

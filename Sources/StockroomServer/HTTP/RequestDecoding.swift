@@ -73,7 +73,7 @@ enum RequestDecoding {
         let buffer = try await body(request, limit: limit)
         do {
             let value = try decoder.decode(T.self, from: Data(buffer: buffer))
-            if let key = JSONDuplicateKeys.first(in: buffer.readableBytesView) {
+            if let key = buffer.withUnsafeReadableBytes({ JSONDuplicateKeys.first(in: $0) }) {
                 throw APIError.badRequest("field '\(key.prefix(64))' appears twice in one object; send it once")
             }
             return value

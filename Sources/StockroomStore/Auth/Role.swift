@@ -23,6 +23,10 @@ public struct Principal: Hashable, Sendable {
     /// Who an op of this token is by. Labels made before they were checked (finding 23)
     /// are cut to fit the actor rule (OpRules), so such a token can still write.
     public var actorName: String {
+        // Fast path, every request: a label made since labels are checked.
+        if label.utf8.count <= InputRules.maxTokenLabelLength, label.utf8.allSatisfy({ $0 >= 32 && $0 < 127 }) {
+            return label.isEmpty ? "token:\(tokenID)" : "\(label) (token:\(tokenID))"
+        }
         var safe = ""
         for scalar in label.unicodeScalars where !InputRules.isControl(scalar) {
             guard safe.utf8.count + String(scalar).utf8.count <= InputRules.maxTokenLabelLength else { break }

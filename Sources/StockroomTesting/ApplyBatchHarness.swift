@@ -83,7 +83,7 @@ public final class ApplyBatchHarness: @unchecked Sendable {
     /// The refusals of sync-protocol section 7.
     public static func isDocumented(_ error: any Error) -> Bool {
         switch error {
-        case is OpViolation, is PullAnswerViolation, is SyncRefusal: true
+        case is OpViolation, is PullAnswerViolation, is SyncRefusal, is BatchCodec.DecodingError: true
         case let error as StoreError: if case .sequenceGap = error { true } else { false }
         default: false
         }

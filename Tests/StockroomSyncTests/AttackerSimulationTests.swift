@@ -24,15 +24,6 @@ import Testing
         return (0..<count).map { _ in UInt64.random(in: 1...UInt64.max, using: &generator) }
     }
 
-    /// The errors a refusal may be (sync-protocol section 7); anything else is a bug.
-    static func isDocumentedRefusal(_ error: any Error) -> Bool {
-        switch error {
-        case is OpViolation, is PullAnswerViolation, is SyncRefusal, is BatchCodec.DecodingError: true
-        case let error as StoreError: if case .sequenceGap = error { true } else { false }
-        default: false
-        }
-    }
-
     @Test(arguments: seeds)
     func honestNodesConvergeAndKeepTheirCellsWhateverOneAttackerSends(seed: UInt64) async throws {
         var random = SeededGenerator(seed: seed)
@@ -103,7 +94,7 @@ import Testing
                         "seed \(seed): a \(attack) batch was accepted: \(ops)")
                 } catch {
                     #expect(
-                        Self.isDocumentedRefusal(error),
+                        ApplyBatchHarness.isDocumented(error),
                         "seed \(seed): a \(attack) batch gave an undocumented error: \(error)")
                     #expect(
                         try await hub.store.statistics().ops == opsBefore,

@@ -228,3 +228,48 @@ import Testing
         #expect(conflicts.first?.detail.contains("4006381333931") == true)
     }
 }
+
+/// Findings 15, 23 and 25 of issue #11 at the store's door.
+@Suite struct StoreDoorTests {
+    /// Finding 15: SKUs and barcodes shared one lookup space unchecked.
+    @Test func skusAndBarcodesStayOneLookupSpace() async throws {
+        let store = try TestStores.make()
+        try await TestStores.seedCatalogue(store)
+        // A SKU equal to A-1's barcode could never be scanned by its SKU.
+        await #expect(throws: StoreError.codeInUse(code: "4006381333931", sku: "A-1")) {
+            try await store.createItem(
+                sku: "4006381333931", fields: FieldAssignments([.name: .text("Clash")]), actor: "t")
+        }
+        // A GTIN-shaped SKU, then a barcode equal to it on another item: refused too.
+        _ = try await store.createItem(sku: "5012345678900", fields: FieldAssignments([.name: .text("G")]), actor: "t")
+        await #expect(throws: StoreError.codeInUse(code: "5012345678900", sku: "5012345678900")) {
+            try await store.updateItem(
+                sku: "C-3", fields: FieldAssignments([.barcodes: .texts(["5012345678900"])]), actor: "t")
+        }
+        // History names an item by SKU only, never through a barcode.
+        await #expect(throws: StoreError.unknownCode("4006381333931")) {
+            try await store.item(sku: "4006381333931", includeDeleted: true)
+        }
+        #expect(try await store.item(sku: "A-1").sku == "A-1")
+    }
+
+    /// Finding 23: token labels took newlines, escape sequences and 5,000 characters.
+    @Test func tokenLabelsAreOneLineOfText() async throws {
+        let store = try TestStores.make()
+        for label in ["two\nlines", "\u{1b}[2Jclear", String(repeating: "x", count: 5000)] {
+            await #expect(throws: StoreError.self) { try await store.createToken(role: .scanner, label: label) }
+        }
+        #expect(try await store.createToken(role: .scanner, label: "Till 3, front").info.label == "Till 3, front")
+    }
+
+    /// Finding 25: a store's data folder started as a hub without a word.
+    @Test func aDataFolderKeepsItsRole() async throws {
+        let directory = try TestStores.temporaryDirectory()
+        let store = try TestStores.make(at: directory)
+        try await store.claimRole("edge")
+        try await store.claimRole("edge")
+        await #expect(throws: StoreError.roleMismatch(stored: "edge", requested: "hub")) {
+            try await store.claimRole("hub")
+        }
+    }
+}

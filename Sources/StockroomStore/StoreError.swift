@@ -1,3 +1,5 @@
+import Foundation
+
 /// Why a store operation was refused. Every case leaves the database unchanged.
 public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     /// No item (and no barcode) matches the scanned or requested code.
@@ -10,6 +12,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case barcodeInUse(code: String, sku: String)
     /// The code is another live item's SKU or barcode (one lookup space).
     case codeInUse(code: String, sku: String)
+    /// A local edit lost to a register stamped ahead of this node's clock (rule T1/V6).
+    case fieldPinned(field: String, sku: String, untilMillis: UInt64)
     /// Another process holds the database's write lock past the busy timeout.
     case busy
     /// The scan id was already used by this device for a different scan.
@@ -38,6 +42,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case .barcodeInUse(let code, let sku): "barcode '\(code)' already belongs to item '\(sku)'"
         case .codeInUse(let code, let sku):
             "'\(code)' already names item '\(sku)' (as its SKU or barcode); a scan of it must find one item"
+        case .fieldPinned(let field, let sku, let until):
+            "\(field) of '\(sku)' was last set by an op stamped ahead of this node's clock (a store with a wrong clock; see the clock_clamped conflict); it can be changed after \(Date(timeIntervalSince1970: Double(until) / 1000).formatted(.iso8601)), or fix that store's clock"
         case .busy:
             "the database is busy: another process (an import or an admin command) holds it; retry in a moment"
         case .scanIDReused(let id):

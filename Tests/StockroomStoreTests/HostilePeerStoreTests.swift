@@ -273,3 +273,24 @@ import Testing
         }
     }
 }
+
+/// Finding 9 of issue #11: an admin's PATCH answered 200 and changed nothing, because a
+/// peer's op stamped in the future held the register.
+@Suite struct PinnedFieldTests {
+    @Test func anEditThatLosesToAFutureStampIsRefusedAndWritesNothing() async throws {
+        let (hub, _) = try await HostilePeerStoreTests.hub()
+        let store = HostilePeerStoreTests.store1
+        var ahead = HostilePeerStoreTests.op(
+            1, .itemUpdate(sku: "A-1", fields: FieldAssignments([.name: .text("From the future")])))
+        ahead.hlc = HLC(millis: StockroomStore.systemWallMillis() + 3_600_000)  // inside V6's day
+        #expect(try await hub.applyPushed([ahead], from: store, locations: .own(store)).clamped == 1)
+        let before = try await hub.statistics().ops
+        await #expect(throws: StoreError.self) {
+            try await hub.updateItem(sku: "A-1", fields: FieldAssignments([.name: .text("Now")]), actor: "admin")
+        }
+        #expect(try await hub.statistics().ops == before, "the losing edit was rolled back")
+        // Other fields still take edits.
+        let priced = try await hub.updateItem(sku: "A-1", fields: FieldAssignments([.price: .int(250)]), actor: "admin")
+        #expect(priced.priceCents == 250)
+    }
+}

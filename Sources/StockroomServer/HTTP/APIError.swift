@@ -51,6 +51,7 @@ public struct APIError: HTTPResponseError, Sendable {
         case .barcodeInUse: APIError(.conflict, "barcode_in_use", error.description)
         case .codeInUse: APIError(.conflict, "code_in_use", error.description)
         case .busy: APIError(.serviceUnavailable, "database_busy", error.description)
+        case .fieldPinned: APIError(.conflict, "field_pinned", error.description)
         case .scanIDReused: APIError(.conflict, "scan_id_reused", error.description)
         case .invalid(let field, _):
             APIError(.unprocessableContent, field == "qty" ? "invalid_quantity" : "invalid_value", error.description)

@@ -66,7 +66,7 @@ extension StockroomStore {
         try checkBarcodesFree(complete[.barcodes], for: sku, db: db)
         try checkLookupSpace(sku: sku, barcodes: complete[.barcodes], db: db)
         _ = try OpApplier.appendLocal(.itemCreate(sku: sku, fields: complete), actor: actor, in: db, context: &context)
-        return try ItemRecord.fetch(sku: sku, db: db)!
+        return try checkApplied(complete, sku: sku, db: db)
     }
 
     static func update(
@@ -81,7 +81,23 @@ extension StockroomStore {
         try checkBarcodesFree(changed[.barcodes], for: sku, db: db)
         try checkLookupSpace(sku: sku, barcodes: changed[.barcodes], db: db)
         _ = try OpApplier.appendLocal(.itemUpdate(sku: sku, fields: changed), actor: actor, in: db, context: &context)
-        return try ItemRecord.fetch(sku: sku, db: db)!
+        return try checkApplied(changed, sku: sku, db: db)
+    }
+
+    /// The item after a local edit, or ``StoreError/fieldPinned(field:sku:until:)`` when a
+    /// register kept its value because it was stamped ahead of this node's clock (a peer
+    /// with a wrong clock, within rule V6's day): the edit is rolled back instead of
+    /// answering 200 with nothing changed (finding 9 of issue #11).
+    static func checkApplied(_ fields: FieldAssignments, sku: String, db: Database) throws -> ItemRecord {
+        guard let item = try ItemRecord.fetch(sku: sku, db: db) else { throw StoreError.unknownCode(sku) }
+        for (field, value) in fields where item.value(of: field) != value {
+            let stamp = try Int64.fetchOne(
+                db, sql: "SELECT hlc FROM item_registers WHERE sku = ? AND field = ?",
+                arguments: [sku, Int64(field.code)])
+            throw StoreError.fieldPinned(
+                field: field.rawValue, sku: sku, untilMillis: stamp.map { HLC(packed: $0).millis } ?? 0)
+        }
+        return item
     }
 
     /// Keeps SKUs and barcodes one lookup space (a scan resolves a code as a barcode first,

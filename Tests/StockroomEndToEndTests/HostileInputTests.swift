@@ -109,6 +109,41 @@ import Glibc
         #expect(try await node.waitForExit() == 0)
     }
 
+    /// Finding 20 of issue #11: requests NIO's parser refuses got an empty 400. Now the
+    /// API's JSON error, then the connection is closed.
+    @Test func requestsThatAreNotHTTPGetTheJSONError() async throws {
+        let node = try NodeProcess()
+        try await node.start()
+        let requests: [[UInt8]] = [
+            Array("GET /v1/status HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ".utf8)
+                + [UInt8](repeating: UInt8(ascii: "a"), count: 100_000) + Array("\r\n\r\n".utf8),
+            Array("GET /v1/status HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer a".utf8) + [0]
+                + Array("b\r\n\r\n".utf8),
+            Array("POST /v1/scans HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n".utf8),
+        ]
+        for request in requests {
+            guard let fd = Self.connect(port: node.port) else {
+                Issue.record("could not connect")
+                continue
+            }
+            _ = request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            var answer: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            while poll(&poller, 1, 3000) == 1 {
+                let count = read(fd, &buffer, buffer.count)
+                if count <= 0 { break }
+                answer += buffer[0..<count]
+            }
+            close(fd)
+            let text = String(decoding: answer, as: UTF8.self)
+            #expect(text.hasPrefix("HTTP/1.1 400"), "\(text.prefix(200))")
+            #expect(text.contains(#"{"error":{"code":"invalid_request","message":""#), "\(text.prefix(300))")
+        }
+        node.kill(signal: SIGTERM)
+        #expect(try await node.waitForExit() == 0)
+    }
+
     @Test func hostileBodiesGetClearErrorsAndChangeNothing() async throws {
         let node = try NodeProcess()
         #expect(try node.run(["import", "catalog", try CrashRecoveryTests.catalogue(rows: 5)]).status == 0)

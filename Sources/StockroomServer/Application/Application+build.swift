@@ -23,7 +23,9 @@ public func buildApplication(
         store: store, metrics: metrics, role: configuration.role.rawValue, sync: sync,
         locationGrants: configuration.locationGrants)
     let http1 = HTTPServerBuilder.http1(
-        configuration: .init(idleTimeout: .milliseconds(Int64(configuration.idleTimeoutSeconds * 1000))))
+        configuration: .init(
+            additionalChannelHandlers: [ParserErrorResponder()],
+            idleTimeout: .milliseconds(Int64(configuration.idleTimeoutSeconds * 1000))))
     var server = http1
     if let tls = configuration.tls {
         let chain = try NIOSSLCertificate.fromPEMFile(tls.certificatePath).map {

@@ -58,8 +58,19 @@ struct Acknowledged: Sendable {
             let token = try node.credentials()["scanner"]!
             let client = NodeClient(http: .shared, base: "http://127.0.0.1:\(node.port)", token: token)
             let stop = Locked(false)
+            let watcher = NodeClient(
+                http: .shared, base: "http://127.0.0.1:\(node.port)", token: try node.credentials()["admin"]!)
+            let opsBefore = try await watcher.send(.GET, "/v1/status").body["ops"] as? Int ?? 0
             let load = Task { try await ScanLoad(skus: skus, seed: seed, round: round).run(client, stop: stop) }
             try await Task.sleep(for: .milliseconds(Int.random(in: 300...900, using: &random)))
+            // On a loaded machine (the suite runs in parallel) the scanners may be slow to
+            // start: kill only once enough scans are in, or after 10 s.
+            let deadline = Date().addingTimeInterval(10)
+            while Date() < deadline,
+                (try? await watcher.send(.GET, "/v1/status").body["ops"] as? Int).flatMap({ $0 }) ?? 0 < opsBefore + 30
+            {
+                try await Task.sleep(for: .milliseconds(50))
+            }
             node.kill(signal: signal)
             stop.withLock { $0 = true }
             let (acked, refused) = try await load.value

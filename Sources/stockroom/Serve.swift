@@ -206,10 +206,12 @@ struct Serve: AsyncParsableCommand {
                     "cannot listen on \(address): no such host; use an address such as 127.0.0.1:8080 or 0.0.0.0:8080")
             }
             if text.contains("Address already in use") {
-                throw ValidationError("cannot listen on \(address): the port is in use (another stockroom?); pick another")
+                throw ValidationError(
+                    "cannot listen on \(address): the port is in use (another stockroom?); pick another")
             }
             if text.contains("Permission denied") {
-                throw ValidationError("cannot listen on \(address): ports below 1024 need privileges; use 8080 or above")
+                throw ValidationError(
+                    "cannot listen on \(address): ports below 1024 need privileges; use 8080 or above")
             }
             throw error
         }

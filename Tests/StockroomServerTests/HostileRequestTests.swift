@@ -61,7 +61,8 @@ import Testing
     @Test func aHugeSearchIsA400() async throws {
         let node = try await TestNode.make()
         try await node.test { client in
-            let reply = try await client.send(.get, "/v1/items?q=" + String(repeating: "a", count: 60_000), as: .scanner)
+            let search = "/v1/items?q=" + String(repeating: "a", count: 60_000)
+            let reply = try await client.send(.get, search, as: .scanner)
             #expect(reply.status == .badRequest && reply.errorCode == "invalid_request", "\(reply.text)")
         }
     }

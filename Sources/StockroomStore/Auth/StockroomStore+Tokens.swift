@@ -29,7 +29,9 @@ extension StockroomStore {
         if !label.isEmpty && !InputRules.isLabel(label, maxLength: InputRules.maxTokenLabelLength) {
             throw StoreError.invalid(
                 field: "label",
-                message: "must be at most \(InputRules.maxTokenLabelLength) bytes on one line, without control characters")
+                message:
+                    "must be at most \(InputRules.maxTokenLabelLength) bytes on one line, without control characters"
+            )
         }
         if role == .peer && node.map({ !NodeID.isValid($0) }) ?? true {
             throw StoreError.invalid(field: "node", message: "a peer token needs --node with a valid node id")

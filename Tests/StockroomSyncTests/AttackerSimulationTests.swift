@@ -42,18 +42,9 @@ import Testing
             let sku = skus.randomElement(using: &random)!
             switch Int.random(in: 0..<100, using: &random) {
             case 0..<30:
-                let action: ScanAction = Bool.random(using: &random) ? .move(.sale) : .move(.receive)
-                _ = try? await store.store.recordScan(
-                    ScanCommand(
-                        scanID: "s\(step)", code: sku, quantity: Int64.random(in: 1...4, using: &random), action: action
-                    ),
-                    actor: "till")
+                await SimulationTests.scan(.tillOrDelivery, at: store, sku: sku, id: "s\(step)", random: &random)
             case 30..<35:
-                _ = try? await store.store.recordScan(
-                    ScanCommand(
-                        scanID: "s\(step)", code: sku, quantity: Int64.random(in: 0...20, using: &random),
-                        action: .count),
-                    actor: "clerk")
+                await SimulationTests.scan(.shelfCount, at: store, sku: sku, id: "s\(step)", random: &random)
             case 35..<40:
                 _ = try? await hub.store.recordScan(
                     ScanCommand(

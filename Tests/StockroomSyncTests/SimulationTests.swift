@@ -84,6 +84,26 @@ import Testing
         _ = try await node.store.applyPulled(batch, from: hub.id, source: .hub)
     }
 
+    /// What honest people do at a store: a till's sale or a delivery, or a shelf count.
+    /// Refusals (an item deleted meanwhile) are part of the game, so they are ignored.
+    enum StoreScan { case tillOrDelivery, shelfCount }
+
+    static func scan(
+        _ kind: StoreScan, at store: SimNode, sku: String, id: String, random: inout SeededGenerator
+    ) async {
+        let command: ScanCommand
+        switch kind {
+        case .tillOrDelivery:
+            let action: ScanAction = Bool.random(using: &random) ? .move(.sale) : .move(.receive)
+            command = ScanCommand(
+                scanID: id, code: sku, quantity: Int64.random(in: 1...4, using: &random), action: action)
+        case .shelfCount:
+            command = ScanCommand(
+                scanID: id, code: sku, quantity: Int64.random(in: 0...20, using: &random), action: .count)
+        }
+        _ = try? await store.store.recordScan(command, actor: kind == .shelfCount ? "clerk" : "till")
+    }
+
     @Test(arguments: seeds)
     func everyNodeConvergesToTheUnionOfAllOps(seed: UInt64) async throws {
         var random = SeededGenerator(seed: seed)
@@ -106,18 +126,9 @@ import Testing
             let delivery: Delivery = [.normal, .normal, .normal, .dropAnswer, .duplicate].randomElement(using: &random)!
             switch Int.random(in: 0..<100, using: &random) {
             case 0..<40:
-                let action: ScanAction = Bool.random(using: &random) ? .move(.sale) : .move(.receive)
-                _ = try? await store.store.recordScan(
-                    ScanCommand(
-                        scanID: "s\(scan)", code: sku, quantity: Int64.random(in: 1...4, using: &random), action: action
-                    ),
-                    actor: "till")
+                await Self.scan(.tillOrDelivery, at: store, sku: sku, id: "s\(scan)", random: &random)
             case 40..<47:
-                _ = try? await store.store.recordScan(
-                    ScanCommand(
-                        scanID: "s\(scan)", code: sku, quantity: Int64.random(in: 0...20, using: &random),
-                        action: .count),
-                    actor: "clerk")
+                await Self.scan(.shelfCount, at: store, sku: sku, id: "s\(scan)", random: &random)
             case 47..<52:
                 let target = stores.randomElement(using: &random)!.id.rawValue
                 _ = try? await hub.store.recordScan(

@@ -107,7 +107,7 @@ public final class SyncClient: Sendable {
             }
             peer = batch.node
             let source: PullSource =
-                mode == .hub ? .hub : .store(locations: .own(batch.node, extra: locationGrants[batch.node] ?? []))
+                mode == .hub ? .hub : .store(locations: .store(batch.node, grants: locationGrants))
             do {
                 round.pulled += try await store.applyPulled(batch, from: batch.node, source: source).applied
             } catch let violation as PullAnswerViolation {

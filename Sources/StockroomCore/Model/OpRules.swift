@@ -156,6 +156,13 @@ public enum LocationPolicy: Hashable, Sendable {
     /// locations it was granted.
     case own(NodeID, extra: Set<String> = [])
 
+    /// A store's policy from the chain's grant list (`--grant-location NODE=LOCATION`): the
+    /// one place a grant map becomes a policy, for the hub checking pushes and pulls and
+    /// for the store checking its own scans.
+    public static func store(_ node: NodeID, grants: [NodeID: Set<String>]) -> LocationPolicy {
+        .own(node, extra: grants[node] ?? [])
+    }
+
     public func permits(_ location: String) -> Bool {
         switch self {
         case .anywhere: true

@@ -27,7 +27,7 @@ public struct NodeConfiguration: Sendable {
     /// Where this node's own ops may write: a hub anywhere, an edge its own locations and
     /// its grants.
     public func localLocations(of node: NodeID) -> LocationPolicy {
-        role == .hub ? .anywhere : .own(node, extra: locationGrants[node] ?? [])
+        role == .hub ? .anywhere : .store(node, grants: locationGrants)
     }
 
     /// A connection that sends nothing for this long is closed: idle keep-alive

@@ -49,8 +49,6 @@ enum RequestDecoding {
             return collected ?? ByteBuffer()
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw tooLarge(limit)
-        } catch is NIOTooManyBytesError {
-            throw tooLarge(limit)
         }
     }
 

@@ -41,7 +41,7 @@ struct SyncRoutes {
             let report: RemoteApplyReport
             do {
                 report = try await store.applyPushed(
-                    batch.ops, from: peer, locations: .own(peer, extra: locationGrants[peer] ?? []))
+                    batch.ops, from: peer, locations: .store(peer, grants: locationGrants))
             } catch let violation as OpViolation {
                 // A peer that keeps sending invalid ops shows in /v1/sync/status and in a metric.
                 metrics.syncRefused(rule: violation.rule.rawValue)

@@ -127,7 +127,7 @@ extension StockroomStore {
             expected[op.id.origin] = op.id.seq
         }
         var report = RemoteApplyReport()
-        for op in ops {
+        for (index, op) in ops.enumerated() {
             guard op.id.origin != context.nodeID, op.id.seq > context.knowledge[op.id.origin] else {
                 report.duplicates += 1
                 // Our own ops come back in every pull (they concern us): not re-read.
@@ -143,14 +143,14 @@ extension StockroomStore {
                     op, recordResult: false, appliedAt: wall, requireKnownSKU: requireKnownSKUs, in: db,
                     context: &context)
             } catch var violation as OpViolation {
-                violation.index = ops.firstIndex(of: op)
+                violation.index = index
                 throw violation
             } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
                 // The only constraint a valid new op can meet: its (device, scan id) names
                 // another op of its origin already held (rule V8). A lying or buggy peer;
                 // refused whole, like any other broken rule, instead of a 500.
                 throw OpViolation(
-                    rule: .scanID, op: op.id, index: ops.firstIndex(of: op),
+                    rule: .scanID, op: op.id, index: index,
                     message:
                         "device '\(op.device ?? "")' already used scan id '\(op.scanID ?? "")' for another op of \(op.id.origin)"
                 )

@@ -212,6 +212,9 @@ public final class StockroomStore: Sendable {
     public var writeContext: WriteContext { groupWriter.context }
 
     /// Runs a read on a WAL snapshot.
+    /// This node's wall clock (ms since the Unix epoch), as its writes see it.
+    public func wallClockMillis() -> UInt64 { wallMillis() }
+
     public func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await writer.read(body)
     }

@@ -13,4 +13,12 @@ public enum ConflictKind: String, CaseIterable, Sendable {
     /// (origin, seq) cannot mean two things, so a peer is lying or corrupt. The held op
     /// stays; the conflict says who sent what.
     case opMismatch = "op_mismatch"
+    /// A document needs a person (section 10.5): a transfer that arrived short, over or
+    /// damaged (`transfer_discrepancy`, open until resolved with a note), an order fulfilled
+    /// beyond its lines (`over_fulfilled`), a document opened on two nodes
+    /// (`document_reopened`), one event id recorded on two nodes (`duplicate_event`).
+    case transferDiscrepancy = "transfer_discrepancy"
+    case overFulfilled = "over_fulfilled"
+    case documentReopened = "document_reopened"
+    case duplicateEvent = "duplicate_event"
 }

@@ -42,6 +42,12 @@ public enum OpPayload: Hashable, Sendable {
     case itemUpdate(sku: String, fields: FieldAssignments)
     /// Tombstones an item.
     case itemDelete(sku: String)
+    /// Records an event of a document (order, transfer, purchase order, hold). Its units
+    /// move by the `delta` and `unavailable` ops written beside it (section 10).
+    case event(DocumentEvent)
+    /// Moves units of a cell into (positive) or out of (negative) the unavailable state:
+    /// still on the premises, not for sale. On hand does not change.
+    case unavailable(StockKey, quantity: Int64)
 
     public var kind: OpKind {
         switch self {
@@ -50,20 +56,23 @@ public enum OpPayload: Hashable, Sendable {
         case .itemCreate: .itemCreate
         case .itemUpdate: .itemUpdate
         case .itemDelete: .itemDelete
+        case .event: .event
+        case .unavailable: .unavailable
         }
     }
 
     public var sku: String {
         switch self {
-        case .delta(let key, _, _), .count(let key, _, _): key.sku
+        case .delta(let key, _, _), .count(let key, _, _), .unavailable(let key, _): key.sku
         case .itemCreate(let sku, _), .itemUpdate(let sku, _), .itemDelete(let sku): sku
+        case .event(let event): event.lines.first?.sku ?? ""
         }
     }
 
     /// The stock cell this op touches; nil for catalogue ops.
     public var stockKey: StockKey? {
         switch self {
-        case .delta(let key, _, _), .count(let key, _, _): key
+        case .delta(let key, _, _), .count(let key, _, _), .unavailable(let key, _): key
         default: nil
         }
     }
@@ -83,7 +92,10 @@ public enum OpPayload: Hashable, Sendable {
 
 /// Stable op kinds for the database and the wire; never renumber.
 public enum OpKind: UInt8, CaseIterable, Sendable {
-    case delta = 1, count = 2, itemCreate = 3, itemUpdate = 4, itemDelete = 5
+    case delta = 1, count = 2, itemCreate = 3, itemUpdate = 4, itemDelete = 5, event = 6, unavailable = 7
+
+    /// The kinds of protocol version 1: a puller that speaks only version 1 is sent these.
+    public var isVersion1: Bool { rawValue <= 5 }
 
     public var name: String {
         switch self {
@@ -92,6 +104,8 @@ public enum OpKind: UInt8, CaseIterable, Sendable {
         case .itemCreate: "item_create"
         case .itemUpdate: "item_update"
         case .itemDelete: "item_delete"
+        case .event: "event"
+        case .unavailable: "unavailable"
         }
     }
 }

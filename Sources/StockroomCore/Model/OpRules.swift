@@ -34,6 +34,11 @@ public enum OpRules {
         if let scanID = op.scanID, !InputRules.isIdentifier(scanID) {
             return violation(.identifier, "scan id must be 1-\(InputRules.maxIdentifierLength) printable ASCII bytes")
         }
+        if case .event(let event) = op.payload {
+            if let problem = DocumentRules.problem(with: event) { return violation(.event, problem) }
+            if let problem = stockLocationProblem(event.location, locations) { return violation(.location, problem) }
+            return nil
+        }
         guard InputRules.isIdentifier(op.payload.sku) else {
             return violation(.identifier, "sku must be 1-\(InputRules.maxIdentifierLength) printable ASCII bytes")
         }
@@ -69,6 +74,13 @@ public enum OpRules {
             for (field, value) in fields {
                 if let problem = field.problem(with: value) { return violation(.field, "\(field.rawValue) \(problem)") }
             }
+        case .unavailable(let key, let quantity):
+            if let problem = stockLocationProblem(key.location, locations) { return violation(.location, problem) }
+            guard quantity != 0, quantity.magnitude <= UInt64(InputRules.maxQuantity) else {
+                return violation(.quantity, "an unavailable move is 1 to \(InputRules.maxQuantity) units either way")
+            }
+        case .event:
+            break
         case .itemDelete:
             if op.hlc.millis > wallMillis &+ maxCatalogueLeadMillis {
                 return violation(.clock, "an item_delete is stamped more than a day ahead of this node's clock")
@@ -126,6 +138,9 @@ public enum OpRule: String, CaseIterable, Hashable, Sendable {
     /// V9: a stock op that enters the chain from its origin names an item the receiver
     /// has (alive or deleted): the item's create always comes before it causally.
     case unknownSKU = "unknown_sku"
+    /// V10: a document event has its documented shape (section 10): ids, lines, quantities,
+    /// the actions of its kind.
+    case event
 }
 
 /// Why an op was refused: the rule, the op, and (in a batch) its position.

@@ -22,7 +22,7 @@ extension BatchCodec {
     private static func decode(_ reader: inout ByteReader) throws -> SyncBatch {
         guard reader.remaining >= 4, Array(try reader.raw(count: 4)) == magic else { throw DecodingError.notABatch }
         let version = try reader.varint()
-        guard version == Self.version else { throw DecodingError.unsupportedVersion(version) }
+        guard supportedVersions.contains(version) else { throw DecodingError.unsupportedVersion(version) }
         let flags = try reader.varint()
         guard flags <= 1 else { throw DecodingError.malformed("unknown flags \(flags)") }
         let node = try nodeID(try reader.string(maxBytes: 64))
@@ -71,8 +71,9 @@ extension BatchCodec {
         var kinds: [OpKind] = []
         for _ in 0..<count {
             let code = try reader.varint()
-            guard let kind = OpKind(rawValue: UInt8(clamping: code)), code <= 255 else {
-                throw DecodingError.malformed("unknown op kind \(code)")
+            guard let kind = OpKind(rawValue: UInt8(clamping: code)), code <= 255, version >= 2 || kind.isVersion1
+            else {
+                throw DecodingError.malformed("unknown op kind \(code) in a version \(version) batch")
             }
             kinds.append(kind)
         }
@@ -119,7 +120,9 @@ extension BatchCodec {
         var contextEntries = 0
         for index in 0..<count {
             let sku = skus[index]
-            guard InputRules.isIdentifier(sku) else { throw DecodingError.malformed("invalid sku") }
+            guard kinds[index] == .event || InputRules.isIdentifier(sku) else {
+                throw DecodingError.malformed("invalid sku")
+            }
             let payload: OpPayload
             switch kinds[index] {
             case .delta, .count:
@@ -171,6 +174,13 @@ extension BatchCodec {
                     ? .itemCreate(sku: sku, fields: fields) : .itemUpdate(sku: sku, fields: fields)
             case .itemDelete:
                 payload = .itemDelete(sku: sku)
+            case .unavailable:
+                guard let location = locations[index], InputRules.isIdentifier(location) else {
+                    throw DecodingError.malformed("a stock op without a valid location")
+                }
+                payload = .unavailable(StockKey(sku: sku, location: location), quantity: quantities[index])
+            case .event:
+                payload = .event(try decodeEvent(&reader, string: string))
             }
             ops.append(
                 Op(
@@ -179,6 +189,55 @@ extension BatchCodec {
         }
         guard reader.isAtEnd else { throw DecodingError.malformed("\(reader.remaining) bytes left over") }
         return SyncBatch(node: node, epoch: epoch, cursor: cursor, more: flags & 1 == 1, coverage: coverage, ops: ops)
+    }
+
+    /// The `extra` of an event op (section 5); ids are checked by rule V10 afterwards.
+    private static func decodeEvent(
+        _ reader: inout ByteReader, string: (Int) throws -> String
+    ) throws
+        -> DocumentEvent
+    {
+        guard let kind = DocumentKind(code: try reader.varint()) else {
+            throw DecodingError.malformed("unknown document kind")
+        }
+        let document = try string(try reader.count(atMost: Int.max))
+        let eventID = try string(try reader.count(atMost: Int.max))
+        guard let action = DocumentAction(code: try reader.varint()) else {
+            throw DecodingError.malformed("unknown document action")
+        }
+        let location = try string(try reader.count(atMost: Int.max))
+        func optional() throws -> String? {
+            let index = try reader.count(atMost: Int.max)
+            return index == 0 ? nil : try string(index - 1)
+        }
+        let counterpart = try optional()
+        let flags = try reader.varint()
+        guard flags <= 1 else { throw DecodingError.malformed("unknown event flags \(flags)") }
+        func time() throws -> UInt64? {
+            let value = try reader.varint()
+            guard value == 0 || value - 1 < (1 << 47) else { throw DecodingError.malformed("event time out of range") }
+            return value == 0 ? nil : value - 1
+        }
+        let expiresAt = try time()
+        let occurredAt = try time()
+        let note = try optional()
+        var lines: [DocumentLine] = []
+        for _ in 0..<(try reader.count(atMost: min(DocumentRules.maxLines, reader.remaining))) {
+            let sku = try string(try reader.count(atMost: Int.max))
+            let quantity = try reader.signed()
+            let second = try reader.signed()
+            let cost: Int64? =
+                switch try reader.varint() {
+                case 0: nil
+                case 1: try reader.signed()
+                case let tag: throw DecodingError.malformed("unknown unit cost tag \(tag)")
+                }
+            lines.append(DocumentLine(sku: sku, quantity: quantity, second: second, unitCost: cost))
+        }
+        return DocumentEvent(
+            kind: kind, document: document, event: eventID, action: action, location: location,
+            counterpart: counterpart, lines: lines, restock: flags & 1 == 1, expiresAt: expiresAt,
+            occurredAt: occurredAt, note: note)
     }
 
     /// Seqs, cursors and lsns are stored as SQLite integers: anything past `Int64.max` is

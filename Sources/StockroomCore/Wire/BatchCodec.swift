@@ -5,7 +5,10 @@
 /// same till, the same reason, seqs that step by one, timestamps a few ms apart).
 public enum BatchCodec {
     public static let magic: [UInt8] = Array("SRB1".utf8)
-    public static let version: UInt64 = 1
+    /// The newest batch version this node writes and reads. A batch is written as version
+    /// 1 when every op in it is of a version-1 kind, so a store of that release can read it.
+    public static let version: UInt64 = 2
+    public static let supportedVersions: ClosedRange<UInt64> = 1...2
 
     public enum DecodingError: Error, Equatable, Sendable, CustomStringConvertible {
         case notABatch
@@ -15,7 +18,7 @@ public enum BatchCodec {
         public var description: String {
             switch self {
             case .notABatch: "the body is not a Stockroom sync batch (bad magic)"
-            case .unsupportedVersion(let version): "batch version \(version) is not supported; this node speaks 1"
+            case .unsupportedVersion(let version): "batch version \(version) is not supported; this node speaks 1 and 2"
             case .malformed(let reason): "malformed batch: \(reason)"
             }
         }
@@ -31,7 +34,7 @@ public enum BatchCodec {
 
         var out = ByteWriter(reservingCapacity: 64 + batch.ops.count * 24)
         out.raw(magic)
-        out.varint(version)
+        out.varint(batch.ops.allSatisfy { $0.payload.kind.isVersion1 } ? 1 : version)
         out.varint(batch.more ? 1 : 0)
         out.string(batch.node.rawValue)
         out.string(batch.epoch)
@@ -82,6 +85,7 @@ public enum BatchCodec {
             switch op.payload {
             case .delta(_, let quantity, _): out.signed(quantity)
             case .count(_, let counted, _): out.signed(counted)
+            case .unavailable(_, let quantity): out.signed(quantity)
             default: out.signed(0)
             }
         }
@@ -114,11 +118,41 @@ public enum BatchCodec {
                         for text in texts { out.varint(table.index(text)) }
                     }
                 }
+            case .event(let event):
+                encode(event, table: table, into: &out)
             default:
                 break
             }
         }
         return out.bytes
+    }
+
+    /// A document event in the `extra` column (section 5): kind, document, event, action,
+    /// location, counterpart + 1, flags (bit 0 restock), expires_at + 1, occurred_at + 1,
+    /// note + 1, then its lines (sku, quantity, second, unit cost + 1 or 0).
+    private static func encode(_ event: DocumentEvent, table: StringTable, into out: inout ByteWriter) {
+        out.varint(UInt64(event.kind.code))
+        out.varint(table.index(event.document))
+        out.varint(table.index(event.event))
+        out.varint(UInt64(event.action.code))
+        out.varint(table.index(event.location))
+        out.varint(table.index(plusOne: event.counterpart))
+        out.varint(event.restock ? 1 : 0)
+        out.varint(event.expiresAt.map { $0 &+ 1 } ?? 0)
+        out.varint(event.occurredAt.map { $0 &+ 1 } ?? 0)
+        out.varint(table.index(plusOne: event.note))
+        out.varint(event.lines.count)
+        for line in event.lines {
+            out.varint(table.index(line.sku))
+            out.signed(line.quantity)
+            out.signed(line.second)
+            if let cost = line.unitCost {
+                out.varint(1)
+                out.signed(cost)
+            } else {
+                out.varint(0)
+            }
+        }
     }
 
     /// Strings of a batch. Sorted before use: neighbouring SKUs share long prefixes,
@@ -140,6 +174,7 @@ public enum BatchCodec {
         }
 
         func index(_ string: String) -> Int { indexes[string]! }
+        func index(plusOne string: String?) -> Int { string.map { index($0) + 1 } ?? 0 }
 
         mutating func collect(_ op: Op) {
             add(op.id.origin.rawValue)
@@ -157,6 +192,14 @@ public enum BatchCodec {
                     if case .texts(let texts) = value { texts.forEach { add($0) } }
                 }
             case .itemDelete: break
+            case .unavailable(let key, _): add(key.location)
+            case .event(let event):
+                add(event.document)
+                add(event.event)
+                add(event.location)
+                if let counterpart = event.counterpart { add(counterpart) }
+                if let note = event.note { add(note) }
+                for line in event.lines { add(line.sku) }
             }
         }
     }

@@ -13,6 +13,9 @@ public enum SyncInterest: Hashable, Sendable {
         case .everything: return true
         case .origin(let origin): return op.id.origin == origin
         case .edge(let node):
+            if case .event(let event) = op.payload {
+                return event.locations.contains { Self.isLocation($0, of: node) }
+            }
             guard let key = op.payload.stockKey else { return true }
             return Self.isLocation(key.location, of: node)
         }

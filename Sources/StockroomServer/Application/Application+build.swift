@@ -67,6 +67,9 @@ public func buildRouter(
     let reads = v1.group().add(middleware: AuthMiddleware(.read, authenticator: authenticator))
     StockRoutes(store: store).register(on: reads)
     items.registerReads(on: reads)
+    let documents = DocumentRoutes(store: store)
+    documents.registerReads(on: reads)
+    documents.registerWrites(on: v1.group().add(middleware: AuthMiddleware(.documents, authenticator: authenticator)))
     audit.registerReads(on: reads)
     system.registerStatus(on: reads)
 

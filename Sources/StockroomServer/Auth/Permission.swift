@@ -10,6 +10,8 @@ public enum Permission: String, CaseIterable, Sendable {
     case catalogue
     /// Read the audit trail (the op log).
     case audit
+    /// Place and move orders, transfers, purchase orders and holds.
+    case documents
     /// Scrape /metrics.
     case metrics
     /// Manage tokens, trigger sync.
@@ -20,7 +22,7 @@ public enum Permission: String, CaseIterable, Sendable {
     public func isGranted(to role: Role) -> Bool {
         switch role {
         case .admin: self != .sync
-        case .staff: [.scan, .read, .catalogue, .audit, .metrics].contains(self)
+        case .staff: [.scan, .read, .catalogue, .audit, .metrics, .documents].contains(self)
         case .scanner: [.scan, .read].contains(self)
         case .peer: self == .sync
         }

@@ -43,6 +43,14 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return error.rule == .location
                 ? APIError(.forbidden, "location_not_permitted", error.description, index: error.index)
                 : APIError(.unprocessableContent, "invalid_op", error.description, index: error.index)
+        case let error as DocumentRefusal:
+            let status: HTTPResponse.Status =
+                switch error.code {
+                case .invalid, .notOnDocument, .expiryInPast, .unknownSKU: .unprocessableContent
+                case .unknownDocument: .notFound
+                default: .conflict
+                }
+            return APIError(status, error.code.rawValue, error.message)
         case let error as SyncRefusal:
             switch error {
             case .foreignOrigin: return APIError(.forbidden, "foreign_origin", error.description)

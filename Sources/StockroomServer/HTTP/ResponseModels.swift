@@ -58,10 +58,13 @@ struct StockResponse: ResponseEncodable {
     var belowThreshold: Bool
     var updatedAt: String?
     var lastCount: LastCount?
+    var states: StockStates
 
     enum CodingKeys: String, CodingKey {
         case sku, name, category, location, quantity, threshold
         case belowThreshold = "below_threshold", updatedAt = "updated_at", lastCount = "last_count"
+        case onHand = "on_hand", committed, held, unavailable, incoming
+        case inTransit = "in_transit", available, projected
     }
 
     /// Every key, every time (`null` when absent): clients get one shape per resource.
@@ -76,6 +79,14 @@ struct StockResponse: ResponseEncodable {
         try container.encode(belowThreshold, forKey: .belowThreshold)
         try container.encode(updatedAt, forKey: .updatedAt)
         try container.encode(lastCount, forKey: .lastCount)
+        try container.encode(states.onHand, forKey: .onHand)
+        try container.encode(states.committed, forKey: .committed)
+        try container.encode(states.held, forKey: .held)
+        try container.encode(states.unavailable, forKey: .unavailable)
+        try container.encode(states.incoming, forKey: .incoming)
+        try container.encode(states.inTransit, forKey: .inTransit)
+        try container.encode(states.available, forKey: .available)
+        try container.encode(states.projected, forKey: .projected)
     }
 
     init(_ level: StockLevel) {
@@ -90,6 +101,7 @@ struct StockResponse: ResponseEncodable {
         lastCount = level.lastCount.map {
             LastCount(op: $0.id.description, counted: $0.counted, at: Timestamps.iso($0.hlc))
         }
+        states = level.states
     }
 }
 
@@ -166,10 +178,14 @@ struct OpResponse: ResponseEncodable {
     var context: String?
     var fields: [String: FieldJSON]?
     var quantityAfter: Int64?
+    /// An event's document (`order/web:1001`), action and event id.
+    var document: String?
+    var action: String?
+    var eventId: String?
 
     enum CodingKeys: String, CodingKey {
         case id, lsn, at, hlc, actor, device, kind, sku, location, change, counted, reason, context, fields
-        case scanId = "scan_id", quantityAfter = "quantity_after"
+        case scanId = "scan_id", quantityAfter = "quantity_after", document, action, eventId = "event_id"
     }
 
     init(_ logged: LoggedOp) {
@@ -198,6 +214,15 @@ struct OpResponse: ResponseEncodable {
             fields = Dictionary(uniqueKeysWithValues: assigned.map { ($0.field.rawValue, FieldJSON($0.value)) })
         case .itemDelete:
             break
+        case .unavailable(let key, let quantity):
+            location = key.location
+            change = quantity
+            reason = "unavailable"
+        case .event(let event):
+            location = event.location
+            document = event.key.description
+            action = event.action.rawValue
+            eventId = event.event
         }
     }
 }

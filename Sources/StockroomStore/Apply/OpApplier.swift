@@ -40,9 +40,14 @@ enum OpApplier {
                 requireKnownSKU: requireKnownSKU, db: db)
         case .itemCreate, .itemUpdate, .itemDelete:
             try applyCatalogue(op, db: db)
+        case .unavailable(let key, let moved):
+            quantity = try DocumentApplier.moveUnavailable(key, quantity: moved, db: db)
+        case .event:
+            break  // folded below, once the op is in the log with its siblings
         }
         let lsn = try OpRow.insert(
             op, resultQuantity: recordResult ? quantity : nil, appliedAt: appliedAt, in: db)
+        if case .event(let event) = op.payload { try DocumentApplier.apply(event, of: op, db: db) }
         context.didAppend(op, lsn: lsn)
         return Outcome(lsn: lsn, quantity: quantity)
     }

@@ -27,6 +27,11 @@ enum OpRow {
             body = encode(fields)
         case .itemDelete:
             break
+        case .unavailable(let key, let moved):
+            (location, quantity) = (key.location, moved)
+        case .event(let event):
+            location = event.location
+            body = encode(event)
         }
         let statement = try HotStatement(db, insertSQL)
         statement.bind(1, op.id.origin.rawValue)
@@ -88,6 +93,12 @@ enum OpRow {
                 kind == .itemCreate ? .itemCreate(sku: sku, fields: fields) : .itemUpdate(sku: sku, fields: fields)
         case .itemDelete:
             payload = .itemDelete(sku: sku)
+        case .unavailable:
+            payload = .unavailable(
+                StockKey(sku: sku, location: try row.checked(6, "\(at) location")),
+                quantity: try row.checked(7, "\(at) quantity"))
+        case .event:
+            payload = .event(try decodeEvent(try row.checkedOptional(9, "\(at) body") ?? "", at: at))
         }
         let device: String = try row.checked(11, "\(at) device")
         let op = Op(
@@ -95,6 +106,21 @@ enum OpRow {
             device: device.isEmpty ? nil : device, scanID: try row.checkedOptional(12, "\(at) scan_id"),
             payload: payload)
         return (lsn, op, try row.checkedOptional(13, "\(at) result_quantity"))
+    }
+
+    /// A document event as JSON (the keys of ``DocumentEvent/CodingKeys``).
+    static func encode(_ event: DocumentEvent) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try! encoder.encode(event), as: UTF8.self)
+    }
+
+    static func decodeEvent(_ text: String, at: String) throws -> DocumentEvent {
+        do {
+            return try JSONDecoder().decode(DocumentEvent.self, from: Data(text.utf8))
+        } catch {
+            throw StoreError.corrupt("\(at): the event body is not a document event")
+        }
     }
 
     /// Assignments as a JSON object keyed by field name.

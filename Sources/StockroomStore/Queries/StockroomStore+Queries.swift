@@ -13,6 +13,8 @@ public struct StockLevel: Hashable, Sendable {
     public var updatedHLC: HLC?
     /// The winning count the quantity is based on, if any.
     public var lastCount: CountRecord?
+    /// Every state of the cell; `states.onHand == quantity`.
+    public var states = StockStates()
 
     public var belowThreshold: Bool { threshold.map { quantity < $0 } ?? false }
 }
@@ -89,10 +91,11 @@ extension StockroomStore {
     /// A live item that never moved has quantity 0. Throws ``StoreError/unknownCode(_:)``.
     public func stock(code: String, location: String? = nil) async throws -> StockLevel {
         let location = location ?? homeLocation
+        let now = wallMillis()
         return try await read { db in
             let sku = try Self.resolveSKU(code, db: db)
             let rows = try Self.stockLevels(
-                where: "i.sku = ?", arguments: [sku], location: location, limit: 1, db: db)
+                where: "i.sku = ?", arguments: [sku], location: location, limit: 1, now: now, db: db)
             guard let level = rows.first else { throw StoreError.unknownCode(code) }
             return level
         }
@@ -100,7 +103,8 @@ extension StockroomStore {
 
     /// Live items with their stock at one location, by SKU, filtered and paged.
     public func listStock(_ query: StockQuery) async throws -> Page<StockLevel> {
-        try await read { db in
+        let now = wallMillis()
+        return try await read { db in
             var conditions = ["i.alive = 1"]
             var arguments: [any DatabaseValueConvertible] = []
             if let after = query.afterSKU {
@@ -123,7 +127,7 @@ extension StockroomStore {
             let limit = max(1, min(query.limit, 1000))
             let levels = try Self.stockLevels(
                 where: conditions.joined(separator: " AND "), arguments: arguments, location: query.location,
-                limit: limit + 1, db: db)
+                limit: limit + 1, now: now, db: db)
             let page = Array(levels.prefix(limit))
             return Page(items: page, next: levels.count > limit ? page.last?.sku : nil)
         }
@@ -131,7 +135,7 @@ extension StockroomStore {
 
     private static func stockLevels(
         where condition: String, arguments: [any DatabaseValueConvertible], location: String, limit: Int,
-        db: Database
+        now: UInt64, db: Database
     ) throws -> [StockLevel] {
         // Cached: the set of conditions is small, and preparing SQL costs more than running
         // it on the read path.
@@ -139,10 +143,20 @@ extension StockroomStore {
             db.cachedStatement(
                 sql: """
                     SELECT i.sku, i.name, i.category, coalesce(s.quantity, 0), i.threshold, s.updated_hlc,
-                           s.count_origin, s.count_seq, s.count_hlc, s.count_quantity, s.count_context
-                    FROM items i LEFT JOIN stock s ON s.sku = i.sku AND s.location = ?
+                           s.count_origin, s.count_seq, s.count_hlc, s.count_quantity, s.count_context,
+                           coalesce(u.quantity, 0),
+                           (SELECT coalesce(sum(quantity), 0) FROM document_cells d
+                            WHERE d.sku = i.sku AND d.location = ?1 AND d.state = 'committed'),
+                           (SELECT coalesce(sum(quantity), 0) FROM document_cells d
+                            WHERE d.sku = i.sku AND d.location = ?1 AND d.state = 'held' AND d.expires_at > ?2),
+                           (SELECT coalesce(sum(quantity), 0) FROM document_cells d
+                            WHERE d.sku = i.sku AND d.location = ?1 AND d.state = 'incoming'),
+                           (SELECT coalesce(sum(quantity), 0) FROM document_cells d
+                            WHERE d.sku = i.sku AND d.location = ?1 AND d.state = 'in_transit')
+                    FROM items i LEFT JOIN stock s ON s.sku = i.sku AND s.location = ?1
+                    LEFT JOIN unavailable u ON u.sku = i.sku AND u.location = ?1
                     WHERE \(condition) ORDER BY i.sku LIMIT ?
-                    """), arguments: StatementArguments([location] + arguments + [limit]))
+                    """), arguments: StatementArguments([location, Int64(now)] + arguments + [limit]))
         return rows.map { row in
             var lastCount: CountRecord?
             if let origin = (row[6] as String?).flatMap(NodeID.init), let context = VersionVector(compactText: row[10])
@@ -151,9 +165,12 @@ extension StockroomStore {
                     id: OpID(origin: origin, seq: UInt64(row[7] as Int64)), hlc: HLC(packed: row[8]),
                     counted: row[9], context: context)
             }
+            let states = StockStates(
+                onHand: row[3], committed: row[12], held: row[13], unavailable: row[11], incoming: row[14],
+                inTransit: row[15])
             return StockLevel(
                 sku: row[0], name: row[1], category: row[2], location: location, quantity: row[3], threshold: row[4],
-                updatedHLC: (row[5] as Int64?).map(HLC.init(packed:)), lastCount: lastCount)
+                updatedHLC: (row[5] as Int64?).map(HLC.init(packed:)), lastCount: lastCount, states: states)
         }
     }
 

@@ -146,11 +146,76 @@ enum StoreMigrations {
                     ALTER TABLE quarantined_ops ADD COLUMN quarantined_at INTEGER;
                     """)
         }
+        migrator.registerMigration("v5-quantity-states-and-documents") { db in
+            // Section 10 of sync-protocol: documents and the states they derive, all
+            // materialised from the log (a rebuild refolds them).
+            try db.execute(
+                sql: """
+                    -- A document as the fold of its events: status, where, its lines (JSON).
+                    CREATE TABLE documents (
+                        kind INTEGER NOT NULL,
+                        id TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        location TEXT NOT NULL,
+                        counterpart TEXT,
+                        channel TEXT,
+                        expires_at INTEGER,
+                        lines TEXT NOT NULL,
+                        note TEXT,
+                        opened_hlc INTEGER,
+                        updated_hlc INTEGER NOT NULL,
+                        PRIMARY KEY (kind, id)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX documents_by_location ON documents(kind, location, id);
+                    CREATE INDEX documents_by_counterpart ON documents(kind, counterpart, id);
+
+                    -- Which ops are events of which document (event = the client's id).
+                    CREATE TABLE document_events (
+                        kind INTEGER NOT NULL,
+                        id TEXT NOT NULL,
+                        origin TEXT NOT NULL,
+                        seq INTEGER NOT NULL,
+                        event TEXT NOT NULL,
+                        PRIMARY KEY (kind, id, origin, seq)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX document_events_by_event ON document_events(kind, id, event);
+
+                    -- What each open document adds to a cell's committed, held, incoming or
+                    -- in-transit units (a hold's lapses at expires_at).
+                    CREATE TABLE document_cells (
+                        kind INTEGER NOT NULL,
+                        id TEXT NOT NULL,
+                        sku TEXT NOT NULL,
+                        location TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        quantity INTEGER NOT NULL,
+                        expires_at INTEGER,
+                        PRIMARY KEY (kind, id, sku, location, state)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX document_cells_by_cell ON document_cells(sku, location, state);
+
+                    -- Units on the premises and not for sale, per cell (op kind `unavailable`).
+                    CREATE TABLE unavailable (
+                        sku TEXT NOT NULL,
+                        location TEXT NOT NULL,
+                        quantity INTEGER NOT NULL,
+                        PRIMARY KEY (sku, location)
+                    ) WITHOUT ROWID;
+
+                    -- A store of protocol 1 was sent only version-1 ops by a newer hub: pull
+                    -- everything again once (dedup by op id makes it safe), so the events it
+                    -- was not sent reach it now.
+                    UPDATE sync_peers SET cursor = 0, epoch = '';
+                    """)
+        }
         return migrator
     }
 
     /// The tables derived from the op log, in the order they can be emptied.
-    static let materialisedTables = ["conflicts", "stock", "barcodes", "item_registers", "items"]
+    static let materialisedTables = [
+        "conflicts", "stock", "barcodes", "item_registers", "items", "documents", "document_events", "document_cells",
+        "unavailable",
+    ]
     // Note: sync_coverage and sync_peers are bookkeeping of what was received, not state
     // derived from the log, so a rebuild keeps them.
 }

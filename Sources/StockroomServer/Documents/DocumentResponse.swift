@@ -1,0 +1,113 @@
+import Foundation
+import Hummingbird
+import StockroomCore
+import StockroomStore
+
+/// A document as `/v1/orders`, `/v1/transfers`, `/v1/purchase-orders` and `/v1/holds` show
+/// it. Line keys say what they count for that kind of document (an order's `fulfilled`, a
+/// transfer's `shipped`, `received`, `damaged`, `in_transit`, a PO's `received`,
+/// `rejected`, `open`).
+struct DocumentResponse: ResponseEncodable {
+    var record: DocumentRecord
+    var replayed: Bool?
+    var ops: [String]?
+    var now: UInt64
+
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ string: String) { stringValue = string }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        let kind = record.key.kind
+        try container.encode(record.key.id, forKey: Key("id"))
+        try container.encode(kind.rawValue, forKey: Key("kind"))
+        var status = record.status
+        if kind == .hold, status == .active, let expiry = record.expiresAt, expiry <= now { status = .expired }
+        try container.encode(status.rawValue, forKey: Key("status"))
+        switch kind {
+        case .order:
+            let parts = record.key.id.split(separator: ":", maxSplits: 1).map(String.init)
+            try container.encode(parts.first, forKey: Key("source"))
+            try container.encode(parts.count > 1 ? parts[1] : nil, forKey: Key("external_id"))
+            try container.encode(record.location, forKey: Key("location"))
+            try container.encode(record.channel, forKey: Key("channel"))
+        case .transfer:
+            try container.encode(record.location, forKey: Key("from"))
+            try container.encode(record.counterpart, forKey: Key("to"))
+        case .purchaseOrder:
+            try container.encode(record.location, forKey: Key("location"))
+            try container.encode(record.counterpart, forKey: Key("supplier"))
+        case .hold:
+            try container.encode(record.location, forKey: Key("location"))
+            try container.encode(record.channel, forKey: Key("channel"))
+            try container.encode(
+                record.expiresAt.map { Timestamps.iso(HLC(millis: $0, logical: 0)) }, forKey: Key("expires_at"))
+        }
+        var lines = container.nestedUnkeyedContainer(forKey: Key("lines"))
+        for line in record.lines {
+            var item = lines.nestedContainer(keyedBy: Key.self)
+            try item.encode(line.sku, forKey: Key("sku"))
+            try item.encode(line.quantity, forKey: Key("qty"))
+            switch kind {
+            case .order:
+                try item.encode(line.done, forKey: Key("fulfilled"))
+                try item.encode(line.received, forKey: Key("returned"))
+                try item.encode(max(0, line.quantity - line.done), forKey: Key("open"))
+            case .transfer:
+                try item.encode(line.done, forKey: Key("shipped"))
+                try item.encode(line.received, forKey: Key("received"))
+                try item.encode(line.second, forKey: Key("damaged"))
+                let open = record.status == .closed || record.status == .cancelled
+                try item.encode(open ? 0 : max(0, line.done - line.received - line.second), forKey: Key("in_transit"))
+            case .purchaseOrder:
+                try item.encode(line.done, forKey: Key("received"))
+                try item.encode(line.second, forKey: Key("rejected"))
+                try item.encode(max(0, line.quantity - line.done - line.second), forKey: Key("open"))
+                try item.encode(line.unitCost.map(Self.money), forKey: Key("unit_cost"))
+            case .hold:
+                break
+            }
+        }
+        try container.encode(record.note, forKey: Key("note"))
+        try container.encode(record.openedHLC.map(Timestamps.iso), forKey: Key("opened_at"))
+        try container.encode(Timestamps.iso(record.updatedHLC), forKey: Key("updated_at"))
+        if let replayed { try container.encode(replayed, forKey: Key("replayed")) }
+        if let ops { try container.encode(ops, forKey: Key("ops")) }
+    }
+
+    static func money(_ cents: Int64) -> String {
+        "\(cents / 100).\(String(cents % 100).count == 1 ? "0" : "")\(cents % 100)"
+    }
+}
+
+struct DocumentEventResponse: Encodable, Sendable {
+    var op: String
+    var at: String
+    var actor: String
+    var eventID: String
+    var action: String
+    var location: String
+    var lines: [Line]
+    var note: String?
+    var occurredAt: String?
+
+    struct Line: Encodable, Sendable {
+        var sku: String
+        var qty: Int64
+        var second: Int64
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case op, at, actor, action, location, lines, note
+        case eventID = "event_id", occurredAt = "occurred_at"
+    }
+}
+
+struct DocumentEventsResponse: ResponseEncodable {
+    var items: [DocumentEventResponse]
+}

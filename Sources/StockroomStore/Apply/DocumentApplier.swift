@@ -1,0 +1,153 @@
+import Foundation
+import GRDB
+import StockroomCore
+
+/// Folds document events and unavailable moves into the materialised tables, in the
+/// caller's transaction (sync-protocol section 10). Every decision is the core's
+/// (``DocumentState``); this type reads a document's events and writes what the fold says.
+enum DocumentApplier {
+    /// Adds `quantity` to a cell's unavailable units; returns the new total.
+    static func moveUnavailable(_ key: StockKey, quantity: Int64, db: Database) throws -> Int64 {
+        let current =
+            try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT quantity FROM unavailable WHERE sku = ? AND location = ?"),
+                arguments: [key.sku, key.location]) ?? 0
+        let total = StockMerge.sum(current, quantity)
+        try db.cachedStatement(
+            sql: "INSERT OR REPLACE INTO unavailable (sku, location, quantity) VALUES (?, ?, ?)"
+        ).execute(arguments: [key.sku, key.location, total])
+        return total
+    }
+
+    /// Records `event` (already in the log as `op`) against its document and refolds the
+    /// document from all its events: status, lines, contributions to cells, issues.
+    ///
+    /// Idempotent for a given set of events: the result depends on the set, not on which
+    /// event arrived last.
+    static func apply(_ event: DocumentEvent, of op: Op, db: Database) throws {
+        let key = event.key
+        let kind = Int64(key.kind.code)
+        // The same event id recorded by another node (the door refuses it on one node):
+        // both stay, since both moved units; a person looks at it.
+        let twins = try String.fetchAll(
+            db.cachedStatement(
+                sql: "SELECT origin || ':' || seq FROM document_events WHERE kind = ? AND id = ? AND event = ?"),
+            arguments: [kind, key.id, event.event])
+        try db.cachedStatement(
+            sql: "INSERT OR IGNORE INTO document_events (kind, id, origin, seq, event) VALUES (?, ?, ?, ?, ?)"
+        ).execute(arguments: [kind, key.id, op.id.origin.rawValue, Int64(op.id.seq), event.event])
+        for twin in twins {
+            try db.cachedStatement(
+                sql: """
+                    INSERT OR IGNORE INTO conflicts (kind, sku, location, ops, detail, detected_hlc)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """
+            ).execute(arguments: [
+                ConflictKind.duplicateEvent.rawValue, event.lines.first?.sku ?? "", event.location,
+                "\(twin),\(op.id)",
+                "\(key.kind.noun) \(key.id): event '\(event.event)' was recorded twice, on two nodes; both moved stock — check the units and correct with a count",
+                op.hlc.packed,
+            ])
+        }
+        let state = DocumentState.fold(key, events: try events(of: key, db: db))
+        try store(state, hlc: op.hlc, db: db)
+    }
+
+    /// Every event of a document with its stamp.
+    static func events(of key: DocumentKey, db: Database) throws -> [(event: DocumentEvent, stamp: Stamp)] {
+        try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT o.origin, o.hlc, o.body, o.lsn FROM document_events d
+                    JOIN ops o ON o.origin = d.origin AND o.seq = d.seq
+                    WHERE d.kind = ? AND d.id = ?
+                    """), arguments: [Int64(key.kind.code), key.id]
+        ).map { row in
+            guard let origin = NodeID(row[0]) else { throw StoreError.corrupt("an event with a bad origin") }
+            let event = try OpRow.decodeEvent(row[2] ?? "", at: "the op at lsn \(row[3] as Int64)")
+            return (event, Stamp(hlc: HLC(packed: row[1]), origin: origin))
+        }
+    }
+
+    /// Writes a folded document, its contributions and its issues.
+    private static func store(_ state: DocumentState, hlc: HLC, db: Database) throws {
+        let kind = Int64(state.key.kind.code)
+        try db.cachedStatement(
+            sql: """
+                INSERT OR REPLACE INTO documents
+                    (kind, id, status, location, counterpart, channel, expires_at, lines, note, opened_hlc, updated_hlc)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            kind, state.key.id, state.status.rawValue, state.location, state.counterpart, state.channel?.rawValue,
+            state.expiresAt.map { Int64($0) }, DocumentLines.encode(state.lines),
+            state.terminalNote ?? state.resolution,
+            state.opened?.hlc.packed, hlc.packed,
+        ])
+        try db.cachedStatement(sql: "DELETE FROM document_cells WHERE kind = ? AND id = ?").execute(arguments: [
+            kind, state.key.id,
+        ])
+        for contribution in state.contributions {
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO document_cells (kind, id, sku, location, state, quantity, expires_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT DO UPDATE SET quantity = quantity + excluded.quantity
+                    """
+            ).execute(arguments: [
+                kind, state.key.id, contribution.key.sku, contribution.key.location, contribution.state.rawValue,
+                contribution.quantity, contribution.expiresAt.map { Int64($0) },
+            ])
+        }
+        for issue in state.issues {
+            let identity = "\(state.key)/\(issue.code)/\(issue.sku ?? "")"
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO conflicts (kind, sku, location, ops, detail, detected_hlc, resolved_hlc)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (kind, ops) DO UPDATE SET detail = excluded.detail,
+                        resolved_hlc = CASE WHEN excluded.resolved_hlc IS NULL THEN NULL
+                                            ELSE coalesce(resolved_hlc, excluded.resolved_hlc) END
+                    """
+            ).execute(arguments: [
+                issue.code, issue.sku ?? "", state.counterpart ?? state.location, identity, issue.detail, hlc.packed,
+                issue.resolved ? hlc.packed : nil,
+            ])
+        }
+    }
+}
+
+/// A document's lines as stored in `documents.lines` (JSON), both ways.
+enum DocumentLines {
+    struct Stored: Codable {
+        var sku: String
+        var quantity: Int64
+        var done: Int64
+        var received: Int64
+        var second: Int64
+        var unitCost: Int64?
+    }
+
+    static func encode(_ lines: [DocumentState.Line]) -> String {
+        let stored = lines.map {
+            Stored(
+                sku: $0.sku, quantity: $0.quantity, done: $0.done, received: $0.received, second: $0.second,
+                unitCost: $0.unitCost)
+        }
+        return String(decoding: try! JSONEncoder().encode(stored), as: UTF8.self)
+    }
+
+    static func decode(_ text: String) throws -> [DocumentState.Line] {
+        guard let stored = try? JSONDecoder().decode([Stored].self, from: Data(text.utf8)) else {
+            throw StoreError.corrupt("a document's lines are not readable; run stockroom check --repair")
+        }
+        return stored.map {
+            var line = DocumentState.Line(sku: $0.sku, quantity: $0.quantity)
+            line.done = $0.done
+            line.received = $0.received
+            line.second = $0.second
+            line.unitCost = $0.unitCost
+            return line
+        }
+    }
+}

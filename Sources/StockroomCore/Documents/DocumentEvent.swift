@@ -25,6 +25,9 @@ public struct DocumentEvent: Hashable, Sendable, Codable {
     /// Cancel: the fulfilled units come back to on hand. Return: to on hand (true) or to
     /// unavailable (false).
     public var restock: Bool
+    /// An order or hold placed beyond what its channel may promise, knowingly: it commits
+    /// units but uses no rights (section 10.6), and the customer knows it will wait.
+    public var backorder: Bool
     /// A hold's expiry, ms since the Unix epoch. Part of the op, so every node agrees.
     public var expiresAt: UInt64?
     /// Business time: when it happened on the shop floor (ms since the Unix epoch).
@@ -34,9 +37,10 @@ public struct DocumentEvent: Hashable, Sendable, Codable {
 
     public init(
         kind: DocumentKind, document: String, event: String, action: DocumentAction, location: String,
-        counterpart: String? = nil, lines: [DocumentLine] = [], restock: Bool = false, expiresAt: UInt64? = nil,
-        occurredAt: UInt64? = nil, note: String? = nil
+        counterpart: String? = nil, lines: [DocumentLine] = [], restock: Bool = false, backorder: Bool = false,
+        expiresAt: UInt64? = nil, occurredAt: UInt64? = nil, note: String? = nil
     ) {
+        self.backorder = backorder
         self.kind = kind
         self.document = document
         self.event = event
@@ -51,7 +55,7 @@ public struct DocumentEvent: Hashable, Sendable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case kind, document, event, action, location, counterpart, lines, restock, note
+        case kind, document, event, action, location, counterpart, lines, restock, backorder, note
         case expiresAt = "expires_at", occurredAt = "occurred_at"
     }
 

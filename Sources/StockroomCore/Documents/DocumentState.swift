@@ -29,6 +29,8 @@ public struct DocumentState: Hashable, Sendable {
     public var terminal: Stamp?
     public var terminalNote: String?
     public var restockedOnCancel: Bool
+    /// Placed as a backorder: commits units, uses no rights (section 10.6).
+    public var backorder: Bool
     /// Stamp of the last receive or close of a transfer, and of its last resolve.
     public var lastSettled: Stamp?
     public var lastResolved: Stamp?
@@ -75,6 +77,8 @@ public struct DocumentState: Hashable, Sendable {
     public enum CellState: String, Hashable, Sendable, CaseIterable {
         case committed, held, incoming
         case inTransit = "in_transit"
+        /// Rights a channel has used at a cell (section 10.6): not a quantity state.
+        case promised
     }
 
     /// One contribution of a document to a cell's state. A hold's lapses at `expiresAt`.
@@ -83,6 +87,8 @@ public struct DocumentState: Hashable, Sendable {
         public var state: CellState
         public var quantity: Int64
         public var expiresAt: UInt64?
+        /// For `promised`: the channel whose rights the units used.
+        public var channel: NodeID?
     }
 
     /// Something a person must look at: listed in `/v1/conflicts`.
@@ -100,6 +106,7 @@ public struct DocumentState: Hashable, Sendable {
         location = ""
         lines = []
         restockedOnCancel = false
+        backorder = false
         reopened = []
         eventCount = 0
     }
@@ -135,6 +142,7 @@ public struct DocumentState: Hashable, Sendable {
             location = event.location
             counterpart = event.counterpart
             channel = stamp.origin
+            backorder = event.backorder
             expiresAt = event.expiresAt
             for line in event.lines {
                 withLine(line.sku) {
@@ -207,10 +215,11 @@ public struct DocumentState: Hashable, Sendable {
     /// Whether the document still promises or expects units.
     public var isOpen: Bool { opened != nil && terminal == nil && status != .collected }
 
-    /// What this document adds to cells' states now (rule D4: never below zero).
+    /// What this document adds to cells' states now (rule D4: never below zero), and the
+    /// rights its channel has used (rule A2).
     public var contributions: [Contribution] {
-        guard isOpen else { return [] }
-        var result: [Contribution] = []
+        var result = promises
+        guard isOpen else { return result }
         func add(_ sku: String, at location: String, _ state: CellState, _ quantity: Int64, expires: UInt64? = nil) {
             guard quantity > 0 else { return }
             result.append(
@@ -232,6 +241,34 @@ public struct DocumentState: Hashable, Sendable {
             }
         }
         return result
+    }
+
+    /// Rule A2: the rights an order or hold uses from its channel at its cell. Units stay
+    /// used once promised, fulfilled or collected (they left); a cancel or close gives back
+    /// what was never fulfilled, a release or an expiry gives back the hold. A backorder
+    /// uses none.
+    public var promises: [Contribution] {
+        guard opened != nil, !backorder, let channel, key.kind == .order || key.kind == .hold else { return [] }
+        return lines.compactMap { line in
+            let used: Int64
+            var expires: UInt64?
+            switch (key.kind, status) {
+            case (.hold, .active):
+                (used, expires) = (line.quantity, expiresAt)
+            case (.hold, .collected):
+                used = line.quantity
+            case (.hold, _):
+                used = 0
+            case (_, .cancelled), (_, .closed):
+                used = min(line.quantity, max(0, line.done))
+            default:
+                used = line.quantity
+            }
+            guard used > 0 else { return nil }
+            return Contribution(
+                key: StockKey(sku: line.sku, location: location), state: .promised, quantity: used, expiresAt: expires,
+                channel: channel)
+        }
     }
 
     /// What a person must look at (section 10.5).

@@ -21,4 +21,7 @@ public enum ConflictKind: String, CaseIterable, Sendable {
     case overFulfilled = "over_fulfilled"
     case documentReopened = "document_reopened"
     case duplicateEvent = "duplicate_event"
+    /// Rule S6: available went below zero: units promised to orders and holds are not there
+    /// (a till sale ate into them, or stores merged).
+    case promisedOversold = "promised_oversold"
 }

@@ -48,6 +48,11 @@ public enum OpPayload: Hashable, Sendable {
     /// Moves units of a cell into (positive) or out of (negative) the unavailable state:
     /// still on the premises, not for sale. On hand does not change.
     case unavailable(StockKey, quantity: Int64)
+    /// Moves rights to promise a cell's units (section 10.6): a grant by the cell's owner to
+    /// `channel` (positive), or a return by `channel` (negative).
+    case allowance(StockKey, channel: NodeID, quantity: Int64)
+    /// Sets the top-up policy of a channel for a scope (rule A3); last writer wins.
+    case allowancePolicy(AllowancePolicy)
 
     public var kind: OpKind {
         switch self {
@@ -58,21 +63,24 @@ public enum OpPayload: Hashable, Sendable {
         case .itemDelete: .itemDelete
         case .event: .event
         case .unavailable: .unavailable
+        case .allowance: .allowance
+        case .allowancePolicy: .allowancePolicy
         }
     }
 
     public var sku: String {
         switch self {
-        case .delta(let key, _, _), .count(let key, _, _), .unavailable(let key, _): key.sku
+        case .delta(let key, _, _), .count(let key, _, _), .unavailable(let key, _), .allowance(let key, _, _): key.sku
         case .itemCreate(let sku, _), .itemUpdate(let sku, _), .itemDelete(let sku): sku
         case .event(let event): event.lines.first?.sku ?? ""
+        case .allowancePolicy: ""
         }
     }
 
     /// The stock cell this op touches; nil for catalogue ops.
     public var stockKey: StockKey? {
         switch self {
-        case .delta(let key, _, _), .count(let key, _, _), .unavailable(let key, _): key
+        case .delta(let key, _, _), .count(let key, _, _), .unavailable(let key, _), .allowance(let key, _, _): key
         default: nil
         }
     }
@@ -92,7 +100,8 @@ public enum OpPayload: Hashable, Sendable {
 
 /// Stable op kinds for the database and the wire; never renumber.
 public enum OpKind: UInt8, CaseIterable, Sendable {
-    case delta = 1, count = 2, itemCreate = 3, itemUpdate = 4, itemDelete = 5, event = 6, unavailable = 7
+    case delta = 1, count = 2, itemCreate = 3, itemUpdate = 4, itemDelete = 5, event = 6, unavailable = 7,
+        allowance = 8, allowancePolicy = 9
 
     /// The kinds of protocol version 1: a puller that speaks only version 1 is sent these.
     public var isVersion1: Bool { rawValue <= 5 }
@@ -106,6 +115,8 @@ public enum OpKind: UInt8, CaseIterable, Sendable {
         case .itemDelete: "item_delete"
         case .event: "event"
         case .unavailable: "unavailable"
+        case .allowance: "allowance"
+        case .allowancePolicy: "allowance_policy"
         }
     }
 }

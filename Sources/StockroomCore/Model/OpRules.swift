@@ -34,6 +34,13 @@ public enum OpRules {
         if let scanID = op.scanID, !InputRules.isIdentifier(scanID) {
             return violation(.identifier, "scan id must be 1-\(InputRules.maxIdentifierLength) printable ASCII bytes")
         }
+        if case .allowancePolicy(let policy) = op.payload {
+            if let problem = policy.problem { return violation(.allowance, problem) }
+            if op.hlc.millis > wallMillis &+ maxCatalogueLeadMillis {
+                return violation(.clock, "a policy op is stamped more than a day ahead of this node's clock")
+            }
+            return nil
+        }
         if case .event(let event) = op.payload {
             if let problem = DocumentRules.problem(with: event) { return violation(.event, problem) }
             if let problem = stockLocationProblem(event.location, locations) { return violation(.location, problem) }
@@ -79,7 +86,19 @@ public enum OpRules {
             guard quantity != 0, quantity.magnitude <= UInt64(InputRules.maxQuantity) else {
                 return violation(.quantity, "an unavailable move is 1 to \(InputRules.maxQuantity) units either way")
             }
-        case .event:
+        case .allowance(let key, let channel, let quantity):
+            if let problem = stockLocationProblem(key.location, locations) { return violation(.location, problem) }
+            guard quantity != 0, quantity.magnitude <= UInt64(InputRules.maxQuantity) else {
+                return violation(.quantity, "an allowance moves 1 to \(InputRules.maxQuantity) units")
+            }
+            let owner = SyncInterest.isLocation(key.location, of: op.id.origin)
+            if quantity > 0, !owner || channel == op.id.origin {
+                return violation(.allowance, "only the store whose location it is grants rights, to another node")
+            }
+            if quantity < 0, channel != op.id.origin {
+                return violation(.allowance, "only the channel that holds rights returns them")
+            }
+        case .event, .allowancePolicy:
             break
         case .itemDelete:
             if op.hlc.millis > wallMillis &+ maxCatalogueLeadMillis {
@@ -141,6 +160,9 @@ public enum OpRule: String, CaseIterable, Hashable, Sendable {
     /// V10: a document event has its documented shape (section 10): ids, lines, quantities,
     /// the actions of its kind.
     case event
+    /// V11: rights move from a cell's owner to a channel and back only by the one who has
+    /// them; a policy's share is 0 to 100 % (section 10.6).
+    case allowance
 }
 
 /// Why an op was refused: the rule, the op, and (in a batch) its position.

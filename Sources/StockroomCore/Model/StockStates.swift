@@ -47,6 +47,7 @@ public struct StockStates: Hashable, Sendable {
         case .held: held = StockMerge.sum(held, quantity)
         case .incoming: incoming = StockMerge.sum(incoming, quantity)
         case .inTransit: inTransit = StockMerge.sum(inTransit, quantity)
+        case .promised: break  // rights, not units (section 10.6)
         }
     }
 }

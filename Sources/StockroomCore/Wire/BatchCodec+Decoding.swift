@@ -120,7 +120,7 @@ extension BatchCodec {
         var contextEntries = 0
         for index in 0..<count {
             let sku = skus[index]
-            guard kinds[index] == .event || InputRules.isIdentifier(sku) else {
+            guard kinds[index] == .event || kinds[index] == .allowancePolicy || InputRules.isIdentifier(sku) else {
                 throw DecodingError.malformed("invalid sku")
             }
             let payload: OpPayload
@@ -181,6 +181,26 @@ extension BatchCodec {
                 payload = .unavailable(StockKey(sku: sku, location: location), quantity: quantities[index])
             case .event:
                 payload = .event(try decodeEvent(&reader, string: string))
+            case .allowance:
+                guard let location = locations[index], InputRules.isIdentifier(location) else {
+                    throw DecodingError.malformed("a stock op without a valid location")
+                }
+                let channel = try nodeID(try string(try reader.count(atMost: strings.count)))
+                payload = .allowance(
+                    StockKey(sku: sku, location: location), channel: channel, quantity: quantities[index])
+            case .allowancePolicy:
+                let scopeText = try string(try reader.count(atMost: strings.count))
+                guard let scope = AllowancePolicy.Scope(scopeText) else {
+                    throw DecodingError.malformed("bad policy scope")
+                }
+                let channel = try nodeID(try string(try reader.count(atMost: strings.count)))
+                let share = try reader.varint()
+                let keep = try reader.varint()
+                guard share <= 100, keep <= UInt64(InputRules.maxQuantity) else {
+                    throw DecodingError.malformed("policy share or keep out of range")
+                }
+                payload = .allowancePolicy(
+                    AllowancePolicy(scope: scope, channel: channel, sharePercent: Int64(share), keep: Int64(keep)))
             }
             ops.append(
                 Op(
@@ -212,7 +232,7 @@ extension BatchCodec {
         }
         let counterpart = try optional()
         let flags = try reader.varint()
-        guard flags <= 1 else { throw DecodingError.malformed("unknown event flags \(flags)") }
+        guard flags <= 3 else { throw DecodingError.malformed("unknown event flags \(flags)") }
         func time() throws -> UInt64? {
             let value = try reader.varint()
             guard value == 0 || value - 1 < (1 << 47) else { throw DecodingError.malformed("event time out of range") }
@@ -236,7 +256,8 @@ extension BatchCodec {
         }
         return DocumentEvent(
             kind: kind, document: document, event: eventID, action: action, location: location,
-            counterpart: counterpart, lines: lines, restock: flags & 1 == 1, expiresAt: expiresAt,
+            counterpart: counterpart, lines: lines, restock: flags & 1 == 1, backorder: flags & 2 == 2,
+            expiresAt: expiresAt,
             occurredAt: occurredAt, note: note)
     }
 

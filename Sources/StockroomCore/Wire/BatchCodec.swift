@@ -85,7 +85,7 @@ public enum BatchCodec {
             switch op.payload {
             case .delta(_, let quantity, _): out.signed(quantity)
             case .count(_, let counted, _): out.signed(counted)
-            case .unavailable(_, let quantity): out.signed(quantity)
+            case .unavailable(_, let quantity), .allowance(_, _, let quantity): out.signed(quantity)
             default: out.signed(0)
             }
         }
@@ -120,6 +120,13 @@ public enum BatchCodec {
                 }
             case .event(let event):
                 encode(event, table: table, into: &out)
+            case .allowance(_, let channel, _):
+                out.varint(table.index(channel.rawValue))
+            case .allowancePolicy(let policy):
+                out.varint(table.index(policy.scope.description))
+                out.varint(table.index(policy.channel.rawValue))
+                out.varint(UInt64(clamping: policy.sharePercent))
+                out.varint(UInt64(clamping: policy.keep))
             default:
                 break
             }
@@ -128,7 +135,7 @@ public enum BatchCodec {
     }
 
     /// A document event in the `extra` column (section 5): kind, document, event, action,
-    /// location, counterpart + 1, flags (bit 0 restock), expires_at + 1, occurred_at + 1,
+    /// location, counterpart + 1, flags (bit 0 restock, bit 1 backorder), expires_at + 1, occurred_at + 1,
     /// note + 1, then its lines (sku, quantity, second, unit cost + 1 or 0).
     private static func encode(_ event: DocumentEvent, table: StringTable, into out: inout ByteWriter) {
         out.varint(UInt64(event.kind.code))
@@ -137,7 +144,7 @@ public enum BatchCodec {
         out.varint(UInt64(event.action.code))
         out.varint(table.index(event.location))
         out.varint(table.index(plusOne: event.counterpart))
-        out.varint(event.restock ? 1 : 0)
+        out.varint((event.restock ? 1 : 0) | (event.backorder ? 2 : 0))
         out.varint(event.expiresAt.map { $0 &+ 1 } ?? 0)
         out.varint(event.occurredAt.map { $0 &+ 1 } ?? 0)
         out.varint(table.index(plusOne: event.note))
@@ -193,6 +200,12 @@ public enum BatchCodec {
                 }
             case .itemDelete: break
             case .unavailable(let key, _): add(key.location)
+            case .allowance(let key, let channel, _):
+                add(key.location)
+                add(channel.rawValue)
+            case .allowancePolicy(let policy):
+                add(policy.scope.description)
+                add(policy.channel.rawValue)
             case .event(let event):
                 add(event.document)
                 add(event.event)

@@ -4,6 +4,7 @@ import HummingbirdTLS
 public import Logging
 import NIOCore
 import NIOSSL
+import ServiceLifecycle
 public import StockroomCore
 public import StockroomStore
 public import StockroomSync
@@ -40,7 +41,7 @@ public func buildApplication(
         server: server,
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "stockroom"),
-        services: sync,
+        services: sync + [AllowanceTopUpService(store: store, logger: logger)] as [any Service],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
 }
@@ -70,6 +71,9 @@ public func buildRouter(
     let documents = DocumentRoutes(store: store)
     documents.registerReads(on: reads)
     documents.registerWrites(on: v1.group().add(middleware: AuthMiddleware(.documents, authenticator: authenticator)))
+    AllowanceRoutes(store: store).registerReads(on: reads)
+    AllowanceRoutes(store: store).registerWrites(
+        on: v1.group().add(middleware: AuthMiddleware(.admin, authenticator: authenticator)))
     audit.registerReads(on: reads)
     system.registerStatus(on: reads)
 

@@ -115,7 +115,7 @@ struct DocumentInput: Decodable {
         return DocumentEvent(
             kind: kind, document: document, event: eventID, action: action, location: location,
             counterpart: kind == .transfer ? to : (kind == .purchaseOrder ? supplier : nil), lines: lines,
-            restock: restock ?? (action == .return), expiresAt: expiresAt,
+            restock: restock ?? (action == .return), backorder: backorder ?? false, expiresAt: expiresAt,
             occurredAt: try occurredAt.map { try Self.millis($0, field: "occurred_at") }, note: note)
     }
 

@@ -59,12 +59,14 @@ struct StockResponse: ResponseEncodable {
     var updatedAt: String?
     var lastCount: LastCount?
     var states: StockStates
+    /// Per channel, what it may still promise (one item's answer only).
+    var promise: [PromiseResponse]?
 
     enum CodingKeys: String, CodingKey {
         case sku, name, category, location, quantity, threshold
         case belowThreshold = "below_threshold", updatedAt = "updated_at", lastCount = "last_count"
         case onHand = "on_hand", committed, held, unavailable, incoming
-        case inTransit = "in_transit", available, projected
+        case inTransit = "in_transit", available, projected, promise
     }
 
     /// Every key, every time (`null` when absent): clients get one shape per resource.
@@ -87,6 +89,7 @@ struct StockResponse: ResponseEncodable {
         try container.encode(states.inTransit, forKey: .inTransit)
         try container.encode(states.available, forKey: .available)
         try container.encode(states.projected, forKey: .projected)
+        if let promise { try container.encode(promise, forKey: .promise) }
     }
 
     init(_ level: StockLevel) {
@@ -218,6 +221,12 @@ struct OpResponse: ResponseEncodable {
             location = key.location
             change = quantity
             reason = "unavailable"
+        case .allowance(let key, let channel, let quantity):
+            location = key.location
+            change = quantity
+            reason = quantity > 0 ? "grant to \(channel)" : "return by \(channel)"
+        case .allowancePolicy(let policy):
+            reason = "policy \(policy.scope) for \(policy.channel): \(policy.sharePercent)% above \(policy.keep)"
         case .event(let event):
             location = event.location
             document = event.key.description

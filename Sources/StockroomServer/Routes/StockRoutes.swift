@@ -1,4 +1,5 @@
 import Hummingbird
+import StockroomCore
 import StockroomStore
 
 /// `GET /v1/stock` (list with filters) and `GET /v1/stock/{code}`.
@@ -9,7 +10,10 @@ struct StockRoutes {
         group.get("stock/:code") { request, context -> StockResponse in
             let code = try context.pathParameter("code")
             let level = try await store.stock(code: code, location: request.queryString("location"))
-            return StockResponse(level)
+            var answer = StockResponse(level)
+            answer.promise = try await store.promiseRights(StockKey(sku: level.sku, location: level.location)).map(
+                PromiseResponse.init)
+            return answer
         }
         group.get("stock") { request, context -> PageResponse<StockResponse> in
             var query = StockQuery(location: request.queryString("location") ?? store.homeLocation)

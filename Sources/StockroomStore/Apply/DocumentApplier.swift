@@ -19,6 +19,38 @@ enum DocumentApplier {
         return total
     }
 
+    /// Adds `quantity` to the rights of `channel` at a cell (section 10.6).
+    static func moveAllowance(_ key: StockKey, channel: NodeID, quantity: Int64, db: Database) throws {
+        let current =
+            try Int64.fetchOne(
+                db.cachedStatement(
+                    sql: "SELECT granted FROM allowances WHERE sku = ? AND location = ? AND channel = ?"),
+                arguments: [key.sku, key.location, channel.rawValue]) ?? 0
+        try db.cachedStatement(
+            sql: "INSERT OR REPLACE INTO allowances (sku, location, channel, granted) VALUES (?, ?, ?, ?)"
+        ).execute(arguments: [key.sku, key.location, channel.rawValue, StockMerge.sum(current, quantity)])
+    }
+
+    /// Rule A3's register: the policy with the highest stamp per (scope, channel) wins.
+    static func setPolicy(_ policy: AllowancePolicy, stamp: Stamp, db: Database) throws {
+        if let row = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT hlc, origin FROM allowance_policies WHERE scope = ? AND channel = ?"),
+            arguments: [policy.scope.description, policy.channel.rawValue]),
+            let origin = NodeID(row[1]), Stamp(hlc: HLC(packed: row[0]), origin: origin) > stamp
+        {
+            return
+        }
+        try db.cachedStatement(
+            sql: """
+                INSERT OR REPLACE INTO allowance_policies (scope, channel, share_percent, keep, hlc, origin)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            policy.scope.description, policy.channel.rawValue, policy.sharePercent, policy.keep, stamp.hlc.packed,
+            stamp.origin.rawValue,
+        ])
+    }
+
     /// Records `event` (already in the log as `op`) against its document and refolds the
     /// document from all its events: status, lines, contributions to cells, issues.
     ///
@@ -90,13 +122,13 @@ enum DocumentApplier {
         for contribution in state.contributions {
             try db.cachedStatement(
                 sql: """
-                    INSERT INTO document_cells (kind, id, sku, location, state, quantity, expires_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO document_cells (kind, id, sku, location, state, quantity, expires_at, channel)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT DO UPDATE SET quantity = quantity + excluded.quantity
                     """
             ).execute(arguments: [
                 kind, state.key.id, contribution.key.sku, contribution.key.location, contribution.state.rawValue,
-                contribution.quantity, contribution.expiresAt.map { Int64($0) },
+                contribution.quantity, contribution.expiresAt.map { Int64($0) }, contribution.channel?.rawValue,
             ])
         }
         for issue in state.issues {

@@ -44,6 +44,10 @@ enum OpApplier {
             quantity = try DocumentApplier.moveUnavailable(key, quantity: moved, db: db)
         case .event:
             break  // folded below, once the op is in the log with its siblings
+        case .allowance(let key, let channel, let moved):
+            try DocumentApplier.moveAllowance(key, channel: channel, quantity: moved, db: db)
+        case .allowancePolicy(let policy):
+            try DocumentApplier.setPolicy(policy, stamp: op.stamp, db: db)
         }
         let lsn = try OpRow.insert(
             op, resultQuantity: recordResult ? quantity : nil, appliedAt: appliedAt, in: db)

@@ -32,6 +32,10 @@ enum OpRow {
         case .event(let event):
             location = event.location
             body = encode(event)
+        case .allowance(let key, let channel, let moved):
+            (location, quantity, body) = (key.location, moved, channel.rawValue)
+        case .allowancePolicy(let policy):
+            body = "\(policy.sharePercent) \(policy.keep) \(policy.channel) \(policy.scope)"
         }
         let statement = try HotStatement(db, insertSQL)
         statement.bind(1, op.id.origin.rawValue)
@@ -99,6 +103,21 @@ enum OpRow {
                 quantity: try row.checked(7, "\(at) quantity"))
         case .event:
             payload = .event(try decodeEvent(try row.checkedOptional(9, "\(at) body") ?? "", at: at))
+        case .allowance:
+            guard let channel = NodeID(try row.checkedOptional(9, "\(at) body") ?? "") else {
+                throw corrupt("bad allowance channel")
+            }
+            payload = .allowance(
+                StockKey(sku: sku, location: try row.checked(6, "\(at) location")), channel: channel,
+                quantity: try row.checked(7, "\(at) quantity"))
+        case .allowancePolicy:
+            // "share keep channel scope": the scope last, since a category may hold spaces.
+            let parts = (try row.checkedOptional(9, "\(at) body") ?? "").split(
+                separator: " ", maxSplits: 3, omittingEmptySubsequences: false)
+            guard parts.count == 4, let share = Int64(parts[0]), let keep = Int64(parts[1]),
+                let channel = NodeID(String(parts[2])), let scope = AllowancePolicy.Scope(String(parts[3]))
+            else { throw corrupt("bad allowance policy") }
+            payload = .allowancePolicy(AllowancePolicy(scope: scope, channel: channel, sharePercent: share, keep: keep))
         }
         let device: String = try row.checked(11, "\(at) device")
         let op = Op(

@@ -75,6 +75,24 @@ extension StockroomStore {
                     }
                 }
             }
+            if event.action == .place, !event.backorder {
+                // Rule A1: promise only from this node's own rights.
+                let now = context.wallMillis()
+                for line in event.lines {
+                    let key = StockKey(sku: line.sku, location: event.location)
+                    let available = try Self.cellStates(key, now: now, db: db).available
+                    if let may = Allowances.shortfall(
+                        node: context.nodeID, location: event.location, quantity: line.quantity, available: available,
+                        ledger: try Self.ledger(key, now: now, db: db))
+                    {
+                        throw DocumentRefusal(
+                            code: .insufficientAllowance,
+                            message:
+                                "\(context.nodeID) may promise \(may) more of \(line.sku) at \(event.location), not \(line.quantity); send \"backorder\": true to take it anyway, or get an allowance from the store"
+                        )
+                    }
+                }
+            }
             let payloads: [OpPayload]
             switch DocumentLifecycle.decide(event, state: state, now: context.wallMillis()) {
             case .failure(let refusal): throw refusal

@@ -190,6 +190,7 @@ enum StoreMigrations {
                         state TEXT NOT NULL,
                         quantity INTEGER NOT NULL,
                         expires_at INTEGER,
+                        channel TEXT,
                         PRIMARY KEY (kind, id, sku, location, state)
                     ) WITHOUT ROWID;
                     CREATE INDEX document_cells_by_cell ON document_cells(sku, location, state);
@@ -200,6 +201,27 @@ enum StoreMigrations {
                         location TEXT NOT NULL,
                         quantity INTEGER NOT NULL,
                         PRIMARY KEY (sku, location)
+                    ) WITHOUT ROWID;
+
+                    -- Rights to promise a cell's units granted to each channel (section 10.6):
+                    -- grants minus returns.
+                    CREATE TABLE allowances (
+                        sku TEXT NOT NULL,
+                        location TEXT NOT NULL,
+                        channel TEXT NOT NULL,
+                        granted INTEGER NOT NULL,
+                        PRIMARY KEY (sku, location, channel)
+                    ) WITHOUT ROWID;
+
+                    -- Top-up policies, last writer wins per (scope, channel) (rule A3).
+                    CREATE TABLE allowance_policies (
+                        scope TEXT NOT NULL,
+                        channel TEXT NOT NULL,
+                        share_percent INTEGER NOT NULL,
+                        keep INTEGER NOT NULL,
+                        hlc INTEGER NOT NULL,
+                        origin TEXT NOT NULL,
+                        PRIMARY KEY (scope, channel)
                     ) WITHOUT ROWID;
 
                     -- A store of protocol 1 was sent only version-1 ops by a newer hub: pull
@@ -214,7 +236,7 @@ enum StoreMigrations {
     /// The tables derived from the op log, in the order they can be emptied.
     static let materialisedTables = [
         "conflicts", "stock", "barcodes", "item_registers", "items", "documents", "document_events", "document_cells",
-        "unavailable",
+        "unavailable", "allowances", "allowance_policies",
     ]
     // Note: sync_coverage and sync_peers are bookkeeping of what was received, not state
     // derived from the log, so a rebuild keeps them.

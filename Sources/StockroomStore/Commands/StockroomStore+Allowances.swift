@@ -1,0 +1,264 @@
+import GRDB
+public import StockroomCore
+
+/// A channel's rights at a cell, as `GET /v1/stock/{sku}` shows them.
+public struct PromiseRights: Hashable, Sendable {
+    public var channel: NodeID
+    public var granted: Int64
+    public var promised: Int64
+    /// What the channel may still promise now (rule A1).
+    public var mayPromise: Int64
+    /// The cell's owner (the store whose location it is).
+    public var isOwner: Bool
+}
+
+extension StockroomStore {
+    /// Grants `quantity` units of rights at a cell of this node to `channel` (rule A1's
+    /// rights, section 10.6). Durable when it returns. Throws ``DocumentRefusal``
+    /// `insufficient_allowance` when this node may not promise that many itself, and
+    /// ``OpViolation`` (rule V11) when the cell is not this node's.
+    public func grantAllowance(
+        _ key: StockKey, to channel: NodeID, quantity: Int64, actor: String
+    ) async throws
+        -> [PromiseRights]
+    {
+        try await groupWriter.submit { db, context in
+            let owner = context.nodeID
+            guard SyncInterest.isLocation(key.location, of: owner) else {
+                throw DocumentRefusal(
+                    code: .invalid,
+                    message: "only the store that holds \(key.location) grants its rights; this node is \(owner)")
+            }
+            let ledger = try Self.ledger(key, now: context.wallMillis(), db: db)
+            let available = try Self.cellStates(key, now: context.wallMillis(), db: db).available
+            if let may = Allowances.shortfall(
+                node: owner, location: key.location, quantity: quantity, available: available, ledger: ledger)
+            {
+                throw DocumentRefusal(
+                    code: .insufficientAllowance,
+                    message: "\(owner) may grant at most \(may) units of \(key.sku) (what it could promise itself)")
+            }
+            _ = try OpApplier.appendLocal(
+                .allowance(key, channel: channel, quantity: quantity), actor: actor, in: db, context: &context)
+            return try Self.rights(key, owner: owner, now: context.wallMillis(), db: db)
+        }
+    }
+
+    /// Gives back `quantity` units of this node's rights at a cell to the cell's owner.
+    /// Throws `insufficient_allowance` when this node holds fewer unused rights.
+    public func returnAllowance(_ key: StockKey, quantity: Int64, actor: String) async throws -> [PromiseRights] {
+        try await groupWriter.submit { db, context in
+            let me = context.nodeID
+            let ledger = try Self.ledger(key, now: context.wallMillis(), db: db)
+            guard ledger.free(of: me) >= quantity else {
+                throw DocumentRefusal(
+                    code: .insufficientAllowance,
+                    message: "\(me) holds \(max(0, ledger.free(of: me))) unused units of \(key.sku) at \(key.location)")
+            }
+            _ = try OpApplier.appendLocal(
+                .allowance(key, channel: me, quantity: -quantity), actor: actor, in: db, context: &context)
+            return try Self.rights(key, owner: Self.owner(of: key.location, me: me), now: context.wallMillis(), db: db)
+        }
+    }
+
+    /// Sets a top-up policy (rule A3). Replicates to every node; the cell's owner applies it.
+    public func setAllowancePolicy(_ policy: AllowancePolicy, actor: String) async throws {
+        try await groupWriter.submit { db, context in
+            _ = try OpApplier.appendLocal(.allowancePolicy(policy), actor: actor, in: db, context: &context)
+        }
+    }
+
+    public func allowancePolicies() async throws -> [AllowancePolicy] {
+        try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT scope, channel, share_percent, keep FROM allowance_policies ORDER BY scope, channel"
+            )
+            .compactMap { row in
+                guard let scope = AllowancePolicy.Scope(row[0]), let channel = NodeID(row[1]) else { return nil }
+                return AllowancePolicy(scope: scope, channel: channel, sharePercent: row[2], keep: row[3])
+            }
+        }
+    }
+
+    /// Every channel's rights at a cell.
+    public func promiseRights(_ key: StockKey) async throws -> [PromiseRights] {
+        let now = wallMillis()
+        let me = nodeID
+        return try await read { db in
+            try Self.rights(key, owner: Self.owner(of: key.location, me: me), now: now, db: db)
+        }
+    }
+
+    /// The background pass over the cells touched by ops after `afterLSN` (every cell when
+    /// 0), off the scan path:
+    ///
+    /// - rule S6: a cell whose available went below zero (a till sale, a loss or a merge ate
+    ///   into units promised to orders and holds) gets an open `promised_oversold`
+    ///   conflict; it closes when available is back at zero or above;
+    /// - rule A3: at this node's own cells, each channel with a policy is granted what it
+    ///   lacks.
+    ///
+    /// Returns the log position it got to, for the next call. Idempotent: a second call with
+    /// nothing new writes nothing. An idle node only reads.
+    public func reconcilePromises(afterLSN: Int64) async throws -> (lastLSN: Int64, granted: Int) {
+        let end = try await read { db in try Int64.fetchOne(db, sql: "SELECT max(lsn) FROM ops") ?? 0 }
+        guard end > afterLSN else { return (end, 0) }
+        return try await groupWriter.submit { db, context in
+            let policies = try Row.fetchAll(
+                db, sql: "SELECT scope, channel, share_percent, keep FROM allowance_policies"
+            ).compactMap { row -> AllowancePolicy? in
+                guard let scope = AllowancePolicy.Scope(row[0]), let channel = NodeID(row[1]) else { return nil }
+                return AllowancePolicy(scope: scope, channel: channel, sharePercent: row[2], keep: row[3])
+            }
+            let last = try Int64.fetchOne(db, sql: "SELECT max(lsn) FROM ops") ?? 0
+            let owner = context.nodeID
+            var cells = Set<StockKey>()
+            if afterLSN == 0 {
+                for row in try Row.fetchAll(db, sql: "SELECT sku, location FROM stock") {
+                    cells.insert(StockKey(sku: row[0], location: row[1]))
+                }
+            }
+            for row in try Row.fetchAll(
+                db, sql: "SELECT \(OpRow.selectColumns) FROM ops WHERE lsn > ? AND location IS NOT NULL",
+                arguments: [afterLSN])
+            {
+                let op = try OpRow.decode(row).op
+                if let key = op.payload.stockKey { cells.insert(key) }
+                if case .event(let event) = op.payload {
+                    for line in try DocumentApplier.events(of: event.key, db: db).flatMap(\.event.lines) {
+                        for location in event.locations { cells.insert(StockKey(sku: line.sku, location: location)) }
+                    }
+                }
+            }
+            let now = context.wallMillis()
+            var granted = 0
+            for key in cells.sorted() {
+                let states = try Self.cellStates(key, now: now, db: db)
+                try Self.flagPromisedOversold(key, states: states, hlc: HLC(millis: now, logical: 0), db: db)
+                guard !policies.isEmpty, SyncInterest.isLocation(key.location, of: owner),
+                    let item = try ItemRecord.fetch(sku: key.sku, db: db), item.alive
+                else { continue }
+                var applicable: [NodeID: AllowancePolicy] = [:]
+                for policy in policies {
+                    let fits =
+                        switch policy.scope {
+                        case .item(let sku): sku == key.sku
+                        case .category(let name): name == item.category
+                        case .chain: true
+                        }
+                    if fits, applicable[policy.channel].map({ policy.scope.rank < $0.scope.rank }) ?? true {
+                        applicable[policy.channel] = policy
+                    }
+                }
+                for policy in applicable.values.sorted(by: { $0.channel < $1.channel }) {
+                    let ledger = try Self.ledger(key, now: now, db: db)
+                    let grant = Allowances.topUp(
+                        policy: policy, available: states.available, ledger: ledger, owner: owner)
+                    guard grant > 0 else { continue }
+                    _ = try OpApplier.appendLocal(
+                        .allowance(key, channel: policy.channel, quantity: grant), actor: "system:top-up", in: db,
+                        context: &context)
+                    granted += 1
+                }
+            }
+            return (try Int64.fetchOne(db, sql: "SELECT max(lsn) FROM ops") ?? last, granted)
+        }
+    }
+
+    /// Rule S6: one open `promised_oversold` conflict per cell while available < 0.
+    static func flagPromisedOversold(_ key: StockKey, states: StockStates, hlc: HLC, db: Database) throws {
+        let open = try Int64.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT id FROM conflicts WHERE kind = 'promised_oversold' AND sku = ? AND location = ?
+                      AND resolved_hlc IS NULL
+                    """), arguments: [key.sku, key.location])
+        let promised = StockMerge.sum(states.committed, states.held)
+        if states.available < 0, promised > 0, open == nil {
+            try db.cachedStatement(
+                sql: """
+                    INSERT OR IGNORE INTO conflicts (kind, sku, location, ops, quantity, detail, detected_hlc)
+                    VALUES ('promised_oversold', ?, ?, ?, ?, ?, ?)
+                    """
+            ).execute(arguments: [
+                key.sku, key.location, "promise:\(key)@\(hlc.packed)", states.available,
+                "\(-states.available) promised units are not there: on hand \(states.onHand), committed \(states.committed), held \(states.held), unavailable \(states.unavailable); fulfil from elsewhere, cancel or count",
+                hlc.packed,
+            ])
+        } else if let open, states.available >= 0 || promised == 0 {
+            try db.cachedStatement(sql: "UPDATE conflicts SET resolved_hlc = ? WHERE id = ?").execute(arguments: [
+                hlc.packed, open,
+            ])
+        }
+    }
+
+    /// The node that owns a location's rights: `me` for my locations, else the store named
+    /// by the location's first segment.
+    static func owner(of location: String, me: NodeID) -> NodeID {
+        if SyncInterest.isLocation(location, of: me) { return me }
+        return NodeID(String(location.split(separator: "/").first ?? "")) ?? me
+    }
+
+    static func ledger(_ key: StockKey, now: UInt64, db: Database) throws -> Allowances.Ledger {
+        var ledger = Allowances.Ledger()
+        for row in try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT channel, granted FROM allowances WHERE sku = ? AND location = ?"),
+            arguments: [key.sku, key.location])
+        {
+            if let channel = NodeID(row[0]) { ledger.granted[channel] = row[1] }
+        }
+        for row in try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT channel, sum(quantity) FROM document_cells
+                    WHERE sku = ? AND location = ? AND state = 'promised' AND channel IS NOT NULL
+                      AND (expires_at IS NULL OR expires_at > ?)
+                    GROUP BY channel
+                    """), arguments: [key.sku, key.location, Int64(now)])
+        {
+            if let channel = NodeID(row[0]) { ledger.promised[channel] = row[1] }
+        }
+        return ledger
+    }
+
+    /// Every state of one cell, inside a transaction.
+    static func cellStates(_ key: StockKey, now: UInt64, db: Database) throws -> StockStates {
+        var states = StockStates()
+        states.onHand =
+            try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT quantity FROM stock WHERE sku = ? AND location = ?"),
+                arguments: [key.sku, key.location]) ?? 0
+        states.unavailable =
+            try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT quantity FROM unavailable WHERE sku = ? AND location = ?"),
+                arguments: [key.sku, key.location]) ?? 0
+        for row in try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT state, sum(quantity) FROM document_cells
+                    WHERE sku = ? AND location = ? AND state != 'promised' AND (expires_at IS NULL OR expires_at > ?)
+                    GROUP BY state
+                    """), arguments: [key.sku, key.location, Int64(now)])
+        {
+            if let state = DocumentState.CellState(rawValue: row[0]) { states.add(row[1], to: state) }
+        }
+        return states
+    }
+
+    static func rights(_ key: StockKey, owner: NodeID, now: UInt64, db: Database) throws -> [PromiseRights] {
+        let ledger = try ledger(key, now: now, db: db)
+        let available = try cellStates(key, now: now, db: db).available
+        var result = [
+            PromiseRights(
+                channel: owner, granted: 0, promised: ledger.promised[owner] ?? 0,
+                mayPromise: ledger.ownerFree(owner: owner, available: available), isOwner: true)
+        ]
+        for channel in ledger.channels(besides: owner) {
+            result.append(
+                PromiseRights(
+                    channel: channel, granted: ledger.granted[channel] ?? 0, promised: ledger.promised[channel] ?? 0,
+                    mayPromise: ledger.free(of: channel), isOwner: false))
+        }
+        return result
+    }
+}

@@ -160,7 +160,7 @@ public final class SyncClient: Sendable {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = .POST
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
-        request.headers.add(name: "Stockroom-Sync-Version", value: "1")
+        request.headers.add(name: "Stockroom-Sync-Version", value: String(SyncMessages.protocolVersion))
         request.headers.add(name: "Content-Type", value: contentType)
         request.body = .bytes(ByteBuffer(bytes: body))
         logger.debug("sync request", metadata: ["sync.path": "\(path)", "sync.bytes": "\(body.count)"])

@@ -8,7 +8,7 @@ public struct PullRequest: Codable, Sendable {
     public var maxOps: Int?
 
     public init(node: String, epoch: String, cursor: UInt64, maxOps: Int?) {
-        self.protocolVersion = 1
+        self.protocolVersion = SyncMessages.protocolVersion
         self.node = node
         self.epoch = epoch
         self.cursor = cursor
@@ -29,7 +29,7 @@ public struct PushResponse: Codable, Sendable {
     public var highSeq: UInt64
 
     public init(node: String, applied: Int, duplicates: Int, clamped: Int, highSeq: UInt64) {
-        self.protocolVersion = 1
+        self.protocolVersion = SyncMessages.protocolVersion
         self.node = node
         self.applied = applied
         self.duplicates = duplicates
@@ -40,4 +40,11 @@ public struct PushResponse: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case protocolVersion = "protocol", node, applied, duplicates, clamped, highSeq = "high_seq"
     }
+}
+
+/// The protocol version this node speaks and sends (sync-protocol section 8). It also
+/// answers version 1: a hub of this version syncs with stores of the previous release.
+public enum SyncMessages {
+    public static let protocolVersion = 2
+    public static let supportedVersions = 1...2
 }

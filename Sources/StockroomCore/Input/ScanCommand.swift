@@ -11,6 +11,8 @@ public struct ScanCommand: Hashable, Sendable {
     /// Defaults to the node's own location.
     public var location: String?
     public var device: String?
+    /// The document this scan fulfils or receives against, if any.
+    public var reference: DocumentKey?
 
     public init(
         scanID: String, code: String, quantity: Int64, action: ScanAction, location: String? = nil,

@@ -10,8 +10,10 @@ public struct ScanInput: Decodable, Hashable, Sendable {
     public var reason: String
     public var location: String?
     public var device: String?
+    /// A document the scan is against: `order:ID`, `transfer:ID` or `po:ID` (section 10.2).
+    public var ref: String?
 
-    enum CodingKeys: String, CodingKey { case id, code, qty, reason, location, device }
+    enum CodingKeys: String, CodingKey { case id, code, qty, reason, location, device, ref }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -27,6 +29,7 @@ public struct ScanInput: Decodable, Hashable, Sendable {
         reason = try container.decode(String.self, forKey: .reason)
         location = try container.decodeIfPresent(String.self, forKey: .location)
         device = try container.decodeIfPresent(String.self, forKey: .device)
+        ref = try container.decodeIfPresent(String.self, forKey: .ref)
     }
 
     /// The scan as a command, or why not.
@@ -46,7 +49,34 @@ public struct ScanInput: Decodable, Hashable, Sendable {
         if case .failure(let problem) = action.signedQuantity(qty) {
             throw InputError("invalid_quantity", problem.message)
         }
-        return ScanCommand(scanID: id, code: code, quantity: qty, action: action, location: location, device: device)
+        var command = ScanCommand(
+            scanID: id, code: code, quantity: qty, action: action, location: location, device: device)
+        if let ref {
+            command.reference = try Self.reference(ref, action: action)
+        }
+        return command
+    }
+
+    /// `order:ID` with reason `sale` (fulfils), `transfer:ID` with `receive` or `transfer`
+    /// (receives at the destination), `po:ID` with `receive` (receives at the dock).
+    static func reference(_ text: String, action: ScanAction) throws(InputError) -> DocumentKey {
+        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+        let kinds: [String: DocumentKind] = ["order": .order, "transfer": .transfer, "po": .purchaseOrder]
+        guard parts.count == 2, let kind = kinds[parts[0]], DocumentRules.isDocumentID(parts[1]) else {
+            throw InputError("invalid_value", "ref must be order:ID, transfer:ID or po:ID")
+        }
+        let fits =
+            switch (kind, action) {
+            case (.order, .move(.sale)), (.transfer, .move(.receive)), (.transfer, .move(.transfer)),
+                (.purchaseOrder, .move(.receive)):
+                true
+            default: false
+            }
+        guard fits else {
+            throw InputError(
+                "invalid_value", "a scan against an order is a sale; against a transfer or PO, a receive")
+        }
+        return DocumentKey(kind: kind, id: parts[1])
     }
 }
 
@@ -67,8 +97,12 @@ public struct ScanBatchInput: Decodable, Hashable, Sendable {
         var commands: [ScanCommand] = []
         commands.reserveCapacity(scans.count)
         for (index, scan) in scans.enumerated() {
-            do {
-                commands.append(try scan.command())
+            do throws(InputError) {
+                let command = try scan.command()
+                guard command.reference == nil else {
+                    throw InputError("invalid_value", "send scans against a document (ref) one at a time to /v1/scans")
+                }
+                commands.append(command)
             } catch {
                 throw InputError(
                     error.code,

@@ -14,6 +14,14 @@ struct ScanRoutes {
             let started = ContinuousClock.now
             do {
                 let command = try await RequestDecoding.json(ScanInput.self, from: request).command()
+                if command.reference != nil {
+                    let outcome = try await store.recordDocumentScan(command, actor: context.principal!.actorName)
+                    metrics.scans.increment()
+                    return try DocumentResponse(
+                        record: outcome.document, replayed: outcome.replayed, ops: outcome.ops.map(\.description),
+                        now: store.wallClockMillis()
+                    ).response(from: request, context: context, status: outcome.replayed ? .ok : .created)
+                }
                 let result = try await store.recordScan(command, actor: context.principal!.actorName)
                 metrics.scans.increment()
                 metrics.scanLatency.recordInterval(since: started)

@@ -55,9 +55,11 @@ struct SyncRoutes {
         }
         group.post("sync/pull") { request, context -> Response in
             let peer = try Self.peer(context)
-            try Self.checkVersion(request)
+            let version = try Self.checkVersion(request)
             let pull = try await RequestDecoding.json(PullRequest.self, from: request)
-            guard pull.protocolVersion == 1 else { throw Self.unsupported("\(pull.protocolVersion)") }
+            guard SyncMessages.supportedVersions.contains(pull.protocolVersion) else {
+                throw Self.unsupported("\(pull.protocolVersion)")
+            }
             guard pull.node == peer.rawValue else {
                 throw APIError(.forbidden, "node_mismatch", "the pull names '\(pull.node)', the token is for '\(peer)'")
             }
@@ -70,11 +72,12 @@ struct SyncRoutes {
             // A hub serves an edge what concerns it; an edge serves only its own ops.
             let interest: SyncInterest = isHub ? .edge(peer) : .origin(store.nodeID)
             let batch = try await store.pullBatch(
-                epoch: pull.epoch, cursor: pull.cursor, interest: interest, limit: limit)
+                epoch: pull.epoch, cursor: pull.cursor, interest: interest, limit: limit,
+                protocolVersion: min(version, pull.protocolVersion))
             return Response(
                 status: .ok,
                 headers: [
-                    .contentType: Self.batchContentType, Self.versionHeader: "1",
+                    .contentType: Self.batchContentType, Self.versionHeader: String(version),
                     Self.logEndHeader: String(store.writeContext.lastLSN),
                 ],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: WireCompression.wire(batch))))
@@ -199,17 +202,20 @@ struct SyncRoutes {
         return node
     }
 
-    static func checkVersion(_ request: Request) throws {
-        guard let version = request.headers[versionHeader] else {
-            throw APIError(.badRequest, "unsupported_protocol_version", "send 'Stockroom-Sync-Version: 1'")
+    /// The request's protocol version, 1 or 2 (section 8).
+    @discardableResult
+    static func checkVersion(_ request: Request) throws -> Int {
+        guard let text = request.headers[versionHeader] else {
+            throw APIError(.badRequest, "unsupported_protocol_version", "send 'Stockroom-Sync-Version: 2'")
         }
-        guard version == "1" else { throw unsupported(version) }
+        guard let version = Int(text), SyncMessages.supportedVersions.contains(version) else { throw unsupported(text) }
+        return version
     }
 
     static func unsupported(_ version: String) -> APIError {
         APIError(
             .badRequest, "unsupported_protocol_version",
-            "sync protocol version \(version.prefix(20)) is not supported; this node speaks: 1")
+            "sync protocol version \(version.prefix(20)) is not supported; this node speaks: 1, 2")
     }
 
     /// Inflates (bounded) and decodes a pushed body, mapping failures to the spec's codes.

@@ -56,6 +56,13 @@ enum OpRow {
         return db.lastInsertedRowID
     }
 
+    /// Whether the log holds the op with this id.
+    static func isHeld(_ id: OpID, db: Database) throws -> Bool {
+        try Bool.fetchOne(
+            db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM ops WHERE origin = ? AND seq = ?)"),
+            arguments: [id.origin.rawValue, Int64(id.seq)]) ?? false
+    }
+
     static let selectColumns =
         "lsn, origin, seq, hlc, kind, sku, location, quantity, reason, body, actor, device, scan_id, result_quantity"
 

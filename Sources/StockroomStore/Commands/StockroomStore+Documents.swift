@@ -108,6 +108,26 @@ extension StockroomStore {
         }
     }
 
+    /// A scan against a document (`ref` in `POST /v1/scans`): a sale against an order
+    /// fulfils its line, a receive against a transfer or PO receives it. The event id is
+    /// `scan:<device>:<scan id>`, so a retried scan is recognised like any other event.
+    /// Throws ``StoreError/unknownCode(_:)`` and the refusals of ``recordEvent(_:actor:device:)``.
+    public func recordDocumentScan(_ command: ScanCommand, actor: String) async throws -> DocumentOutcome {
+        guard let key = command.reference else { throw StoreError.invalid(field: "ref", message: "missing") }
+        let item = try await self.item(code: command.code)
+        guard let document = try await document(key), document.openedHLC != nil else {
+            throw DocumentRefusal(code: .unknownDocument, message: "no \(key.kind.noun) '\(key.id)' is known here")
+        }
+        let action: DocumentAction = key.kind == .order ? .fulfil : .receive
+        let location =
+            command.location
+            ?? (key.kind == .transfer ? document.counterpart ?? document.location : document.location)
+        let event = DocumentEvent(
+            kind: key.kind, document: key.id, event: "scan:\(command.device ?? "-"):\(command.scanID)", action: action,
+            location: location, lines: [DocumentLine(sku: item.sku, quantity: command.quantity)])
+        return try await recordEvent(event, actor: actor, device: command.device)
+    }
+
     /// One document, or nil when no event of it is held here.
     public func document(_ key: DocumentKey) async throws -> DocumentRecord? {
         try await read { db in try Self.document(key, db: db) }

@@ -128,7 +128,13 @@ extension StockroomStore {
         }
         var report = RemoteApplyReport()
         for (index, op) in ops.enumerated() {
-            guard op.id.origin != context.nodeID, op.id.seq > context.knowledge[op.id.origin] else {
+            // Ops of the kinds a protocol-1 puller was not sent lie below its coverage once
+            // it upgrades and pulls again (section 8): those are deduplicated by id.
+            var fresh = op.id.seq > context.knowledge[op.id.origin]
+            if !fresh, !op.payload.kind.isVersion1, op.id.origin != context.nodeID {
+                fresh = try !OpRow.isHeld(op.id, db: db)
+            }
+            guard op.id.origin != context.nodeID, fresh else {
                 report.duplicates += 1
                 // Our own ops come back in every pull (they concern us): not re-read.
                 if op.id.origin != context.nodeID { try flagMismatch(op, db: db) }

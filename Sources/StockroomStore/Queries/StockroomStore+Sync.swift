@@ -12,8 +12,11 @@ extension StockroomStore {
     /// restarts from the beginning; the puller's dedup makes that safe.
     ///
     /// Reads a WAL snapshot: concurrent writes neither block it nor appear half-way.
+    ///
+    /// A puller of protocol 1 (`protocolVersion` 1) is sent only ops of the kinds it knows
+    /// (section 8); once upgraded it pulls again from the start and gets the rest.
     public func pullBatch(
-        epoch clientEpoch: String, cursor: UInt64, interest: SyncInterest, limit: Int
+        epoch clientEpoch: String, cursor: UInt64, interest: SyncInterest, limit: Int, protocolVersion: Int = 2
     ) async throws
         -> SyncBatch
     {
@@ -42,7 +45,9 @@ extension StockroomStore {
                     if interest.reportsCoverage(of: decoded.op.id.origin) {
                         coverage[decoded.op.id.origin] = max(coverage[decoded.op.id.origin], decoded.op.id.seq)
                     }
-                    if interest.concerns(decoded.op) { ops.append(decoded.op) }
+                    if interest.concerns(decoded.op), protocolVersion >= 2 || decoded.op.payload.kind.isVersion1 {
+                        ops.append(decoded.op)
+                    }
                 }
             }
             return SyncBatch(

@@ -14,12 +14,14 @@ import Testing
             Allowances.shortfall(node: Self.store, location: "store-1", quantity: 8, available: 10, ledger: ledger)
                 == 7)
         #expect(
-            Allowances.shortfall(node: Self.store, location: "store-1/backroom", quantity: 7, available: 10, ledger: ledger)
+            Allowances.shortfall(
+                node: Self.store, location: "store-1/backroom", quantity: 7, available: 10, ledger: ledger)
                 == nil)
         #expect(
             Allowances.shortfall(node: Self.hub, location: "store-1", quantity: 4, available: 10, ledger: ledger) == 3)
         #expect(
-            Allowances.shortfall(node: Self.hub, location: "store-1", quantity: 3, available: 10, ledger: ledger) == nil)
+            Allowances.shortfall(node: Self.hub, location: "store-1", quantity: 3, available: 10, ledger: ledger) == nil
+        )
     }
 
     @Test func aChannelWithoutAGrantMayPromiseNothing() {

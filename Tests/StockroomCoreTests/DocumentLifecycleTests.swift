@@ -18,7 +18,9 @@ import Testing
 
         var state: DocumentState? { events.isEmpty ? nil : DocumentState.fold(key, events: events) }
 
-        mutating func send(_ event: DocumentEvent, at node: NodeID = DocumentLifecycleTests.store) -> Result<
+        mutating func send(
+            _ event: DocumentEvent, at node: NodeID = DocumentLifecycleTests.store
+        ) -> Result<
             [OpPayload], DocumentRefusal
         > {
             let result = DocumentLifecycle.decide(event, state: state, now: DocumentLifecycleTests.now)
@@ -29,7 +31,9 @@ import Testing
             return result
         }
 
-        func event(_ action: DocumentAction, _ id: String, at location: String = "store-1", lines: [DocumentLine] = [])
+        func event(
+            _ action: DocumentAction, _ id: String, at location: String = "store-1", lines: [DocumentLine] = []
+        )
             -> DocumentEvent
         {
             DocumentEvent(kind: key.kind, document: key.id, event: id, action: action, location: location, lines: lines)
@@ -92,7 +96,8 @@ import Testing
         let held = hold.state!.contributions.first { $0.state == .held }
         #expect(held?.quantity == 1 && held?.expiresAt == Self.now + 60_000)
         let collected = hold.send(hold.event(.collect, "collect"))
-        #expect(Self.ops(collected).first == .delta(StockKey(sku: "A", location: "store-1"), quantity: -1, reason: .sale))
+        #expect(
+            Self.ops(collected).first == .delta(StockKey(sku: "A", location: "store-1"), quantity: -1, reason: .sale))
         #expect(hold.state!.status == .collected)
         #expect(Self.refusal(hold.send(hold.event(.release, "release"))) == .closed)
     }
@@ -104,7 +109,8 @@ import Testing
         _ = transfer.send(create)
         #expect(transfer.state!.status == .draft && transfer.state!.contributions.isEmpty)
         let shipped = transfer.send(transfer.event(.ship, "ship"))
-        #expect(Self.ops(shipped).first == .delta(StockKey(sku: "A", location: "store-1"), quantity: -5, reason: .transfer))
+        #expect(
+            Self.ops(shipped).first == .delta(StockKey(sku: "A", location: "store-1"), quantity: -5, reason: .transfer))
         #expect(Self.refusal(transfer.send(transfer.event(.ship, "ship-2"))) == .alreadyShipped)
         let transit = transfer.state!.contributions.first { $0.state == .inTransit }
         #expect(transit?.key == StockKey(sku: "A", location: "store-2") && transit?.quantity == 5)
@@ -142,7 +148,8 @@ import Testing
         _ = po.send(po.event(.send, "send"))
         #expect(po.state!.contributions.first?.quantity == 10)
         let received = po.send(po.event(.receive, "r1", lines: [Self.line("A", 6, 1)]))
-        #expect(Self.ops(received).first == .delta(StockKey(sku: "A", location: "store-1"), quantity: 6, reason: .receive))
+        #expect(
+            Self.ops(received).first == .delta(StockKey(sku: "A", location: "store-1"), quantity: 6, reason: .receive))
         #expect(po.state!.contributions.first?.quantity == 3)
         #expect(Self.refusal(po.send(po.event(.receive, "r2", lines: [Self.line("A", 4)]))) == .overReceipt)
         #expect(Self.refusal(po.send(po.event(.cancel, "c"))) == .closed)
@@ -158,8 +165,12 @@ import Testing
         func event(_ action: DocumentAction, _ id: String, _ lines: [DocumentLine]) -> DocumentEvent {
             DocumentEvent(kind: .order, document: key.id, event: id, action: action, location: "store-1", lines: lines)
         }
-        let place = (event(.place, "place", [Self.line("A", 4)]), Stamp(hlc: HLC(millis: 1, logical: 0), origin: Self.hub))
-        let fulfil = (event(.fulfil, "f", [Self.line("A", 3)]), Stamp(hlc: HLC(millis: 5, logical: 0), origin: Self.store))
+        let place = (
+            event(.place, "place", [Self.line("A", 4)]), Stamp(hlc: HLC(millis: 1, logical: 0), origin: Self.hub)
+        )
+        let fulfil = (
+            event(.fulfil, "f", [Self.line("A", 3)]), Stamp(hlc: HLC(millis: 5, logical: 0), origin: Self.store)
+        )
         let cancel = (event(.cancel, "c", []), Stamp(hlc: HLC(millis: 4, logical: 0), origin: Self.hub))
         let one = DocumentState.fold(key, events: [place, fulfil, cancel])
         let other = DocumentState.fold(key, events: [cancel, place, fulfil])
@@ -173,7 +184,8 @@ import Testing
     @Test func anOrderPlacedOnTwoNodesCountsOnceAndIsReported() {
         let key = DocumentKey(kind: .order, id: "pos:9")
         let first = DocumentEvent(
-            kind: .order, document: key.id, event: "place", action: .place, location: "store-1", lines: [Self.line("A", 2)])
+            kind: .order, document: key.id, event: "place", action: .place, location: "store-1",
+            lines: [Self.line("A", 2)])
         let state = DocumentState.fold(
             key,
             events: [

@@ -16,9 +16,24 @@ public enum DocumentLifecycle {
     ///   expire in the past).
     public static func decide(
         _ event: DocumentEvent, state: DocumentState?, now: UInt64
-    ) -> Result<
-        [OpPayload], DocumentRefusal
-    > {
+    )
+        -> Result<[OpPayload], DocumentRefusal>
+    {
+        decideEvent(event, state: state, now: now).map { ops in
+            // Every event of a transfer names the other end, so that both stores receive it
+            // (section 4.3) and see the units in transit.
+            guard event.kind == .transfer, !event.action.opens, let state, case .event(var recorded) = ops.last
+            else { return ops }
+            recorded.counterpart = recorded.location == state.location ? state.counterpart : state.location
+            return ops.dropLast() + [.event(recorded)]
+        }
+    }
+
+    private static func decideEvent(
+        _ event: DocumentEvent, state: DocumentState?, now: UInt64
+    )
+        -> Result<[OpPayload], DocumentRefusal>
+    {
         let noun = event.kind.noun
         func refuse(_ code: DocumentRefusal.Code, _ message: String) -> Result<[OpPayload], DocumentRefusal> {
             .failure(DocumentRefusal(code: code, message: message))

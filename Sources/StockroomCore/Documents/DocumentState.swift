@@ -89,6 +89,16 @@ public struct DocumentState: Hashable, Sendable {
         public var expiresAt: UInt64?
         /// For `promised`: the channel whose rights the units used.
         public var channel: NodeID?
+
+        public init(
+            key: StockKey, state: CellState, quantity: Int64, expiresAt: UInt64? = nil, channel: NodeID? = nil
+        ) {
+            self.key = key
+            self.state = state
+            self.quantity = quantity
+            self.expiresAt = expiresAt
+            self.channel = channel
+        }
     }
 
     /// Something a person must look at: listed in `/v1/conflicts`.

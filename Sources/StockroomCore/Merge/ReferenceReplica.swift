@@ -19,7 +19,48 @@ public struct ReferenceReplica: Sendable {
     }
 
     public func snapshot() -> ReplicaSnapshot {
-        ReplicaSnapshot(items: items(), stock: stock(), concurrentCounts: concurrentCounts())
+        var snapshot = ReplicaSnapshot(items: items(), stock: stock(), concurrentCounts: concurrentCounts())
+        for (key, state) in documents() {
+            snapshot.documents[key] = DocumentSummary(state)
+            for contribution in state.contributions {
+                snapshot.documentCells.insert(DocumentCell(document: key, contribution: contribution))
+            }
+        }
+        for op in ops.values {
+            switch op.payload {
+            case .unavailable(let key, let quantity):
+                snapshot.unavailable[key] = StockMerge.sum(snapshot.unavailable[key] ?? 0, quantity)
+            case .allowance(let key, let channel, let quantity):
+                snapshot.allowances[key, default: [:]][channel] = StockMerge.sum(
+                    snapshot.allowances[key]?[channel] ?? 0, quantity)
+            default:
+                break
+            }
+        }
+        snapshot.unavailable = snapshot.unavailable.filter { $0.value != 0 }
+        snapshot.allowances = snapshot.allowances.mapValues { $0.filter { $0.value != 0 } }.filter { !$0.value.isEmpty }
+        snapshot.policies = policies()
+        return snapshot
+    }
+
+    /// Section 10.3: every document, folded from all its events.
+    public func documents() -> [DocumentKey: DocumentState] {
+        var events: [DocumentKey: [(event: DocumentEvent, stamp: Stamp)]] = [:]
+        for op in ops.values {
+            if case .event(let event) = op.payload { events[event.key, default: []].append((event, op.stamp)) }
+        }
+        return Dictionary(uniqueKeysWithValues: events.map { ($0.key, DocumentState.fold($0.key, events: $0.value)) })
+    }
+
+    /// Rule A3's register: per (scope, channel), the policy with the highest stamp.
+    public func policies() -> [String: AllowancePolicy] {
+        var winners: [String: (Stamp, AllowancePolicy)] = [:]
+        for op in ops.values {
+            guard case .allowancePolicy(let policy) = op.payload else { continue }
+            let key = "\(policy.scope) \(policy.channel)"
+            if winners[key].map({ op.stamp > $0.0 }) ?? true { winners[key] = (op.stamp, policy) }
+        }
+        return winners.mapValues(\.1)
     }
 
     /// Rules C1/C2: for each sku and field, the assignment with the highest (hlc, origin).

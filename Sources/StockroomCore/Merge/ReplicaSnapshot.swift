@@ -6,6 +6,17 @@ public struct ReplicaSnapshot: Hashable, Sendable {
     public var stock: [StockKey: Int64]
     /// Rule S3 conflicts as (winner, loser) pairs.
     public var concurrentCounts: Set<ConcurrentCountPair>
+    /// Section 10: every document's status and lines, as folded.
+    public var documents: [DocumentKey: DocumentSummary] = [:]
+    /// What open documents add to cells (committed, held, incoming, in transit) and the
+    /// rights their channels used (promised), with a hold's expiry: independent of the clock.
+    public var documentCells: Set<DocumentCell> = []
+    /// Unavailable units per cell (non-zero only).
+    public var unavailable: [StockKey: Int64] = [:]
+    /// Rights granted per cell and channel (non-zero only).
+    public var allowances: [StockKey: [NodeID: Int64]] = [:]
+    /// Top-up policies by "scope channel".
+    public var policies: [String: AllowancePolicy] = [:]
 
     public init(
         items: [String: [ItemField: FieldValue]] = [:], stock: [StockKey: Int64] = [:],
@@ -26,5 +37,35 @@ public struct ConcurrentCountPair: Hashable, Sendable {
     public init(winner: OpID, loser: OpID) {
         self.winner = winner
         self.loser = loser
+    }
+}
+
+/// A document as two nodes compare it: what its fold says, without the stamps.
+public struct DocumentSummary: Hashable, Sendable {
+    public var status: DocumentState.Status
+    public var location: String
+    public var counterpart: String?
+    public var lines: [DocumentState.Line]
+
+    public init(status: DocumentState.Status, location: String, counterpart: String?, lines: [DocumentState.Line]) {
+        self.status = status
+        self.location = location
+        self.counterpart = counterpart
+        self.lines = lines.sorted { $0.sku < $1.sku }
+    }
+
+    public init(_ state: DocumentState) {
+        self.init(status: state.status, location: state.location, counterpart: state.counterpart, lines: state.lines)
+    }
+}
+
+/// One contribution of one document to one cell (a row of `document_cells`).
+public struct DocumentCell: Hashable, Sendable {
+    public var document: DocumentKey
+    public var contribution: DocumentState.Contribution
+
+    public init(document: DocumentKey, contribution: DocumentState.Contribution) {
+        self.document = document
+        self.contribution = contribution
     }
 }

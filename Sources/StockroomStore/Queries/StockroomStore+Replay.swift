@@ -39,6 +39,39 @@ extension StockroomStore {
             let ids = (row[0] as String).split(separator: ",").compactMap { OpID(String($0)) }
             if ids.count == 2 { snapshot.concurrentCounts.insert(ConcurrentCountPair(winner: ids[0], loser: ids[1])) }
         }
+        for row in try Row.fetchAll(db, sql: "SELECT \(documentColumns) FROM documents") {
+            let record = try documentRecord(row)
+            snapshot.documents[record.key] = DocumentSummary(
+                status: record.status, location: record.location, counterpart: record.counterpart, lines: record.lines)
+        }
+        for row in try Row.fetchAll(
+            db, sql: "SELECT kind, id, sku, location, state, quantity, expires_at, channel FROM document_cells")
+        {
+            guard let kind = DocumentKind(code: UInt64(row[0] as Int64)),
+                let state = DocumentState.CellState(rawValue: row[4])
+            else { throw StoreError.corrupt("a document_cells row with an unknown kind or state") }
+            snapshot.documentCells.insert(
+                DocumentCell(
+                    document: DocumentKey(kind: kind, id: row[1]),
+                    contribution: DocumentState.Contribution(
+                        key: StockKey(sku: row[2], location: row[3]), state: state, quantity: row[5],
+                        expiresAt: (row[6] as Int64?).map { UInt64($0) },
+                        channel: (row[7] as String?).flatMap(NodeID.init))))
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT sku, location, quantity FROM unavailable WHERE quantity != 0") {
+            snapshot.unavailable[StockKey(sku: row[0], location: row[1])] = row[2]
+        }
+        for row in try Row.fetchAll(
+            db, sql: "SELECT sku, location, channel, granted FROM allowances WHERE granted != 0")
+        {
+            guard let channel = NodeID(row[2]) else { continue }
+            snapshot.allowances[StockKey(sku: row[0], location: row[1]), default: [:]][channel] = row[3]
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT scope, channel, share_percent, keep FROM allowance_policies") {
+            guard let scope = AllowancePolicy.Scope(row[0]), let channel = NodeID(row[1]) else { continue }
+            snapshot.policies["\(scope) \(channel)"] = AllowancePolicy(
+                scope: scope, channel: channel, sharePercent: row[2], keep: row[3])
+        }
         return snapshot
     }
 

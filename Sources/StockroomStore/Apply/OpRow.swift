@@ -66,6 +66,9 @@ enum OpRow {
     static let selectColumns =
         "lsn, origin, seq, hlc, kind, sku, location, quantity, reason, body, actor, device, scan_id, result_quantity"
 
+    /// ``selectColumns`` qualified by the table name `ops`, for joins.
+    static let qualifiedColumns = selectColumns.split(separator: ", ").map { "ops.\($0)" }.joined(separator: ", ")
+
     /// Decodes a row selected with ``selectColumns``. Throws when the row is corrupt.
     /// Throws ``StoreError/corrupt(_:)`` for a row that no valid op could have written;
     /// never traps, so `stockroom check` can list such rows instead of dying on them.

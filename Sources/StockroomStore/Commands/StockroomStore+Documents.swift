@@ -141,7 +141,8 @@ extension StockroomStore {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT \(OpRow.selectColumns) FROM document_events d JOIN ops ON ops.origin = d.origin AND ops.seq = d.seq
+                    SELECT \(OpRow.qualifiedColumns) FROM document_events d
+                    JOIN ops ON ops.origin = d.origin AND ops.seq = d.seq
                     WHERE d.kind = ? AND d.id = ? ORDER BY ops.hlc, ops.origin
                     """, arguments: [Int64(key.kind.code), key.id]
             ).compactMap { row in

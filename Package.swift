@@ -161,7 +161,7 @@ let package = Package(
         .testTarget(
             name: "StockroomEndToEndTests",
             dependencies: [
-                "StockroomCore", "StockroomTesting",
+                "StockroomCore", "StockroomTesting", "StockroomSync",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings

@@ -7,8 +7,7 @@ import Testing
 /// Orders, transfers, purchase orders, holds and allowances through the real router: each
 /// bad input of issue #12 gets its error and changes nothing; retries answer the original.
 @Suite struct DocumentRoutesTests {
-    static func stock(_ client: TestNode.Client, _ sku: String, location: String? = nil) async throws -> [String: Any]
-    {
+    static func stock(_ client: TestNode.Client, _ sku: String, location: String? = nil) async throws -> [String: Any] {
         try await client.send(.get, "/v1/stock/\(sku)" + (location.map { "?location=\($0)" } ?? "")).json
     }
 
@@ -35,7 +34,8 @@ import Testing
             #expect(placed.status == .created, "\(placed.text)")
             #expect(placed.json["status"] as? String == "open" && placed.json["id"] as? String == "web:1001")
             var stock = try await Self.stock(client, "A-1")
-            #expect(stock["on_hand"] as? Int == 10 && stock["committed"] as? Int == 3 && stock["available"] as? Int == 7)
+            #expect(
+                stock["on_hand"] as? Int == 10 && stock["committed"] as? Int == 3 && stock["available"] as? Int == 7)
             #expect(stock["quantity"] as? Int == 10, "quantity keeps meaning on hand for clients of protocol 1")
             // A retried webhook or offline batch: the original answer, nothing written.
             let ops = try await node.store.statistics().ops
@@ -47,8 +47,12 @@ import Testing
             // Fulfilled by a scan at the till against the order.
             let scanned = try await client.send(
                 .post, "/v1/scans", as: .scanner,
-                body: #"{"id":"t1","code":"4006381333931","qty":2,"reason":"sale","device":"till-1","ref":"order:web:1001"}"#)
-            #expect(scanned.status == .created && scanned.json["status"] as? String == "partly_fulfilled", "\(scanned.text)")
+                body:
+                    #"{"id":"t1","code":"4006381333931","qty":2,"reason":"sale","device":"till-1","ref":"order:web:1001"}"#
+            )
+            #expect(
+                scanned.status == .created && scanned.json["status"] as? String == "partly_fulfilled", "\(scanned.text)"
+            )
             stock = try await Self.stock(client, "A-1")
             #expect(stock["on_hand"] as? Int == 8 && stock["committed"] as? Int == 1 && stock["available"] as? Int == 7)
             let cancel = try await client.send(
@@ -57,7 +61,10 @@ import Testing
             stock = try await Self.stock(client, "A-1")
             #expect(stock["committed"] as? Int == 0 && stock["available"] as? Int == 8)
             let events = try await client.send(.get, "/v1/orders/web:1001/events")
-            #expect((events.json["items"] as? [[String: Any]])?.map { $0["action"] as? String } == ["place", "fulfil", "cancel"])
+            #expect(
+                (events.json["items"] as? [[String: Any]])?.map { $0["action"] as? String } == [
+                    "place", "fulfil", "cancel",
+                ])
             let list = try await client.send(.get, "/v1/orders?status=cancelled")
             #expect((list.json["items"] as? [Any])?.count == 1)
         }
@@ -69,10 +76,12 @@ import Testing
             _ = try await client.send(
                 .post, "/v1/scans", as: .scanner, body: #"{"id":"c","code":"A-1","qty":20,"reason":"count"}"#)
             try await Self.refused(
-                node, client, .post, "/v1/orders", #"{"source":"web","external_id":"9","lines":[{"sku":"NOPE","qty":1}]}"#,
+                node, client, .post, "/v1/orders",
+                #"{"source":"web","external_id":"9","lines":[{"sku":"NOPE","qty":1}]}"#,
                 .unprocessableContent, "unknown_sku")
             _ = try await client.send(
-                .post, "/v1/orders", as: .staff, body: #"{"source":"web","external_id":"1","lines":[{"sku":"A-1","qty":2}]}"#)
+                .post, "/v1/orders", as: .staff,
+                body: #"{"source":"web","external_id":"1","lines":[{"sku":"A-1","qty":2}]}"#)
             try await Self.refused(
                 node, client, .post, "/v1/orders/web:1/events",
                 #"{"event_id":"f","action":"fulfil","lines":[{"sku":"A-1","qty":3}]}"#, .conflict, "over_fulfilment")
@@ -99,7 +108,8 @@ import Testing
             #expect(stock["incoming"] as? Int == 0)
             // A transfer shipped twice.
             _ = try await client.send(
-                .post, "/v1/transfers", as: .staff, body: #"{"id":"T-1","to":"store-1/back","lines":[{"sku":"A-1","qty":4}]}"#)
+                .post, "/v1/transfers", as: .staff,
+                body: #"{"id":"T-1","to":"store-1/back","lines":[{"sku":"A-1","qty":4}]}"#)
             let shipped = try await client.send(
                 .post, "/v1/transfers/T-1/events", as: .staff, body: #"{"event_id":"s1","action":"ship"}"#)
             #expect(shipped.status == .created, "\(shipped.text)")
@@ -111,7 +121,8 @@ import Testing
             #expect(try await Self.stock(client, "A-1")["on_hand"] as? Int == 16)
             // A hold that would already have lapsed.
             try await Self.refused(
-                node, client, .post, "/v1/holds", #"{"id":"h1","sku":"A-1","qty":1,"expires_at":"2020-01-01T00:00:00Z"}"#,
+                node, client, .post, "/v1/holds",
+                #"{"id":"h1","sku":"A-1","qty":1,"expires_at":"2020-01-01T00:00:00Z"}"#,
                 .unprocessableContent, "expiry_in_past")
             // The same event id for another action.
             try await Self.refused(
@@ -126,17 +137,22 @@ import Testing
             _ = try await client.send(
                 .post, "/v1/scans", as: .scanner, body: #"{"id":"c","code":"A-1","qty":10,"reason":"count"}"#)
             _ = try await client.send(
-                .post, "/v1/transfers", as: .staff, body: #"{"id":"T-2","to":"store-1/back","lines":[{"sku":"A-1","qty":5}]}"#)
-            _ = try await client.send(.post, "/v1/transfers/T-2/events", as: .staff, body: #"{"event_id":"s","action":"ship"}"#)
+                .post, "/v1/transfers", as: .staff,
+                body: #"{"id":"T-2","to":"store-1/back","lines":[{"sku":"A-1","qty":5}]}"#)
+            _ = try await client.send(
+                .post, "/v1/transfers/T-2/events", as: .staff, body: #"{"event_id":"s","action":"ship"}"#)
             let received = try await client.send(
                 .post, "/v1/scans", as: .scanner,
-                body: #"{"id":"r1","code":"A-1","qty":3,"reason":"receive","location":"store-1/back","ref":"transfer:T-2"}"#)
+                body:
+                    #"{"id":"r1","code":"A-1","qty":3,"reason":"receive","location":"store-1/back","ref":"transfer:T-2"}"#
+            )
             #expect(received.json["status"] as? String == "partly_received", "\(received.text)")
             _ = try await client.send(
                 .post, "/v1/transfers/T-2/events", as: .staff,
                 body: #"{"event_id":"r2","action":"receive","lines":[{"sku":"A-1","qty":0,"damaged":1}]}"#)
             _ = try await client.send(
-                .post, "/v1/transfers/T-2/events", as: .staff, body: #"{"event_id":"close","action":"close","note":"van empty"}"#)
+                .post, "/v1/transfers/T-2/events", as: .staff,
+                body: #"{"event_id":"close","action":"close","note":"van empty"}"#)
             let back = try await Self.stock(client, "A-1", location: "store-1/back")
             #expect(back["on_hand"] as? Int == 4 && back["unavailable"] as? Int == 1 && back["available"] as? Int == 3)
             #expect(back["in_transit"] as? Int == 0)
@@ -160,10 +176,12 @@ import Testing
             let granted = try await client.send(
                 .post, "/v1/allowances", body: #"{"sku":"A-1","channel":"hub","qty":4,"action":"grant"}"#)
             let promise = granted.json["promise"] as? [[String: Any]] ?? []
-            #expect(promise.first { $0["channel"] as? String == "store-1" }?["may_promise"] as? Int == 6, "\(granted.text)")
+            #expect(
+                promise.first { $0["channel"] as? String == "store-1" }?["may_promise"] as? Int == 6, "\(granted.text)")
             #expect(promise.first { $0["channel"] as? String == "hub" }?["may_promise"] as? Int == 4)
             try await Self.refused(
-                node, client, .post, "/v1/orders", #"{"source":"pos","external_id":"1","lines":[{"sku":"A-1","qty":7}]}"#,
+                node, client, .post, "/v1/orders",
+                #"{"source":"pos","external_id":"1","lines":[{"sku":"A-1","qty":7}]}"#,
                 .conflict, "insufficient_allowance")
             let backorder = try await client.send(
                 .post, "/v1/orders", as: .staff,
@@ -173,7 +191,8 @@ import Testing
                 .post, "/v1/allowances", as: .staff, body: #"{"sku":"A-1","channel":"hub","qty":1,"action":"grant"}"#)
             #expect(forbidden.status == .forbidden)
             let policy = try await client.send(
-                .put, "/v1/allowance-policies", body: #"{"scope":"category:Drinks","channel":"hub","share_percent":50,"keep":2}"#)
+                .put, "/v1/allowance-policies",
+                body: #"{"scope":"category:Drinks","channel":"hub","share_percent":50,"keep":2}"#)
             #expect(policy.status == .ok, "\(policy.text)")
             let policies = try await client.send(.get, "/v1/allowance-policies").json["items"] as? [[String: Any]]
             #expect(policies?.first?["scope"] as? String == "category:Drinks")

@@ -70,7 +70,7 @@ public final class ApplyBatchHarness: @unchecked Sendable {
             let report = try await store.verify()
             guard report.isHealthy else {
                 return .broken(
-                    "check fails after an accepted batch: \(report.stockMismatches) \(report.itemMismatches) \(report.badOps.map(\.problem))"
+                    "check fails after an accepted batch: \(report.stockMismatches) \(report.itemMismatches) \(report.stateMismatches) \(report.badOps.map(\.problem))"
                 )
             }
             if try await store.statistics().ops > Int64(resetAfter) { store = try Self.makeStore() }

@@ -26,9 +26,11 @@ struct Check: AsyncParsableCommand {
         print("file integrity:  \(report.integrityProblems.isEmpty ? "ok" : "DAMAGED")")
         for problem in report.integrityProblems.prefix(20) { print("  \(problem)") }
         print(
-            "state vs log:    \(report.stockMismatches.isEmpty && report.itemMismatches.isEmpty ? "ok" : "DIFFERENT")")
+            "state vs log:    \(report.stockMismatches.isEmpty && report.itemMismatches.isEmpty && report.stateMismatches.isEmpty ? "ok" : "DIFFERENT")"
+        )
         for key in report.stockMismatches.prefix(20) { print("  stock \(key)") }
         for sku in report.itemMismatches.prefix(20) { print("  item \(sku)") }
+        for state in report.stateMismatches.prefix(20) { print("  \(state)") }
         print("bad ops:         \(report.badOps.isEmpty ? "none" : "\(report.badOps.count)")")
         for bad in report.badOps.prefix(20) { print("  lsn \(bad.lsn): \(bad.problem)") }
         if report.badOps.count > 20 { print("  … and \(report.badOps.count - 20) more") }

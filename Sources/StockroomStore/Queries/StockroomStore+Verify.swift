@@ -9,6 +9,9 @@ public struct VerificationReport: Sendable {
     /// Cells whose quantity differs from what the op log gives, and items whose fields do.
     public var stockMismatches: [StockKey]
     public var itemMismatches: [String]
+    /// Documents, the units they add to cells, unavailable units, rights and policies that
+    /// differ from what the op log gives (section 10), described.
+    public var stateMismatches: [String] = []
     /// Op rows that no valid op could have written (a wrong type, or an op that breaks
     /// ``OpRules``: written before validation existed, or by hand), by lsn with the reason.
     /// They are left out of the replay; `--repair` quarantines them.
@@ -17,7 +20,7 @@ public struct VerificationReport: Sendable {
     public var unreadableItems: [String] = []
     public var isHealthy: Bool {
         integrityProblems.isEmpty && stockMismatches.isEmpty && itemMismatches.isEmpty && badOps.isEmpty
-            && unreadableItems.isEmpty
+            && unreadableItems.isEmpty && stateMismatches.isEmpty
     }
 }
 
@@ -50,9 +53,27 @@ extension StockroomStore {
             let items = Set(expected.items.keys).union(actual.items.keys).filter {
                 expected.items[$0] != actual.items[$0]
             }
+            var states: [String] = []
+            for key in Set(expected.documents.keys).union(actual.documents.keys).sorted()
+            where expected.documents[key] != actual.documents[key] {
+                states.append("document \(key)")
+            }
+            for cell in expected.documentCells.symmetricDifference(actual.documentCells) {
+                states.append("\(cell.contribution.state.rawValue) of \(cell.document) at \(cell.contribution.key)")
+            }
+            for key in Set(expected.unavailable.keys).union(actual.unavailable.keys)
+            where expected.unavailable[key] != actual.unavailable[key] {
+                states.append("unavailable at \(key)")
+            }
+            for key in Set(expected.allowances.keys).union(actual.allowances.keys)
+            where expected.allowances[key] != actual.allowances[key] {
+                states.append("allowances at \(key)")
+            }
+            if expected.policies != actual.policies { states.append("allowance policies") }
             return VerificationReport(
                 integrityProblems: integrity, ops: count, stockMismatches: cells.sorted(),
-                itemMismatches: items.subtracting(unreadable).sorted(), badOps: bad, unreadableItems: unreadable)
+                itemMismatches: items.subtracting(unreadable).sorted(), stateMismatches: states.sorted(), badOps: bad,
+                unreadableItems: unreadable)
         }
     }
 

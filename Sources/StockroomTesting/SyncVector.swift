@@ -9,6 +9,14 @@ public struct SyncVector: Sendable {
     public var items: [String: [ItemField: FieldValue]]
     public var concurrentCounts: Set<ConcurrentCountPair>
     public var negative: Set<StockKey>
+    /// Section 10 expectations, for the cells and documents a case names (see
+    /// write_vectors.py): at time `now`.
+    public var now: UInt64 = 0
+    public var states: [StockKey: [String: Int64]] = [:]
+    public var documents: [String: (status: String, lines: [String: [Int64]])] = [:]
+    public var issues: Set<String> = []
+    public var rights: [StockKey: [String: [String: Int64]]] = [:]
+    public var policies: [String: [Int64]] = [:]
 
     public struct LoadError: Error, CustomStringConvertible {
         public var description: String
@@ -67,8 +75,22 @@ public struct SyncVector: Sendable {
             return ConcurrentCountPair(winner: winner, loser: loser)
         }
         let negative = try (expected["negative"] as? [String] ?? []).map(key)
-        return SyncVector(
+        var vector = SyncVector(
             name: name, ops: ops, stock: stock, items: items, concurrentCounts: Set(pairs), negative: Set(negative))
+        vector.now = UInt64(expected["now"] as? Int ?? 0)
+        for (cell, values) in expected["states"] as? [String: [String: Int]] ?? [:] {
+            vector.states[try key(cell)] = values.mapValues(Int64.init)
+        }
+        for (document, value) in expected["documents"] as? [String: [String: Any]] ?? [:] {
+            let lines = (value["lines"] as? [String: [Int]] ?? [:]).mapValues { $0.map(Int64.init) }
+            vector.documents[document] = (value["status"] as? String ?? "", lines)
+        }
+        vector.issues = Set(expected["issues"] as? [String] ?? [])
+        for (cell, channels) in expected["rights"] as? [String: [String: [String: Int]]] ?? [:] {
+            vector.rights[try key(cell)] = channels.mapValues { $0.mapValues(Int64.init) }
+        }
+        vector.policies = (expected["policies"] as? [String: [Int]] ?? [:]).mapValues { $0.map(Int64.init) }
+        return vector
     }
 
     static func key(_ text: String) throws -> StockKey {
@@ -79,8 +101,9 @@ public struct SyncVector: Sendable {
 
     static func op(_ json: [String: Any], vector: String) throws -> Op {
         guard let id = (json["id"] as? String).flatMap(OpID.init), let millis = json["hlc"] as? Int,
-            let kind = json["kind"] as? String, let sku = json["sku"] as? String
+            let kind = json["kind"] as? String
         else { throw LoadError(description: "\(vector): bad op \(json)") }
+        let sku = json["sku"] as? String ?? ""
         let hlc = HLC(millis: UInt64(millis), logical: UInt16(json["logical"] as? Int ?? 0))
         let location = json["location"] as? String ?? ""
         let payload: OpPayload
@@ -103,6 +126,31 @@ public struct SyncVector: Sendable {
             payload = .itemUpdate(
                 sku: sku, fields: try assignments(json["fields"] as? [String: Any] ?? [:], vector: vector))
         case "item_delete": payload = .itemDelete(sku: sku)
+        case "event":
+            let data = try JSONSerialization.data(withJSONObject: json["event"] ?? [:])
+            do {
+                payload = .event(try JSONDecoder().decode(DocumentEvent.self, from: data))
+            } catch {
+                throw LoadError(description: "\(vector): bad event \(error)")
+            }
+        case "unavailable":
+            payload = .unavailable(
+                StockKey(sku: sku, location: location), quantity: Int64(json["quantity"] as? Int ?? 0))
+        case "allowance":
+            guard let channel = NodeID(json["channel"] as? String ?? "") else {
+                throw LoadError(description: "\(vector): bad channel")
+            }
+            payload = .allowance(
+                StockKey(sku: sku, location: location), channel: channel, quantity: Int64(json["quantity"] as? Int ?? 0)
+            )
+        case "allowance_policy":
+            guard let scope = AllowancePolicy.Scope(json["scope"] as? String ?? ""),
+                let channel = NodeID(json["channel"] as? String ?? "")
+            else { throw LoadError(description: "\(vector): bad policy") }
+            payload = .allowancePolicy(
+                AllowancePolicy(
+                    scope: scope, channel: channel, sharePercent: Int64(json["share_percent"] as? Int ?? 0),
+                    keep: Int64(json["keep"] as? Int ?? 0)))
         default: throw LoadError(description: "\(vector): unknown kind \(kind)")
         }
         return Op(id: id, hlc: hlc, actor: "vector", payload: payload)
@@ -123,5 +171,60 @@ public struct SyncVector: Sendable {
             }
         }
         return fields
+    }
+}
+
+extension SyncVector {
+    /// Where `snapshot` (and the document issues found beside it, as "code kind/id sku
+    /// open|resolved") differs from the section-10 expectations of this case.
+    public func section10Mismatches(_ snapshot: ReplicaSnapshot, issues found: Set<String>) -> [String] {
+        var problems: [String] = []
+        for (key, expected) in states {
+            let states = snapshot.states(of: key, now: now)
+            let actual: [String: Int64] = [
+                "on_hand": states.onHand, "committed": states.committed, "held": states.held,
+                "unavailable": states.unavailable, "incoming": states.incoming, "in_transit": states.inTransit,
+                "available": states.available, "projected": states.projected,
+            ]
+            if actual != expected { problems.append("states of \(key): \(actual) ≠ \(expected)") }
+        }
+        for (name, expected) in documents {
+            let parts = name.split(separator: "/", maxSplits: 1).map(String.init)
+            guard let kind = DocumentKind(rawValue: parts[0]),
+                let document = snapshot.documents[DocumentKey(kind: kind, id: parts[1])]
+            else {
+                problems.append("document \(name) is missing")
+                continue
+            }
+            let lines = Dictionary(
+                uniqueKeysWithValues: document.lines.map { ($0.sku, [$0.quantity, $0.done, $0.received, $0.second]) })
+            if document.status.rawValue != expected.status || lines != expected.lines {
+                problems.append(
+                    "document \(name): \(document.status.rawValue) \(lines) ≠ \(expected.status) \(expected.lines)")
+            }
+        }
+        if found != issues { problems.append("issues \(found.sorted()) ≠ \(issues.sorted())") }
+        for (key, channels) in rights {
+            let ledger = snapshot.ledger(of: key, now: now)
+            let available = snapshot.states(of: key, now: now).available
+            for (name, expected) in channels {
+                let channel = NodeID(name)!
+                let owner = SyncInterest.isLocation(key.location, of: channel)
+                var actual: [String: Int64] = [
+                    "may_promise": owner
+                        ? ledger.ownerFree(owner: channel, available: available) : ledger.free(of: channel)
+                ]
+                if !owner {
+                    actual["granted"] = ledger.granted[channel] ?? 0
+                    actual["promised"] = ledger.promised[channel] ?? 0
+                }
+                if actual != expected { problems.append("rights of \(name) at \(key): \(actual) ≠ \(expected)") }
+            }
+        }
+        if !policies.isEmpty {
+            let actual = snapshot.policies.mapValues { [$0.sharePercent, $0.keep] }
+            if actual != policies { problems.append("policies \(actual) ≠ \(policies)") }
+        }
+        return problems
     }
 }

@@ -13,8 +13,10 @@ import Testing
         #expect(vectors.count >= 20)
         #expect(
             Set(vectors.map { String($0.name.split(separator: "/")[0]) }) == [
-                "catalogue", "conflicts", "counts", "deltas",
+                "allowances", "catalogue", "conflicts", "counts", "deltas", "holds", "orders", "purchase-orders",
+                "transfers",
             ])
+        #expect(vectors.filter { !$0.states.isEmpty || !$0.policies.isEmpty }.count >= 25)
     }
 
     @Test(arguments: vectors.map(\.name))
@@ -28,6 +30,15 @@ import Testing
             #expect(snapshot.items == vector.items, "\(name) round \(round)")
             #expect(snapshot.concurrentCounts == vector.concurrentCounts, "\(name) round \(round)")
             #expect(snapshot.negativeCells == vector.negative, "\(name) round \(round)")
+            let replica = ReferenceReplica(ops: vector.ops)
+            var issues: Set<String> = []
+            for (key, state) in replica.documents() {
+                for issue in state.issues {
+                    issues.insert("\(issue.code) \(key) \(issue.sku ?? "-") \(issue.resolved ? "resolved" : "open")")
+                }
+            }
+            let problems = vector.section10Mismatches(snapshot, issues: issues)
+            #expect(problems.isEmpty, "\(name) round \(round): \(problems)")
         }
     }
 }

@@ -26,6 +26,18 @@ import Testing
             #expect(
                 Set(open.map { StockKey(sku: $0.sku, location: $0.location ?? "") }) == vector.negative,
                 "\(name) round \(round)")
+            var issues: Set<String> = []
+            let codes: Set = ["transfer_discrepancy", "over_fulfilled", "document_reopened"]
+            for conflict in try await store.conflicts(includeResolved: true) where codes.contains(conflict.kind) {
+                // ops is "kind/id/code/sku" (DocumentApplier): the id may hold slashes.
+                let parts = conflict.ops.joined(separator: ",").split(separator: "/", omittingEmptySubsequences: false)
+                let document = parts.dropLast(2).joined(separator: "/")
+                let sku = parts.last.map(String.init).flatMap { $0.isEmpty ? nil : $0 } ?? "-"
+                issues.insert(
+                    "\(conflict.kind) \(document) \(sku) \(conflict.resolvedHLC == nil ? "open" : "resolved")")
+            }
+            let problems = vector.section10Mismatches(snapshot, issues: issues)
+            #expect(problems.isEmpty, "\(name) round \(round): \(problems)")
         }
     }
 }

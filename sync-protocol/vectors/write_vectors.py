@@ -7,10 +7,15 @@ Nothing is computed by Stockroom's code; that is the point of a vector. The test
 in several interleavings (each origin's ops stay in seq order) and compares.
 
 ops.json: a list of ops. `id` is "origin:seq", `hlc` is milliseconds (and optional
-`logical`), `kind` is delta | count | item_create | item_update | item_delete.
+`logical`), `kind` is delta | count | item_create | item_update | item_delete | event | unavailable |
+allowance | allowance_policy (section 10; an event's `event` is the DocumentEvent as JSON).
 expected.json: `stock` maps "sku@location" to its quantity, `items` maps sku to the
 registers assigned ({field: value}, alive as 1/0), `concurrent_counts` lists
-[winner, loser] pairs, `negative` lists the cells with an open oversell.
+[winner, loser] pairs, `negative` lists the cells with an open oversell. Section 10 adds,
+for the cells and documents a case names: `states` (every quantity state at time `now`, ms),
+`documents` ("kind/id" -> status and per line [quantity, done, received, second]),
+`issues` ("code kind/id sku-or-- open|resolved"), `rights` ("sku@location" -> channel ->
+granted, promised, may_promise), `policies` ("scope channel" -> [share, keep]).
 """
 import json
 import os
@@ -121,6 +126,223 @@ CASES = {
         [create("h:1", 10, "A", name="A", barcodes=["4006381333931"]), update("s:1", 20, "A", threshold=5, barcodes=[])],
         {"items": {"A": item(name="A", threshold=5, barcodes=[])}}),
 }
+
+# Section 10: documents, quantity states and allowances. Physical effects are the delta and
+# unavailable ops written beside an event, exactly as the lifecycle writes them.
+def ev(id, hlc, kind, doc, action, loc, lines=(), counterpart=None, restock=False, backorder=False,
+       expires=None, note=None):
+    event = {"kind": kind, "document": doc, "event": "e" + id.replace(":", "-"), "action": action, "location": loc,
+             "lines": [{"sku": l[0], "quantity": l[1], "second": l[2] if len(l) > 2 else 0} for l in lines],
+             "restock": restock, "backorder": backorder}
+    if counterpart is not None: event["counterpart"] = counterpart
+    if expires is not None: event["expires_at"] = expires
+    if note is not None: event["note"] = note
+    return {"id": id, "hlc": hlc, "kind": "event", "event": event}
+
+def un(id, hlc, sku, loc, qty):
+    return {"id": id, "hlc": hlc, "kind": "unavailable", "sku": sku, "location": loc, "quantity": qty}
+
+def grant(id, hlc, sku, loc, channel, qty):
+    return {"id": id, "hlc": hlc, "kind": "allowance", "sku": sku, "location": loc, "channel": channel, "quantity": qty}
+
+def policy(id, hlc, scope, channel, share, keep):
+    return {"id": id, "hlc": hlc, "kind": "allowance_policy", "scope": scope, "channel": channel,
+            "share_percent": share, "keep": keep}
+
+def st(on_hand=0, committed=0, held=0, unavailable=0, incoming=0, in_transit=0):
+    return {"on_hand": on_hand, "committed": committed, "held": held, "unavailable": unavailable,
+            "incoming": incoming, "in_transit": in_transit,
+            "available": on_hand - committed - held - unavailable,
+            "projected": on_hand + incoming + in_transit - committed - held}
+
+def doc(status, **lines):
+    """lines: sku -> [quantity, done, received, second]"""
+    return {"status": status, "lines": lines}
+
+COUNT10 = c("s:1", 5, "A", "s", 10, {})
+PLACE3 = ev("hub:1", 10, "order", "web:1", "place", "s", [("A", 3)])
+
+DOCUMENT_CASES = {
+    # Orders (10.2, 10.4). committed = ordered - fulfilled while open.
+    "orders/place-commits": (
+        [COUNT10, PLACE3],
+        {"states": {"A@s": st(10, committed=3)}, "documents": {"order/web:1": doc("open", A=[3, 0, 0, 0])}}),
+    "orders/partial-fulfilment": (
+        [COUNT10, PLACE3, d("s:2", 20, "A", "s", -2), ev("s:3", 20, "order", "web:1", "fulfil", "s", [("A", 2)])],
+        {"states": {"A@s": st(8, committed=1)}, "documents": {"order/web:1": doc("partly_fulfilled", A=[3, 2, 0, 0])}}),
+    "orders/full-fulfilment": (
+        [COUNT10, PLACE3, d("s:2", 20, "A", "s", -3), ev("s:3", 20, "order", "web:1", "fulfil", "s", [("A", 3)])],
+        {"states": {"A@s": st(7)}, "documents": {"order/web:1": doc("fulfilled", A=[3, 3, 0, 0])}}),
+    "orders/cancel-releases": (
+        [COUNT10, PLACE3, ev("hub:2", 20, "order", "web:1", "cancel", "s")],
+        {"states": {"A@s": st(10)}, "documents": {"order/web:1": doc("cancelled", A=[3, 0, 0, 0])}}),
+    # D1: the store fulfilled 2 while the hub cancelled; both stand, nothing is released twice.
+    "orders/cancel-concurrent-with-fulfilment": (
+        [COUNT10, PLACE3, ev("hub:2", 20, "order", "web:1", "cancel", "s"),
+         d("s:2", 15, "A", "s", -2), ev("s:3", 15, "order", "web:1", "fulfil", "s", [("A", 2)])],
+        {"states": {"A@s": st(8)}, "documents": {"order/web:1": doc("cancelled", A=[3, 2, 0, 0])}}),
+    "orders/fulfilment-stamped-after-the-cancel-still-counts": (
+        [COUNT10, PLACE3, ev("hub:2", 15, "order", "web:1", "cancel", "s"),
+         d("s:2", 20, "A", "s", -2), ev("s:3", 20, "order", "web:1", "fulfil", "s", [("A", 2)])],
+        {"states": {"A@s": st(8)}, "documents": {"order/web:1": doc("cancelled", A=[3, 2, 0, 0])}}),
+    "orders/cancel-with-restock": (
+        [COUNT10, PLACE3, d("s:2", 20, "A", "s", -3), ev("s:3", 20, "order", "web:1", "fulfil", "s", [("A", 3)]),
+         d("s:4", 30, "A", "s", 3, "return"), ev("s:5", 30, "order", "web:1", "cancel", "s", restock=True)],
+        {"states": {"A@s": st(10)}, "documents": {"order/web:1": doc("cancelled", A=[3, 3, 0, 0])}}),
+    "orders/return-to-unavailable": (
+        [COUNT10, PLACE3, d("s:2", 20, "A", "s", -3), ev("s:3", 20, "order", "web:1", "fulfil", "s", [("A", 3)]),
+         d("s:4", 30, "A", "s", 1, "return"), un("s:5", 30, "A", "s", 1),
+         ev("s:6", 30, "order", "web:1", "return", "s", [("A", 1)])],
+        {"states": {"A@s": st(8, unavailable=1)}, "documents": {"order/web:1": doc("fulfilled", A=[3, 3, 1, 0])}}),
+    "orders/close-the-remainder": (
+        [COUNT10, PLACE3, d("s:2", 20, "A", "s", -1), ev("s:3", 20, "order", "web:1", "fulfil", "s", [("A", 1)]),
+         ev("s:4", 30, "order", "web:1", "close", "s")],
+        {"states": {"A@s": st(9)}, "documents": {"order/web:1": doc("closed", A=[3, 1, 0, 0])}}),
+    # D4: two nodes fulfilled the same line apart; both moved stock; committed never goes negative.
+    "orders/fulfilled-twice-apart": (
+        [COUNT10, PLACE3, d("s:2", 20, "A", "s", -3), ev("s:3", 20, "order", "web:1", "fulfil", "s", [("A", 3)]),
+         d("hub:2", 21, "A", "s", -3), ev("hub:3", 21, "order", "web:1", "fulfil", "s", [("A", 3)])],
+        {"states": {"A@s": st(4)}, "documents": {"order/web:1": doc("fulfilled", A=[3, 6, 0, 0])},
+         "issues": ["over_fulfilled order/web:1 A open"]}),
+    # D2: opened on two nodes; the first by stamp counts.
+    "orders/placed-on-two-nodes": (
+        [COUNT10, PLACE3, ev("s:2", 12, "order", "web:1", "place", "s", [("A", 5)])],
+        {"states": {"A@s": st(10, committed=3)}, "documents": {"order/web:1": doc("open", A=[3, 0, 0, 0])},
+         "issues": ["document_reopened order/web:1 - open"]}),
+    # A count includes what was on the shelf; committed units are not on_hand's business.
+    "orders/count-with-committed-units": (
+        [COUNT10, PLACE3, c("s:2", 30, "A", "s", 6, {"s": 1, "hub": 1})],
+        {"states": {"A@s": st(6, committed=3)}}),
+    "orders/count-concurrent-with-fulfilment": (
+        [COUNT10, PLACE3, d("s:2", 20, "A", "s", -2), ev("s:3", 20, "order", "web:1", "fulfil", "s", [("A", 2)]),
+         c("hub:2", 25, "A", "s", 9, {"s": 1, "hub": 1})],
+        {"states": {"A@s": st(7, committed=1)}, "documents": {"order/web:1": doc("partly_fulfilled", A=[3, 2, 0, 0])}}),
+    # Transfers: shipped units leave the source and are in transit to the destination.
+    "transfers/ship-puts-units-in-transit": (
+        [COUNT10, ev("s:2", 10, "transfer", "T1", "create", "s", [("A", 5)], counterpart="t"),
+         d("s:3", 11, "A", "s", -5, "transfer"), ev("s:4", 11, "transfer", "T1", "ship", "s", [("A", 5)], counterpart="t")],
+        {"states": {"A@s": st(5), "A@t": st(0, in_transit=5)}, "documents": {"transfer/T1": doc("shipped", A=[5, 5, 0, 0])}}),
+    "transfers/draft-moves-nothing": (
+        [COUNT10, ev("s:2", 10, "transfer", "T1", "create", "s", [("A", 5)], counterpart="t")],
+        {"states": {"A@s": st(10), "A@t": st(0)}, "documents": {"transfer/T1": doc("draft", A=[5, 0, 0, 0])}}),
+    "transfers/partial-receipt": (
+        [COUNT10, ev("s:2", 10, "transfer", "T1", "create", "s", [("A", 5)], counterpart="t"),
+         d("s:3", 11, "A", "s", -5, "transfer"), ev("s:4", 11, "transfer", "T1", "ship", "s", [("A", 5)], counterpart="t"),
+         d("t:1", 20, "A", "t", 3, "transfer"), ev("t:2", 20, "transfer", "T1", "receive", "t", [("A", 3)], counterpart="s")],
+        {"states": {"A@s": st(5), "A@t": st(3, in_transit=2)},
+         "documents": {"transfer/T1": doc("partly_received", A=[5, 5, 3, 0])}}),
+    "transfers/damaged-receipt-is-a-discrepancy": (
+        [COUNT10, ev("s:2", 10, "transfer", "T1", "create", "s", [("A", 5)], counterpart="t"),
+         d("s:3", 11, "A", "s", -5, "transfer"), ev("s:4", 11, "transfer", "T1", "ship", "s", [("A", 5)], counterpart="t"),
+         d("t:1", 20, "A", "t", 5, "transfer"), un("t:2", 20, "A", "t", 1),
+         ev("t:3", 20, "transfer", "T1", "receive", "t", [("A", 4, 1)], counterpart="s")],
+        {"states": {"A@s": st(5), "A@t": st(5, unavailable=1)},
+         "documents": {"transfer/T1": doc("received", A=[5, 5, 4, 1])},
+         "issues": ["transfer_discrepancy transfer/T1 A open"]}),
+    "transfers/short-and-closed": (
+        [COUNT10, ev("s:2", 10, "transfer", "T1", "create", "s", [("A", 5)], counterpart="t"),
+         d("s:3", 11, "A", "s", -5, "transfer"), ev("s:4", 11, "transfer", "T1", "ship", "s", [("A", 5)], counterpart="t"),
+         d("t:1", 20, "A", "t", 4, "transfer"), ev("t:2", 20, "transfer", "T1", "receive", "t", [("A", 4)], counterpart="s"),
+         ev("s:5", 30, "transfer", "T1", "close", "s", counterpart="t", note="last unit never left")],
+        {"states": {"A@s": st(5), "A@t": st(4)}, "documents": {"transfer/T1": doc("closed", A=[5, 5, 4, 0])},
+         "issues": ["transfer_discrepancy transfer/T1 A open"]}),
+    "transfers/discrepancy-resolved": (
+        [COUNT10, ev("s:2", 10, "transfer", "T1", "create", "s", [("A", 5)], counterpart="t"),
+         d("s:3", 11, "A", "s", -5, "transfer"), ev("s:4", 11, "transfer", "T1", "ship", "s", [("A", 5)], counterpart="t"),
+         d("t:1", 20, "A", "t", 4, "transfer"), ev("t:2", 20, "transfer", "T1", "receive", "t", [("A", 4)], counterpart="s"),
+         ev("s:5", 30, "transfer", "T1", "close", "s", counterpart="t"),
+         ev("t:3", 40, "transfer", "T1", "resolve", "t", counterpart="s", note="claim filed")],
+        {"states": {"A@s": st(5), "A@t": st(4)}, "documents": {"transfer/T1": doc("closed", A=[5, 5, 4, 0])},
+         "issues": ["transfer_discrepancy transfer/T1 A resolved"]}),
+    "transfers/over-receipt": (
+        [COUNT10, ev("s:2", 10, "transfer", "T1", "create", "s", [("A", 2)], counterpart="t"),
+         d("s:3", 11, "A", "s", -2, "transfer"), ev("s:4", 11, "transfer", "T1", "ship", "s", [("A", 2)], counterpart="t"),
+         d("t:1", 20, "A", "t", 3, "transfer"), ev("t:2", 20, "transfer", "T1", "receive", "t", [("A", 3)], counterpart="s")],
+        {"states": {"A@s": st(8), "A@t": st(3)}, "documents": {"transfer/T1": doc("received", A=[2, 2, 3, 0])},
+         "issues": ["transfer_discrepancy transfer/T1 A open"]}),
+    "transfers/cancelled-draft": (
+        [COUNT10, ev("s:2", 10, "transfer", "T1", "create", "s", [("A", 5)], counterpart="t"),
+         ev("s:3", 12, "transfer", "T1", "cancel", "s", counterpart="t")],
+        {"states": {"A@s": st(10), "A@t": st(0)}, "documents": {"transfer/T1": doc("cancelled", A=[5, 0, 0, 0])}}),
+    # Purchase orders: incoming once sent, down as received or rejected, gone when closed.
+    "purchase-orders/draft-expects-nothing": (
+        [ev("s:1", 10, "purchase_order", "PO1", "create", "s", [("A", 10)], counterpart="acme")],
+        {"states": {"A@s": st(0)}, "documents": {"purchase_order/PO1": doc("draft", A=[10, 0, 0, 0])}}),
+    "purchase-orders/sent-raises-incoming": (
+        [ev("s:1", 10, "purchase_order", "PO1", "create", "s", [("A", 10)], counterpart="acme"),
+         ev("s:2", 11, "purchase_order", "PO1", "send", "s")],
+        {"states": {"A@s": st(0, incoming=10)}, "documents": {"purchase_order/PO1": doc("sent", A=[10, 0, 0, 0])}}),
+    "purchase-orders/partial-receipt-with-rejects": (
+        [ev("s:1", 10, "purchase_order", "PO1", "create", "s", [("A", 10)], counterpart="acme"),
+         ev("s:2", 11, "purchase_order", "PO1", "send", "s"),
+         d("s:3", 20, "A", "s", 6, "receive"), ev("s:4", 20, "purchase_order", "PO1", "receive", "s", [("A", 6, 1)])],
+        {"states": {"A@s": st(6, incoming=3)},
+         "documents": {"purchase_order/PO1": doc("partly_received", A=[10, 6, 0, 1])}}),
+    "purchase-orders/close-releases-the-rest": (
+        [ev("s:1", 10, "purchase_order", "PO1", "create", "s", [("A", 10)], counterpart="acme"),
+         ev("s:2", 11, "purchase_order", "PO1", "send", "s"),
+         d("s:3", 20, "A", "s", 6, "receive"), ev("s:4", 20, "purchase_order", "PO1", "receive", "s", [("A", 6)]),
+         ev("hub:1", 30, "purchase_order", "PO1", "close", "s")],
+        {"states": {"A@s": st(6)}, "documents": {"purchase_order/PO1": doc("closed", A=[10, 6, 0, 0])}}),
+    "purchase-orders/receipt-concurrent-with-close": (
+        [ev("s:1", 10, "purchase_order", "PO1", "create", "s", [("A", 10)], counterpart="acme"),
+         ev("s:2", 11, "purchase_order", "PO1", "send", "s"),
+         ev("hub:1", 15, "purchase_order", "PO1", "close", "s"),
+         d("s:3", 20, "A", "s", 4, "receive"), ev("s:4", 20, "purchase_order", "PO1", "receive", "s", [("A", 4)])],
+        {"states": {"A@s": st(4)}, "documents": {"purchase_order/PO1": doc("closed", A=[10, 4, 0, 0])}}),
+    # Holds: held until collected, released or expired; the expiry is in the op.
+    "holds/held-until-expiry": (
+        [COUNT10, ev("s:2", 10, "hold", "H1", "place", "s", [("A", 2)], expires=1000)],
+        {"now": 500, "states": {"A@s": st(10, held=2)}, "documents": {"hold/H1": doc("active", A=[2, 0, 0, 0])}}),
+    "holds/expired-holds-nothing": (
+        [COUNT10, ev("s:2", 10, "hold", "H1", "place", "s", [("A", 2)], expires=1000)],
+        {"now": 1000, "states": {"A@s": st(10)}}),
+    "holds/collected": (
+        [COUNT10, ev("s:2", 10, "hold", "H1", "place", "s", [("A", 2)], expires=1000),
+         d("s:3", 20, "A", "s", -2), ev("s:4", 20, "hold", "H1", "collect", "s", [("A", 2)])],
+        {"now": 500, "states": {"A@s": st(8)}, "documents": {"hold/H1": doc("collected", A=[2, 2, 0, 0])}}),
+    "holds/released": (
+        [COUNT10, ev("s:2", 10, "hold", "H1", "place", "s", [("A", 2)], expires=1000),
+         ev("s:3", 20, "hold", "H1", "release", "s")],
+        {"now": 500, "states": {"A@s": st(10)}, "documents": {"hold/H1": doc("released", A=[2, 0, 0, 0])}}),
+    # Allowances (10.6): rights granted by the owner, used by the channel's promises.
+    "allowances/grant-and-promise": (
+        [COUNT10, grant("s:2", 8, "A", "s", "hub", 4), PLACE3],
+        {"states": {"A@s": st(10, committed=3)},
+         "rights": {"A@s": {"hub": {"granted": 4, "promised": 3, "may_promise": 1}, "s": {"may_promise": 6}}}}),
+    "allowances/return": (
+        [COUNT10, grant("s:2", 8, "A", "s", "hub", 4), grant("hub:1", 12, "A", "s", "hub", -3)],
+        {"states": {"A@s": st(10)}, "rights": {"A@s": {"hub": {"granted": 1, "promised": 0, "may_promise": 1}, "s": {"may_promise": 9}}}}),
+    "allowances/cancel-gives-rights-back": (
+        [COUNT10, grant("s:2", 8, "A", "s", "hub", 4), PLACE3, ev("hub:2", 20, "order", "web:1", "cancel", "s")],
+        {"states": {"A@s": st(10)}, "rights": {"A@s": {"hub": {"granted": 4, "promised": 0, "may_promise": 4}, "s": {"may_promise": 6}}}}),
+    "allowances/fulfilled-units-stay-used": (
+        [COUNT10, grant("s:2", 8, "A", "s", "hub", 4), PLACE3,
+         d("s:3", 20, "A", "s", -3), ev("s:4", 20, "order", "web:1", "fulfil", "s", [("A", 3)])],
+        {"states": {"A@s": st(7)},
+         "rights": {"A@s": {"hub": {"granted": 4, "promised": 3, "may_promise": 1}, "s": {"may_promise": 6}}}}),
+    "allowances/backorder-uses-no-rights": (
+        [COUNT10, ev("hub:1", 10, "order", "web:1", "place", "s", [("A", 3)], backorder=True)],
+        {"states": {"A@s": st(10, committed=3)},
+         "rights": {"A@s": {"s": {"may_promise": 7}}}}),
+    "allowances/an-expired-hold-gives-rights-back": (
+        [COUNT10, grant("s:2", 8, "A", "s", "hub", 4),
+         ev("hub:1", 10, "hold", "H1", "place", "s", [("A", 2)], expires=1000)],
+        {"now": 2000, "states": {"A@s": st(10)}, "rights": {"A@s": {"hub": {"granted": 4, "promised": 0, "may_promise": 4}, "s": {"may_promise": 6}}}}),
+    "allowances/policy-last-writer-wins": (
+        [policy("hub:1", 10, "*", "hub", 50, 2), policy("s:1", 12, "*", "hub", 30, 0),
+         policy("hub:2", 11, "category:Dairy", "hub", 80, 1)],
+        {"policies": {"* hub": [30, 0], "category:Dairy hub": [80, 1]}}),
+}
+for name, (ops, expected) in DOCUMENT_CASES.items():
+    # The on-hand column of `states` is the stock the S rules give; every cell a delta or a
+    # count touches must be stated.
+    touched = {o["sku"] + "@" + o["location"] for o in ops if o["kind"] in ("delta", "count")}
+    missing = touched - set(expected.get("states", {}))
+    assert not missing, f"{name}: state the cells {missing}"
+    expected["stock"] = {cell: expected["states"][cell]["on_hand"] for cell in touched}
+    expected["negative"] = sorted(cell for cell in touched if expected["stock"][cell] < 0)
+CASES.update(DOCUMENT_CASES)
 
 for name, (ops, expected) in CASES.items():
     folder = os.path.join(HERE, name)

@@ -283,6 +283,7 @@ public struct DocumentState: Hashable, Sendable {
 
     /// What a person must look at (section 10.5).
     public var issues: [Issue] {
+        guard opened != nil else { return [] }  // events that came before their document
         var found: [Issue] = []
         if !reopened.isEmpty {
             found.append(

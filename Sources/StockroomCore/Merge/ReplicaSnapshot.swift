@@ -69,3 +69,28 @@ public struct DocumentCell: Hashable, Sendable {
         self.contribution = contribution
     }
 }
+
+extension ReplicaSnapshot {
+    /// Every state of a cell at `now` (ms): the formulas of section 10.1 over what this
+    /// snapshot holds. Holds count until their expiry.
+    public func states(of key: StockKey, now: UInt64) -> StockStates {
+        var states = StockStates(onHand: stock[key] ?? 0, unavailable: unavailable[key] ?? 0)
+        for cell in documentCells where cell.contribution.key == key && cell.contribution.state != .promised {
+            if let expiry = cell.contribution.expiresAt, expiry <= now { continue }
+            states.add(cell.contribution.quantity, to: cell.contribution.state)
+        }
+        return states
+    }
+
+    /// A cell's rights at `now` (section 10.6).
+    public func ledger(of key: StockKey, now: UInt64) -> Allowances.Ledger {
+        var ledger = Allowances.Ledger(granted: allowances[key] ?? [:])
+        for cell in documentCells where cell.contribution.key == key && cell.contribution.state == .promised {
+            if let expiry = cell.contribution.expiresAt, expiry <= now { continue }
+            if let channel = cell.contribution.channel {
+                ledger.promised[channel] = StockMerge.sum(ledger.promised[channel] ?? 0, cell.contribution.quantity)
+            }
+        }
+        return ledger
+    }
+}

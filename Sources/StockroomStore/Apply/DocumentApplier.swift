@@ -131,6 +131,19 @@ enum DocumentApplier {
                 contribution.quantity, contribution.expiresAt.map { Int64($0) }, contribution.channel?.rawValue,
             ])
         }
+        // Issues are a function of the document's events: one that the fold no longer gives
+        // (it came from events that arrived before the document's opening) goes.
+        let identities = state.issues.map { "\(state.key)/\($0.code)/\($0.sku ?? "")" }
+        let prefix = "\(state.key)/"
+        for stale in try String.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT ops FROM conflicts
+                    WHERE kind IN ('transfer_discrepancy', 'over_fulfilled', 'document_reopened') AND ops >= ? AND ops < ?
+                    """), arguments: [prefix, "\(state.key)0"])
+        where !identities.contains(stale) && stale.dropFirst(prefix.count).split(separator: "/").count == 2 {
+            try db.cachedStatement(sql: "DELETE FROM conflicts WHERE ops = ?").execute(arguments: [stale])
+        }
         for issue in state.issues {
             let identity = "\(state.key)/\(issue.code)/\(issue.sku ?? "")"
             try db.cachedStatement(

@@ -28,8 +28,11 @@ public struct PushResponse: Codable, Sendable {
     public var clamped: Int
     public var highSeq: UInt64
 
-    public init(node: String, applied: Int, duplicates: Int, clamped: Int, highSeq: UInt64) {
-        self.protocolVersion = SyncMessages.protocolVersion
+    public init(
+        node: String, applied: Int, duplicates: Int, clamped: Int, highSeq: UInt64,
+        protocolVersion: Int = SyncMessages.protocolVersion
+    ) {
+        self.protocolVersion = protocolVersion
         self.node = node
         self.applied = applied
         self.duplicates = duplicates

@@ -133,7 +133,7 @@ import Testing
                 pushes += 1
                 let new = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] ?? [:]
                 let old = try JSONSerialization.jsonObject(with: Data(recorded)) as? [String: Any] ?? [:]
-                for key in ["applied", "duplicates", "high_seq", "node"] {
+                for key in ["applied", "duplicates", "high_seq", "node", "protocol"] {
                     #expect("\(new[key] ?? "-")" == "\(old[key] ?? "-")", "push answer \(key): \(new) vs \(old)")
                 }
             } else {

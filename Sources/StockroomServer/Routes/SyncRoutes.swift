@@ -31,7 +31,7 @@ struct SyncRoutes {
         let group = peers.group().add(middleware: ClockHeader())
         group.post("sync/push") { request, context -> JSONAnswer<PushResponse> in
             let peer = try Self.peer(context)
-            try Self.checkVersion(request)
+            let version = try Self.checkVersion(request)
             let body = try await RequestDecoding.body(request, limit: WireCompression.maxCompressedBytes)
             let batch = try Self.decode(Array(body.readableBytesView))
             guard batch.node == peer else {
@@ -51,7 +51,7 @@ struct SyncRoutes {
             return JSONAnswer(
                 value: PushResponse(
                     node: store.nodeID.rawValue, applied: report.applied, duplicates: report.duplicates,
-                    clamped: report.clamped, highSeq: store.writeContext.knowledge[peer]))
+                    clamped: report.clamped, highSeq: store.writeContext.knowledge[peer], protocolVersion: version))
         }
         group.post("sync/pull") { request, context -> Response in
             let peer = try Self.peer(context)

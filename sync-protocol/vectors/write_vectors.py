@@ -194,6 +194,9 @@ DOCUMENT_CASES = {
          d("s:4", 30, "A", "s", 1, "return"), un("s:5", 30, "A", "s", 1),
          ev("s:6", 30, "order", "web:1", "return", "s", [("A", 1)])],
         {"states": {"A@s": st(8, unavailable=1)}, "documents": {"order/web:1": doc("fulfilled", A=[3, 3, 1, 0])}}),
+    "orders/partial-cancel": (
+        [COUNT10, PLACE3, ev("hub:2", 20, "order", "web:1", "cancel", "s", [("A", 1)])],
+        {"states": {"A@s": st(10, committed=2)}, "documents": {"order/web:1": doc("open", A=[3, 0, 0, 1])}}),
     "orders/close-the-remainder": (
         [COUNT10, PLACE3, d("s:2", 20, "A", "s", -1), ev("s:3", 20, "order", "web:1", "fulfil", "s", [("A", 1)]),
          ev("s:4", 30, "order", "web:1", "close", "s")],

@@ -85,6 +85,17 @@ public enum DocumentLifecycle {
                 }
             }
             return .success(moves(event.lines, at: event.location, .sale, sign: -1) + [.event(event)])
+        case (.order, .cancel) where !event.lines.isEmpty:
+            // A partial cancel: these units will not be fulfilled; the order stays open.
+            for line in event.lines {
+                let open = state.line(line.sku).map { $0.quantity - $0.done - $0.second } ?? 0
+                if line.quantity > open {
+                    return refuse(
+                        .overFulfilment,
+                        "order \(event.document) has \(max(open, 0)) units of \(line.sku) left to cancel, not \(line.quantity)")
+                }
+            }
+            return .success([.event(event)])
         case (.order, .cancel):
             var ops: [OpPayload] = []
             if event.restock {

@@ -45,7 +45,9 @@ public enum DocumentRules {
         case .place, .create, .fulfil, .return, .receive:
             guard !event.lines.isEmpty else { return "a '\(event.action.rawValue)' needs at least one line" }
         case .cancel, .close, .send, .release, .resolve, .collect:
-            break
+            if !event.lines.isEmpty, !(event.kind == .order && event.action == .cancel) {
+                if event.action != .collect { return "a '\(event.action.rawValue)' has no lines" }
+            }
         case .ship:
             break  // no lines: the whole transfer
         }

@@ -182,6 +182,9 @@ public struct DocumentState: Hashable, Sendable {
             lastSettled = stamp
         case .return:
             for line in event.lines { withLine(line.sku) { $0.received = StockMerge.sum($0.received, line.quantity) } }
+        case .cancel where key.kind == .order && !event.lines.isEmpty:
+            // A partial cancel (section 10.2): `second` counts an order's cancelled units.
+            for line in event.lines { withLine(line.sku) { $0.second = StockMerge.sum($0.second, line.quantity) } }
         case .cancel, .close, .release:
             if terminal == nil {  // rule D3
                 terminal = stamp
@@ -207,7 +210,9 @@ public struct DocumentState: Hashable, Sendable {
         if terminal != nil { return terminalAction == .cancel ? .cancelled : .closed }
         switch key.kind {
         case .order:
-            if lines.allSatisfy({ $0.done >= $0.quantity }) { return .fulfilled }
+            if lines.allSatisfy({ $0.done + $0.second >= $0.quantity }) {
+                return lines.contains { $0.done > 0 } ? .fulfilled : .cancelled
+            }
             return lines.contains { $0.done > 0 } ? .partlyFulfilled : .open
         case .transfer:
             guard lines.contains(where: { $0.done > 0 }) else { return .draft }
@@ -239,7 +244,7 @@ public struct DocumentState: Hashable, Sendable {
         for line in lines {
             switch key.kind {
             case .order:
-                add(line.sku, at: location, .committed, line.quantity - line.done)
+                add(line.sku, at: location, .committed, line.quantity - line.done - line.second)
             case .transfer:
                 if let destination = counterpart {
                     add(line.sku, at: destination, .inTransit, line.done - line.received - line.second)
@@ -272,7 +277,7 @@ public struct DocumentState: Hashable, Sendable {
             case (_, .cancelled), (_, .closed):
                 used = min(line.quantity, max(0, line.done))
             default:
-                used = line.quantity
+                used = max(0, line.quantity - line.second)
             }
             guard used > 0 else { return nil }
             return Contribution(

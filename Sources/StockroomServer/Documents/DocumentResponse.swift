@@ -57,7 +57,8 @@ struct DocumentResponse: ResponseEncodable {
             case .order:
                 try item.encode(line.done, forKey: Key("fulfilled"))
                 try item.encode(line.received, forKey: Key("returned"))
-                try item.encode(max(0, line.quantity - line.done), forKey: Key("open"))
+                try item.encode(line.second, forKey: Key("cancelled"))
+                try item.encode(max(0, line.quantity - line.done - line.second), forKey: Key("open"))
             case .transfer:
                 try item.encode(line.done, forKey: Key("shipped"))
                 try item.encode(line.received, forKey: Key("received"))

@@ -70,6 +70,13 @@ struct Serve: AsyncParsableCommand {
     )
     var grantLocation: [String] = []
 
+    @Option(
+        name: .long,
+        help:
+            "A JSON file with the Shopify shop's webhook secret and its location and SKU mapping: enables POST /v1/integrations/shopify/webhooks (README 'Shopify')."
+    )
+    var shopify: String?
+
     func run() async throws {
         let reader = try await options.reader()
         let logger = try options.bootstrapLogging(reader)
@@ -142,6 +149,14 @@ struct Serve: AsyncParsableCommand {
                     "--grant-location must be NODE=LOCATION (e.g. store-042=warehouse-east), got '\(entry.prefix(80))'")
             }
             configuration.locationGrants[grantee, default: []].insert(parts[1])
+        }
+
+        if let path = shopify ?? reader.string(forKey: "shopify") {
+            do {
+                configuration.shopify = try ShopifyConfiguration.load(path: path)
+            } catch let invalid as ShopifyConfiguration.Invalid {
+                throw ValidationError(invalid.description)
+            }
         }
 
         let directory = DataDirectory(path: configuration.dataDirectory)

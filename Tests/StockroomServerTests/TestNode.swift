@@ -42,8 +42,11 @@ struct TestNode {
     }
 
     /// Runs `body` against the app in-process (no sockets).
-    func test(_ body: @escaping @Sendable (Client) async throws -> Void) async throws {
+    func test(
+        shopify: ShopifyConfiguration? = nil, _ body: @escaping @Sendable (Client) async throws -> Void
+    ) async throws {
         var configuration = NodeConfiguration()
+        configuration.shopify = shopify
         configuration.port = 0
         configuration.role = role == "hub" ? .hub : .edge
         let app = try buildApplication(

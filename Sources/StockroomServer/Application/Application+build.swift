@@ -22,7 +22,7 @@ public func buildApplication(
     RequestDecoding.bodyDeadline = .milliseconds(Int64(max(configuration.idleTimeoutSeconds, 1) * 2000))
     let router = buildRouter(
         store: store, metrics: metrics, role: configuration.role.rawValue, sync: sync,
-        locationGrants: configuration.locationGrants)
+        locationGrants: configuration.locationGrants, shopify: configuration.shopify)
     let http1 = HTTPServerBuilder.http1(
         configuration: .init(
             additionalChannelHandlers: [ParserErrorResponder()],
@@ -49,7 +49,7 @@ public func buildApplication(
 /// The routes, grouped by the permission they need (see ``Permission``).
 public func buildRouter(
     store: StockroomStore, metrics: NodeMetrics, role: String, sync: [SyncService] = [],
-    locationGrants: [NodeID: Set<String>] = [:]
+    locationGrants: [NodeID: Set<String>] = [:], shopify: ShopifyConfiguration? = nil
 ) -> Router<StockroomRequestContext> {
     let router = Router(context: StockroomRequestContext.self)
     router.middlewares.add(ErrorMiddleware())
@@ -71,6 +71,10 @@ public func buildRouter(
     let documents = DocumentRoutes(store: store)
     documents.registerReads(on: reads)
     documents.registerWrites(on: v1.group().add(middleware: AuthMiddleware(.documents, authenticator: authenticator)))
+    let shopifyRoutes = ShopifyRoutes(store: store, configuration: shopify)
+    shopifyRoutes.registerWebhook(on: router)  // authenticated by its HMAC alone
+    shopifyRoutes.registerDeliveries(
+        on: v1.group().add(middleware: AuthMiddleware(.admin, authenticator: authenticator)))
     AllowanceRoutes(store: store).registerReads(on: reads)
     AllowanceRoutes(store: store).registerWrites(
         on: v1.group().add(middleware: AuthMiddleware(.admin, authenticator: authenticator)))

@@ -35,6 +35,8 @@ public struct NodeConfiguration: Sendable {
     public var idleTimeoutSeconds: Double = 30
     /// PEM files for HTTPS; nil serves plain HTTP.
     public var tls: (certificatePath: String, keyPath: String)?
+    /// The Shopify integration (`--shopify FILE`); nil leaves its webhook route answering 404.
+    public var shopify: ShopifyConfiguration?
 
     public init() {}
 

@@ -53,59 +53,77 @@ extension StockroomStore {
         -> DocumentOutcome
     {
         try await groupWriter.submit { db, context in
-            let key = event.key
-            if let held = try Self.heldEvent(key, event: event.event, db: db) {
-                guard held.action == event.action else {
+            try Self.record(event, actor: actor, device: device, db: db, context: &context)
+        }
+    }
+
+    /// Records several events in one transaction: all of them or, when one is refused,
+    /// none (a webhook that means two events is never half-applied). Each is decided
+    /// against the document as the ones before it left it. Same contract otherwise as
+    /// ``recordEvent(_:actor:device:)``; the outcomes are in order.
+    public func recordEvents(
+        _ events: [DocumentEvent], actor: String, device: String? = nil
+    ) async throws
+        -> [DocumentOutcome]
+    {
+        try await groupWriter.submit { db, context in
+            try events.map { try Self.record($0, actor: actor, device: device, db: db, context: &context) }
+        }
+    }
+
+    static func record(
+        _ event: DocumentEvent, actor: String, device: String?, db: Database, context: inout WriteContext
+    ) throws -> DocumentOutcome {
+        let key = event.key
+        if let held = try Self.heldEvent(key, event: event.event, db: db) {
+            guard held.action == event.action else {
+                throw DocumentRefusal(
+                    code: .eventIDReused,
+                    message:
+                        "event id '\(event.event)' of \(key.kind.noun) \(key.id) was used for a '\(held.action.rawValue)'; use a new id for a new event"
+                )
+            }
+            return DocumentOutcome(document: try Self.document(key, db: db)!, replayed: true, ops: [])
+        }
+        let events = try DocumentApplier.events(of: key, db: db)
+        let state = events.isEmpty ? nil : DocumentState.fold(key, events: events)
+        if event.action.opens {
+            for line in event.lines {
+                guard let item = try ItemRecord.fetch(sku: line.sku, db: db), item.alive else {
                     throw DocumentRefusal(
-                        code: .eventIDReused,
+                        code: .unknownSKU, message: "no live item has SKU '\(line.sku)'; add it to the catalogue first")
+                }
+            }
+        }
+        if event.action == .place, !event.backorder {
+            // Rule A1: promise only from this node's own rights.
+            let now = context.wallMillis()
+            for line in event.lines {
+                let cell = StockKey(sku: line.sku, location: event.location)
+                let available = try Self.cellStates(cell, now: now, db: db).available
+                if let may = Allowances.shortfall(
+                    node: context.nodeID, location: event.location, quantity: line.quantity, available: available,
+                    ledger: try Self.ledger(cell, now: now, db: db))
+                {
+                    throw DocumentRefusal(
+                        code: .insufficientAllowance,
                         message:
-                            "event id '\(event.event)' of \(key.kind.noun) \(key.id) was used for a '\(held.action.rawValue)'; use a new id for a new event"
+                            "\(context.nodeID) may promise \(may) more of \(line.sku) at \(event.location), not \(line.quantity); send \"backorder\": true to take it anyway, or get an allowance from the store"
                     )
                 }
-                return DocumentOutcome(document: try Self.document(key, db: db)!, replayed: true, ops: [])
             }
-            let events = try DocumentApplier.events(of: key, db: db)
-            let state = events.isEmpty ? nil : DocumentState.fold(key, events: events)
-            if event.action.opens {
-                for line in event.lines {
-                    guard let item = try ItemRecord.fetch(sku: line.sku, db: db), item.alive else {
-                        throw DocumentRefusal(
-                            code: .unknownSKU,
-                            message: "no live item has SKU '\(line.sku)'; add it to the catalogue first")
-                    }
-                }
-            }
-            if event.action == .place, !event.backorder {
-                // Rule A1: promise only from this node's own rights.
-                let now = context.wallMillis()
-                for line in event.lines {
-                    let key = StockKey(sku: line.sku, location: event.location)
-                    let available = try Self.cellStates(key, now: now, db: db).available
-                    if let may = Allowances.shortfall(
-                        node: context.nodeID, location: event.location, quantity: line.quantity, available: available,
-                        ledger: try Self.ledger(key, now: now, db: db))
-                    {
-                        throw DocumentRefusal(
-                            code: .insufficientAllowance,
-                            message:
-                                "\(context.nodeID) may promise \(may) more of \(line.sku) at \(event.location), not \(line.quantity); send \"backorder\": true to take it anyway, or get an allowance from the store"
-                        )
-                    }
-                }
-            }
-            let payloads: [OpPayload]
-            switch DocumentLifecycle.decide(event, state: state, now: context.wallMillis()) {
-            case .failure(let refusal): throw refusal
-            case .success(let decided): payloads = decided
-            }
-            var ids: [OpID] = []
-            for payload in payloads {
-                let (op, _) = try OpApplier.appendLocal(
-                    payload, actor: actor, device: device, in: db, context: &context)
-                ids.append(op.id)
-            }
-            return DocumentOutcome(document: try Self.document(key, db: db)!, replayed: false, ops: ids)
         }
+        let payloads: [OpPayload]
+        switch DocumentLifecycle.decide(event, state: state, now: context.wallMillis()) {
+        case .failure(let refusal): throw refusal
+        case .success(let decided): payloads = decided
+        }
+        var ids: [OpID] = []
+        for payload in payloads {
+            let (op, _) = try OpApplier.appendLocal(payload, actor: actor, device: device, in: db, context: &context)
+            ids.append(op.id)
+        }
+        return DocumentOutcome(document: try Self.document(key, db: db)!, replayed: false, ops: ids)
     }
 
     /// A scan against a document (`ref` in `POST /v1/scans`): a sale against an order

@@ -224,6 +224,19 @@ enum StoreMigrations {
                         PRIMARY KEY (scope, channel)
                     ) WITHOUT ROWID;
 
+                    -- Webhook deliveries from integrations (Shopify), by the sender's delivery
+                    -- id: what was answered, so a redelivery is recognised and an operator
+                    -- sees what was refused and why. Bookkeeping, not derived from the log.
+                    CREATE TABLE webhook_deliveries (
+                        id TEXT PRIMARY KEY,
+                        source TEXT NOT NULL,
+                        topic TEXT NOT NULL,
+                        received_at INTEGER NOT NULL,
+                        status INTEGER NOT NULL,
+                        detail TEXT NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX webhook_deliveries_by_time ON webhook_deliveries(received_at);
+
                     -- A store of protocol 1 was sent only version-1 ops by a newer hub: pull
                     -- everything again once (dedup by op id makes it safe), so the events it
                     -- was not sent reach it now.

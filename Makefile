@@ -14,11 +14,13 @@ RELEASE_FLAGS := -c release --static-swift-stdlib
 .PHONY: run test deps test-deps build release format lint bench soak fuzz clean
 
 ## Build in release mode and start an edge node on $(LISTEN) with its data in $(DATA).
-## On first start the sample catalogue (fixtures/catalog-10k.csv) is loaded.
+## On first start the sample catalogue (fixtures/catalog-10k.csv) is loaded with its opening
+## stock (fixtures/opening-stock-10k.csv: a shelf count per item).
 run: deps release
 	@if [ ! -f "$(DATA)/stockroom.sqlite" ]; then \
-		echo "first start: loading the sample catalogue into $(DATA)"; \
+		echo "first start: loading the sample catalogue and its opening stock into $(DATA)"; \
 		$(RELEASE_BIN) import catalog fixtures/catalog-10k.csv --data "$(DATA)"; \
+		$(RELEASE_BIN) import stock fixtures/opening-stock-10k.csv --data "$(DATA)"; \
 	fi
 	exec $(RELEASE_BIN) serve --data "$(DATA)" --listen "$(LISTEN)"
 

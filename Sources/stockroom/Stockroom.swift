@@ -5,6 +5,10 @@ struct Stockroom: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stockroom",
         abstract: "Offline-first inventory: a store's daemon, its hub, and their administration.",
-        subcommands: [Serve.self, Import.self, Token.self, Status.self, Check.self],
+        subcommands: [
+            Serve.self, Import.self, Token.self, Status.self, Check.self, Orders.self, Transfers.self,
+            PurchaseOrders.self,
+            Holds.self,
+        ],
         defaultSubcommand: nil)
 }

@@ -40,6 +40,12 @@ public enum CatalogCSV {
     /// Excel's "CSV UTF-8" writes. Bytes that are not UTF-8 (a Latin-1 export, say) are
     /// refused with the line they are on, instead of becoming U+FFFD without a word.
     public static func parse(bytes: some Collection<UInt8>) -> Result<[Row], Problems> {
+        text(of: bytes).flatMap(parse)
+    }
+
+    /// A CSV file's bytes as text: UTF-8, the byte-order mark dropped; any other encoding
+    /// refused with the line of its first byte that is not UTF-8. Shared by every CSV import.
+    public static func text(of bytes: some Collection<UInt8>) -> Result<String, Problems> {
         var body = Array(bytes)
         if body.starts(with: [0xEF, 0xBB, 0xBF]) { body.removeFirst(3) }
         guard let text = String(validating: body, as: UTF8.self) else {
@@ -61,7 +67,7 @@ public enum CatalogCSV {
                     )
                 ]))
         }
-        return parse(text)
+        return .success(text)
     }
 
     /// Parses and validates the whole file. Returns every problem found (so an operator can

@@ -17,6 +17,7 @@ public struct SyncVector: Sendable {
     public var issues: Set<String> = []
     public var rights: [StockKey: [String: [String: Int64]]] = [:]
     public var policies: [String: [Int64]] = [:]
+    public var costs: [StockKey: [Int64]] = [:]
 
     public struct LoadError: Error, CustomStringConvertible {
         public var description: String
@@ -90,6 +91,9 @@ public struct SyncVector: Sendable {
             vector.rights[try key(cell)] = channels.mapValues { $0.mapValues(Int64.init) }
         }
         vector.policies = (expected["policies"] as? [String: [Int]] ?? [:]).mapValues { $0.map(Int64.init) }
+        for (cell, value) in expected["costs"] as? [String: [Int]] ?? [:] {
+            vector.costs[try key(cell)] = value.map(Int64.init)
+        }
         return vector
     }
 
@@ -220,6 +224,10 @@ extension SyncVector {
                 }
                 if actual != expected { problems.append("rights of \(name) at \(key): \(actual) ≠ \(expected)") }
             }
+        }
+        for (key, expected) in costs {
+            let cost = snapshot.costs[key] ?? CellCost()
+            if [cost.units, cost.totalCents] != expected { problems.append("cost at \(key): \(cost) ≠ \(expected)") }
         }
         if !policies.isEmpty {
             let actual = snapshot.policies.mapValues { [$0.sharePercent, $0.keep] }

@@ -14,7 +14,8 @@ registers assigned ({field: value}, alive as 1/0), `concurrent_counts` lists
 [winner, loser] pairs, `negative` lists the cells with an open oversell. Section 10 adds,
 for the cells and documents a case names: `states` (every quantity state at time `now`, ms),
 `documents` ("kind/id" -> status and per line [quantity, done, received, second]),
-`issues` ("code kind/id sku-or-- open|resolved"), `rights` ("sku@location" -> channel ->
+`issues` ("code kind/id sku-or-- open|resolved"), `costs` ("sku@location" -> [units, total
+cents] of costed PO receipts), `rights` ("sku@location" -> channel ->
 granted, promised, may_promise), `policies` ("scope channel" -> [share, keep]).
 """
 import json
@@ -132,7 +133,8 @@ CASES = {
 def ev(id, hlc, kind, doc, action, loc, lines=(), counterpart=None, restock=False, backorder=False,
        expires=None, note=None):
     event = {"kind": kind, "document": doc, "event": "e" + id.replace(":", "-"), "action": action, "location": loc,
-             "lines": [{"sku": l[0], "quantity": l[1], "second": l[2] if len(l) > 2 else 0} for l in lines],
+             "lines": [dict({"sku": l[0], "quantity": l[1], "second": l[2] if len(l) > 2 else 0},
+                            **({"unit_cost": l[3]} if len(l) > 3 else {})) for l in lines],
              "restock": restock, "backorder": backorder}
     if counterpart is not None: event["counterpart"] = counterpart
     if expires is not None: event["expires_at"] = expires
@@ -281,6 +283,14 @@ DOCUMENT_CASES = {
          d("s:3", 20, "A", "s", 6, "receive"), ev("s:4", 20, "purchase_order", "PO1", "receive", "s", [("A", 6, 1)])],
         {"states": {"A@s": st(6, incoming=3)},
          "documents": {"purchase_order/PO1": doc("partly_received", A=[10, 6, 0, 1])}}),
+    # 10.7: the average over every costed receipt, whatever order they arrive in.
+    "purchase-orders/average-cost": (
+        [ev("s:1", 10, "purchase_order", "PO1", "create", "s", [("A", 10, 0, 120)], counterpart="acme"),
+         ev("s:2", 11, "purchase_order", "PO1", "send", "s"),
+         d("s:3", 20, "A", "s", 4, "receive"), ev("s:4", 20, "purchase_order", "PO1", "receive", "s", [("A", 4, 0, 120)]),
+         d("s:5", 30, "A", "s", 6, "receive"), ev("s:6", 30, "purchase_order", "PO1", "receive", "s", [("A", 6, 0, 150)])],
+        {"states": {"A@s": st(10)}, "costs": {"A@s": [10, 1380]},
+         "documents": {"purchase_order/PO1": doc("received", A=[10, 10, 0, 0])}}),
     "purchase-orders/close-releases-the-rest": (
         [ev("s:1", 10, "purchase_order", "PO1", "create", "s", [("A", 10)], counterpart="acme"),
          ev("s:2", 11, "purchase_order", "PO1", "send", "s"),

@@ -193,8 +193,14 @@ public enum DocumentLifecycle {
                     )
                 }
             }
+            // The receipt carries the unit cost (the PO line's unless the dock gave one), so the
+            // cell's average cost follows from this op alone (section 10.7).
+            var recorded = event
+            for index in recorded.lines.indices where recorded.lines[index].unitCost == nil {
+                recorded.lines[index].unitCost = state.line(recorded.lines[index].sku)?.unitCost
+            }
             return .success(
-                moves(event.lines.filter { $0.quantity > 0 }, at: event.location, .receive, sign: 1) + [.event(event)])
+                moves(event.lines.filter { $0.quantity > 0 }, at: event.location, .receive, sign: 1) + [.event(recorded)])
         case (.purchaseOrder, .cancel):
             guard !state.lines.contains(where: { $0.done + $0.second > 0 }) else {
                 return refuse(

@@ -30,6 +30,10 @@ public struct ReferenceReplica: Sendable {
             switch op.payload {
             case .unavailable(let key, let quantity):
                 snapshot.unavailable[key] = StockMerge.sum(snapshot.unavailable[key] ?? 0, quantity)
+            case .event(let event):
+                for line in CellCost.receipts(of: event) {
+                    snapshot.costs[StockKey(sku: line.sku, location: event.location), default: CellCost()].add(line)
+                }
             case .allowance(let key, let channel, let quantity):
                 snapshot.allowances[key, default: [:]][channel] = StockMerge.sum(
                     snapshot.allowances[key]?[channel] ?? 0, quantity)
@@ -40,6 +44,7 @@ public struct ReferenceReplica: Sendable {
         snapshot.unavailable = snapshot.unavailable.filter { $0.value != 0 }
         snapshot.allowances = snapshot.allowances.mapValues { $0.filter { $0.value != 0 } }.filter { !$0.value.isEmpty }
         snapshot.policies = policies()
+        snapshot.costs = snapshot.costs.filter { $0.value.units != 0 }
         return snapshot
     }
 

@@ -17,6 +17,8 @@ public struct ReplicaSnapshot: Hashable, Sendable {
     public var allowances: [StockKey: [NodeID: Int64]] = [:]
     /// Top-up policies by "scope channel".
     public var policies: [String: AllowancePolicy] = [:]
+    /// Costed receipts per cell (section 10.7).
+    public var costs: [StockKey: CellCost] = [:]
 
     public init(
         items: [String: [ItemField: FieldValue]] = [:], stock: [StockKey: Int64] = [:],

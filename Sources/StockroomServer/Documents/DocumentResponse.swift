@@ -81,8 +81,12 @@ struct DocumentResponse: ResponseEncodable {
         if let ops { try container.encode(ops, forKey: Key("ops")) }
     }
 
+    /// Cents as a decimal, `1234` → `12.34`.
     static func money(_ cents: Int64) -> String {
-        "\(cents / 100).\(String(cents % 100).count == 1 ? "0" : "")\(cents % 100)"
+        let sign = cents < 0 ? "-" : ""
+        let magnitude = cents.magnitude
+        let fraction = magnitude % 100
+        return "\(sign)\(magnitude / 100).\(fraction < 10 ? "0" : "")\(fraction)"
     }
 }
 

@@ -61,12 +61,14 @@ struct StockResponse: ResponseEncodable {
     var states: StockStates
     /// Per channel, what it may still promise (one item's answer only).
     var promise: [PromiseResponse]?
+    var cost: CellCost
 
     enum CodingKeys: String, CodingKey {
         case sku, name, category, location, quantity, threshold
         case belowThreshold = "below_threshold", updatedAt = "updated_at", lastCount = "last_count"
         case onHand = "on_hand", committed, held, unavailable, incoming
         case inTransit = "in_transit", available, projected, promise
+        case averageCost = "average_cost", stockValue = "stock_value"
     }
 
     /// Every key, every time (`null` when absent): clients get one shape per resource.
@@ -90,6 +92,8 @@ struct StockResponse: ResponseEncodable {
         try container.encode(states.available, forKey: .available)
         try container.encode(states.projected, forKey: .projected)
         if let promise { try container.encode(promise, forKey: .promise) }
+        try container.encode(cost.averageCents.map(DocumentResponse.money), forKey: .averageCost)
+        try container.encode(cost.value(onHand: states.onHand).map(DocumentResponse.money), forKey: .stockValue)
     }
 
     init(_ level: StockLevel) {
@@ -105,6 +109,7 @@ struct StockResponse: ResponseEncodable {
             LastCount(op: $0.id.description, counted: $0.counted, at: Timestamps.iso($0.hlc))
         }
         states = level.states
+        cost = level.cost
     }
 }
 

@@ -31,6 +31,22 @@ enum DocumentApplier {
         ).execute(arguments: [key.sku, key.location, channel.rawValue, StockMerge.sum(current, quantity)])
     }
 
+    /// Section 10.7: a receipt's units at their cost, added to the cell's.
+    static func addCost(_ line: DocumentLine, at key: StockKey, db: Database) throws {
+        var cost = try cellCost(key, db: db)
+        cost.add(line)
+        try db.cachedStatement(
+            sql: "INSERT OR REPLACE INTO cell_costs (sku, location, units, total_cents) VALUES (?, ?, ?, ?)"
+        ).execute(arguments: [key.sku, key.location, cost.units, cost.totalCents])
+    }
+
+    static func cellCost(_ key: StockKey, db: Database) throws -> CellCost {
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT units, total_cents FROM cell_costs WHERE sku = ? AND location = ?"),
+            arguments: [key.sku, key.location]
+        ).map { CellCost(units: $0[0], totalCents: $0[1]) } ?? CellCost()
+    }
+
     /// Rule A3's register: the policy with the highest stamp per (scope, channel) wins.
     static func setPolicy(_ policy: AllowancePolicy, stamp: Stamp, db: Database) throws {
         if let row = try Row.fetchOne(
@@ -80,6 +96,9 @@ enum DocumentApplier {
                 "\(key.kind.noun) \(key.id): event '\(event.event)' was recorded twice, on two nodes; both moved stock — check the units and correct with a count",
                 op.hlc.packed,
             ])
+        }
+        for line in CellCost.receipts(of: event) {
+            try addCost(line, at: StockKey(sku: line.sku, location: event.location), db: db)
         }
         let state = DocumentState.fold(key, events: try events(of: key, db: db))
         try store(state, hlc: op.hlc, db: db)

@@ -15,6 +15,8 @@ public struct StockLevel: Hashable, Sendable {
     public var lastCount: CountRecord?
     /// Every state of the cell; `states.onHand == quantity`.
     public var states = StockStates()
+    /// Costed receipts at the cell: its average cost and stock value (section 10.7).
+    public var cost = CellCost()
 
     public var belowThreshold: Bool { threshold.map { quantity < $0 } ?? false }
 }
@@ -152,9 +154,11 @@ extension StockroomStore {
                            (SELECT coalesce(sum(quantity), 0) FROM document_cells d
                             WHERE d.sku = i.sku AND d.location = ?1 AND d.state = 'incoming'),
                            (SELECT coalesce(sum(quantity), 0) FROM document_cells d
-                            WHERE d.sku = i.sku AND d.location = ?1 AND d.state = 'in_transit')
+                            WHERE d.sku = i.sku AND d.location = ?1 AND d.state = 'in_transit'),
+                           coalesce(c.units, 0), coalesce(c.total_cents, 0)
                     FROM items i LEFT JOIN stock s ON s.sku = i.sku AND s.location = ?1
                     LEFT JOIN unavailable u ON u.sku = i.sku AND u.location = ?1
+                    LEFT JOIN cell_costs c ON c.sku = i.sku AND c.location = ?1
                     WHERE \(condition) ORDER BY i.sku LIMIT ?
                     """), arguments: StatementArguments([location, Int64(now)] + arguments + [limit]))
         return rows.map { row in
@@ -170,7 +174,8 @@ extension StockroomStore {
                 inTransit: row[15])
             return StockLevel(
                 sku: row[0], name: row[1], category: row[2], location: location, quantity: row[3], threshold: row[4],
-                updatedHLC: (row[5] as Int64?).map(HLC.init(packed:)), lastCount: lastCount, states: states)
+                updatedHLC: (row[5] as Int64?).map(HLC.init(packed:)), lastCount: lastCount, states: states,
+                cost: CellCost(units: row[16], totalCents: row[17]))
         }
     }
 

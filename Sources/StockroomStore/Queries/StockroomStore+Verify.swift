@@ -70,6 +70,9 @@ extension StockroomStore {
                 states.append("allowances at \(key)")
             }
             if expected.policies != actual.policies { states.append("allowance policies") }
+            for key in Set(expected.costs.keys).union(actual.costs.keys) where expected.costs[key] != actual.costs[key] {
+                states.append("cost at \(key)")
+            }
             return VerificationReport(
                 integrityProblems: integrity, ops: count, stockMismatches: cells.sorted(),
                 itemMismatches: items.subtracting(unreadable).sorted(), stateMismatches: states.sorted(), badOps: bad,

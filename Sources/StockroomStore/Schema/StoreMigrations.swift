@@ -213,6 +213,16 @@ enum StoreMigrations {
                         PRIMARY KEY (sku, location, channel)
                     ) WITHOUT ROWID;
 
+                    -- Units received against purchase orders with their cost, per cell: the
+                    -- average cost of section 10.7 (cents).
+                    CREATE TABLE cell_costs (
+                        sku TEXT NOT NULL,
+                        location TEXT NOT NULL,
+                        units INTEGER NOT NULL,
+                        total_cents INTEGER NOT NULL,
+                        PRIMARY KEY (sku, location)
+                    ) WITHOUT ROWID;
+
                     -- Top-up policies, last writer wins per (scope, channel) (rule A3).
                     CREATE TABLE allowance_policies (
                         scope TEXT NOT NULL,
@@ -249,7 +259,7 @@ enum StoreMigrations {
     /// The tables derived from the op log, in the order they can be emptied.
     static let materialisedTables = [
         "conflicts", "stock", "barcodes", "item_registers", "items", "documents", "document_events", "document_cells",
-        "unavailable", "allowances", "allowance_policies",
+        "unavailable", "allowances", "allowance_policies", "cell_costs",
     ]
     // Note: sync_coverage and sync_peers are bookkeeping of what was received, not state
     // derived from the log, so a rebuild keeps them.

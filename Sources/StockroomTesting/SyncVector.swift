@@ -18,6 +18,7 @@ public struct SyncVector: Sendable {
     public var rights: [StockKey: [String: [String: Int64]]] = [:]
     public var policies: [String: [Int64]] = [:]
     public var costs: [StockKey: [Int64]] = [:]
+    public var suppliers: [String: [SupplierField: FieldValue]]?
 
     public struct LoadError: Error, CustomStringConvertible {
         public var description: String
@@ -91,6 +92,9 @@ public struct SyncVector: Sendable {
             vector.rights[try key(cell)] = channels.mapValues { $0.mapValues(Int64.init) }
         }
         vector.policies = (expected["policies"] as? [String: [Int]] ?? [:]).mapValues { $0.map(Int64.init) }
+        if let suppliers = expected["suppliers"] as? [String: [String: Any]] {
+            vector.suppliers = try suppliers.mapValues { try supplierFields($0, vector: name) }
+        }
         for (cell, value) in expected["costs"] as? [String: [Int]] ?? [:] {
             vector.costs[try key(cell)] = value.map(Int64.init)
         }
@@ -147,6 +151,11 @@ public struct SyncVector: Sendable {
             payload = .allowance(
                 StockKey(sku: sku, location: location), channel: channel, quantity: Int64(json["quantity"] as? Int ?? 0)
             )
+        case "supplier":
+            payload = .supplier(
+                SupplierAssignment(
+                    supplier: json["supplier"] as? String ?? "", sku: json["sku"] as? String,
+                    fields: try supplierFields(json["fields"] as? [String: Any] ?? [:], vector: vector)))
         case "allowance_policy":
             guard let scope = AllowancePolicy.Scope(json["scope"] as? String ?? ""),
                 let channel = NodeID(json["channel"] as? String ?? "")
@@ -158,6 +167,22 @@ public struct SyncVector: Sendable {
         default: throw LoadError(description: "\(vector): unknown kind \(kind)")
         }
         return Op(id: id, hlc: hlc, actor: "vector", payload: payload)
+    }
+
+    static func supplierFields(_ json: [String: Any], vector: String) throws -> [SupplierField: FieldValue] {
+        var fields: [SupplierField: FieldValue] = [:]
+        for (name, value) in json {
+            guard let field = SupplierField(rawValue: name) else {
+                throw LoadError(description: "\(vector): unknown supplier field \(name)")
+            }
+            switch value {
+            case is NSNull: fields[field] = .null
+            case let text as String: fields[field] = .text(text)
+            case let number as Int: fields[field] = .int(Int64(number))
+            default: throw LoadError(description: "\(vector): bad value for \(name)")
+            }
+        }
+        return fields
     }
 
     static func assignments(_ json: [String: Any], vector: String) throws -> FieldAssignments {
@@ -228,6 +253,9 @@ extension SyncVector {
         for (key, expected) in costs {
             let cost = snapshot.costs[key] ?? CellCost()
             if [cost.units, cost.totalCents] != expected { problems.append("cost at \(key): \(cost) ≠ \(expected)") }
+        }
+        if let suppliers, snapshot.suppliers != suppliers {
+            problems.append("suppliers \(snapshot.suppliers) ≠ \(suppliers)")
         }
         if !policies.isEmpty {
             let actual = snapshot.policies.mapValues { [$0.sharePercent, $0.keep] }

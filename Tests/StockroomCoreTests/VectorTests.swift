@@ -14,7 +14,7 @@ import Testing
         #expect(
             Set(vectors.map { String($0.name.split(separator: "/")[0]) }) == [
                 "allowances", "catalogue", "conflicts", "counts", "deltas", "holds", "orders", "purchase-orders",
-                "transfers",
+                "suppliers", "transfers",
             ])
         #expect(vectors.filter { !$0.states.isEmpty || !$0.policies.isEmpty }.count >= 25)
     }

@@ -36,6 +36,7 @@ import Testing
             try await client.send(
                 .POST, "/v1/transfers", json: #"{"id":"T-9","to":"store-2","lines":[{"sku":"PRO-000002","qty":5}]}"#
             ).status == 201)
+        #expect(try await client.send(.POST, "/v1/suppliers", json: #"{"id":"acme","name":"Acme"}"#).status == 201)
         #expect(
             try await client.send(
                 .POST, "/v1/purchase-orders",

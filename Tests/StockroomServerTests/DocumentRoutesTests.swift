@@ -92,6 +92,13 @@ import Testing
                 node, client, .post, "/v1/orders/web:1/events", #"{"event_id":"f","action":"ship"}"#,
                 .unprocessableContent, "invalid_value")
             // A PO closed, then received against.
+            try await Self.refused(
+                node, client, .post, "/v1/purchase-orders",
+                #"{"id":"PO-0","supplier":"nobody","lines":[{"sku":"A-1","qty":5}]}"#, .unprocessableContent,
+                "unknown_supplier")
+            let supplier = try await client.send(
+                .post, "/v1/suppliers", as: .staff, body: #"{"id":"acme","name":"Acme Wholesale","lead_time_days":2}"#)
+            #expect(supplier.status == .created, "\(supplier.text)")
             _ = try await client.send(
                 .post, "/v1/purchase-orders", as: .staff,
                 body: #"{"id":"PO-1","supplier":"acme","lines":[{"sku":"A-1","qty":5,"unit_cost":"1.20"}]}"#)
@@ -104,7 +111,8 @@ import Testing
                 body: #"{"event_id":"r0","action":"receive","lines":[{"sku":"A-1","qty":2}]}"#)
             #expect(received.status == .created, "\(received.text)")
             stock = try await Self.stock(client, "A-1")
-            #expect(stock["average_cost"] as? String == "1.20" && stock["stock_value"] as? String == "26.40", "\(stock)")
+            #expect(
+                stock["average_cost"] as? String == "1.20" && stock["stock_value"] as? String == "26.40", "\(stock)")
             _ = try await client.send(
                 .post, "/v1/purchase-orders/PO-1/events", as: .staff, body: #"{"event_id":"x","action":"close"}"#)
             try await Self.refused(

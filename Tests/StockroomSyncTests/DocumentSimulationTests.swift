@@ -69,6 +69,7 @@ import Testing
             _ = try await hub.store.createItem(
                 sku: sku, fields: FieldAssignments([.name: .text(sku), .category: .text("Cat")]), actor: "hq")
         }
+        _ = try await hub.store.createSupplier("acme", fields: [.name: .text("Acme Wholesale")], actor: "hq")
         try await hub.store.setAllowancePolicy(
             AllowancePolicy(scope: .chain, channel: hub.id, sharePercent: 40, keep: 2), actor: "hq")
         for store in stores {

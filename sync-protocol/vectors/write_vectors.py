@@ -16,7 +16,8 @@ for the cells and documents a case names: `states` (every quantity state at time
 `documents` ("kind/id" -> status and per line [quantity, done, received, second]),
 `issues` ("code kind/id sku-or-- open|resolved"), `costs` ("sku@location" -> [units, total
 cents] of costed PO receipts), `rights` ("sku@location" -> channel ->
-granted, promised, may_promise), `policies` ("scope channel" -> [share, keep]).
+granted, promised, may_promise), `policies` ("scope channel" -> [share, keep]), `suppliers` ("supplier" or "supplier/sku" ->
+field -> value).
 """
 import json
 import os
@@ -150,6 +151,11 @@ def grant(id, hlc, sku, loc, channel, qty):
 def policy(id, hlc, scope, channel, share, keep):
     return {"id": id, "hlc": hlc, "kind": "allowance_policy", "scope": scope, "channel": channel,
             "share_percent": share, "keep": keep}
+
+def supplier(id, hlc, who, sku=None, **fields):
+    op = {"id": id, "hlc": hlc, "kind": "supplier", "supplier": who, "fields": fields}
+    if sku is not None: op["sku"] = sku
+    return op
 
 def st(on_hand=0, committed=0, held=0, unavailable=0, incoming=0, in_transit=0):
     return {"on_hand": on_hand, "committed": committed, "held": held, "unavailable": unavailable,
@@ -342,6 +348,15 @@ DOCUMENT_CASES = {
         [COUNT10, grant("s:2", 8, "A", "s", "hub", 4),
          ev("hub:1", 10, "hold", "H1", "place", "s", [("A", 2)], expires=1000)],
         {"now": 2000, "states": {"A@s": st(10)}, "rights": {"A@s": {"hub": {"granted": 4, "promised": 0, "may_promise": 4}, "s": {"may_promise": 6}}}}),
+    # 10.8: supplier registers, last writer wins per field, a supplier's and its items' apart.
+    "suppliers/last-writer-wins-per-field": (
+        [supplier("hub:1", 10, "acme", name="Acme", lead_time_days=3, active=1),
+         supplier("s:1", 12, "acme", lead_time_days=5),
+         supplier("hub:2", 11, "acme", name="Acme Wholesale", lead_time_days=4),
+         supplier("hub:3", 13, "acme", sku="A", supplier_sku="AC-1", unit_cost_cents=120),
+         supplier("s:2", 14, "acme", sku="A", unit_cost_cents=125)],
+        {"suppliers": {"acme": {"name": "Acme Wholesale", "lead_time_days": 5, "active": 1},
+                       "acme/A": {"supplier_sku": "AC-1", "unit_cost_cents": 125}}}),
     "allowances/policy-last-writer-wins": (
         [policy("hub:1", 10, "*", "hub", 50, 2), policy("s:1", 12, "*", "hub", 30, 0),
          policy("hub:2", 11, "category:Dairy", "hub", 80, 1)],

@@ -92,7 +92,8 @@ public enum DocumentLifecycle {
                 if line.quantity > open {
                     return refuse(
                         .overFulfilment,
-                        "order \(event.document) has \(max(open, 0)) units of \(line.sku) left to cancel, not \(line.quantity)")
+                        "order \(event.document) has \(max(open, 0)) units of \(line.sku) left to cancel, not \(line.quantity)"
+                    )
                 }
             }
             return .success([.event(event)])
@@ -200,7 +201,9 @@ public enum DocumentLifecycle {
                 recorded.lines[index].unitCost = state.line(recorded.lines[index].sku)?.unitCost
             }
             return .success(
-                moves(event.lines.filter { $0.quantity > 0 }, at: event.location, .receive, sign: 1) + [.event(recorded)])
+                moves(event.lines.filter { $0.quantity > 0 }, at: event.location, .receive, sign: 1) + [
+                    .event(recorded)
+                ])
         case (.purchaseOrder, .cancel):
             guard !state.lines.contains(where: { $0.done + $0.second > 0 }) else {
                 return refuse(
@@ -262,6 +265,8 @@ public struct DocumentRefusal: Error, Hashable, Sendable, CustomStringConvertibl
         case insufficientAllowance = "insufficient_allowance"
         case unknownSKU = "unknown_sku"
         case eventIDReused = "event_id_reused"
+        case unknownSupplier = "unknown_supplier"
+        case supplierExists = "supplier_exists"
     }
 
     public var code: Code

@@ -44,6 +44,16 @@ public struct ReferenceReplica: Sendable {
         snapshot.unavailable = snapshot.unavailable.filter { $0.value != 0 }
         snapshot.allowances = snapshot.allowances.mapValues { $0.filter { $0.value != 0 } }.filter { !$0.value.isEmpty }
         snapshot.policies = policies()
+        var supplierWinners: [String: [SupplierField: (Stamp, FieldValue)]] = [:]
+        for op in ops.values {
+            guard case .supplier(let assignment) = op.payload else { continue }
+            let key = assignment.sku.map { "\(assignment.supplier)/\($0)" } ?? assignment.supplier
+            for (field, value) in assignment.fields where supplierWinners[key]?[field].map({ op.stamp > $0.0 }) ?? true
+            {
+                supplierWinners[key, default: [:]][field] = (op.stamp, value)
+            }
+        }
+        snapshot.suppliers = supplierWinners.mapValues { $0.mapValues(\.1) }
         snapshot.costs = snapshot.costs.filter { $0.value.units != 0 }
         return snapshot
     }

@@ -19,6 +19,8 @@ public struct ReplicaSnapshot: Hashable, Sendable {
     public var policies: [String: AllowancePolicy] = [:]
     /// Costed receipts per cell (section 10.7).
     public var costs: [StockKey: CellCost] = [:]
+    /// Supplier registers (section 10.8), by `supplier` or `supplier/sku`.
+    public var suppliers: [String: [SupplierField: FieldValue]] = [:]
 
     public init(
         items: [String: [ItemField: FieldValue]] = [:], stock: [StockKey: Int64] = [:],

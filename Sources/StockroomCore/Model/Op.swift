@@ -53,6 +53,8 @@ public enum OpPayload: Hashable, Sendable {
     case allowance(StockKey, channel: NodeID, quantity: Int64)
     /// Sets the top-up policy of a channel for a scope (rule A3); last writer wins.
     case allowancePolicy(AllowancePolicy)
+    /// Assigns registers of a supplier or of one of its items (section 10.8).
+    case supplier(SupplierAssignment)
 
     public var kind: OpKind {
         switch self {
@@ -65,6 +67,7 @@ public enum OpPayload: Hashable, Sendable {
         case .unavailable: .unavailable
         case .allowance: .allowance
         case .allowancePolicy: .allowancePolicy
+        case .supplier: .supplier
         }
     }
 
@@ -74,6 +77,7 @@ public enum OpPayload: Hashable, Sendable {
         case .itemCreate(let sku, _), .itemUpdate(let sku, _), .itemDelete(let sku): sku
         case .event(let event): event.lines.first?.sku ?? ""
         case .allowancePolicy: ""
+        case .supplier(let assignment): assignment.sku ?? ""
         }
     }
 
@@ -101,7 +105,7 @@ public enum OpPayload: Hashable, Sendable {
 /// Stable op kinds for the database and the wire; never renumber.
 public enum OpKind: UInt8, CaseIterable, Sendable {
     case delta = 1, count = 2, itemCreate = 3, itemUpdate = 4, itemDelete = 5, event = 6, unavailable = 7,
-        allowance = 8, allowancePolicy = 9
+        allowance = 8, allowancePolicy = 9, supplier = 10
 
     /// The kinds of protocol version 1: a puller that speaks only version 1 is sent these.
     public var isVersion1: Bool { rawValue <= 5 }
@@ -117,6 +121,7 @@ public enum OpKind: UInt8, CaseIterable, Sendable {
         case .unavailable: "unavailable"
         case .allowance: "allowance"
         case .allowancePolicy: "allowance_policy"
+        case .supplier: "supplier"
         }
     }
 }

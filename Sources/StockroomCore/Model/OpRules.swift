@@ -34,6 +34,13 @@ public enum OpRules {
         if let scanID = op.scanID, !InputRules.isIdentifier(scanID) {
             return violation(.identifier, "scan id must be 1-\(InputRules.maxIdentifierLength) printable ASCII bytes")
         }
+        if case .supplier(let assignment) = op.payload {
+            if let problem = assignment.problem { return violation(.supplier, problem) }
+            if op.hlc.millis > wallMillis &+ maxCatalogueLeadMillis {
+                return violation(.clock, "a supplier op is stamped more than a day ahead of this node's clock")
+            }
+            return nil
+        }
         if case .allowancePolicy(let policy) = op.payload {
             if let problem = policy.problem { return violation(.allowance, problem) }
             if op.hlc.millis > wallMillis &+ maxCatalogueLeadMillis {
@@ -98,7 +105,7 @@ public enum OpRules {
             if quantity < 0, channel != op.id.origin {
                 return violation(.allowance, "only the channel that holds rights returns them")
             }
-        case .event, .allowancePolicy:
+        case .event, .allowancePolicy, .supplier:
             break
         case .itemDelete:
             if op.hlc.millis > wallMillis &+ maxCatalogueLeadMillis {
@@ -163,6 +170,9 @@ public enum OpRule: String, CaseIterable, Hashable, Sendable {
     /// V11: rights move from a cell's owner to a channel and back only by the one who has
     /// them; a policy's share is 0 to 100 % (section 10.6).
     case allowance
+    /// V12: a supplier op names a supplier (and an item) by identifiers and assigns fields
+    /// of the right scope with values of their type and range (section 10.8).
+    case supplier
 }
 
 /// Why an op was refused: the rule, the op, and (in a batch) its position.

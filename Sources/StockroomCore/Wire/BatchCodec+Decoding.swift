@@ -120,7 +120,7 @@ extension BatchCodec {
         var contextEntries = 0
         for index in 0..<count {
             let sku = skus[index]
-            guard kinds[index] == .event || kinds[index] == .allowancePolicy || InputRules.isIdentifier(sku) else {
+            guard [.event, .allowancePolicy, .supplier].contains(kinds[index]) || InputRules.isIdentifier(sku) else {
                 throw DecodingError.malformed("invalid sku")
             }
             let payload: OpPayload
@@ -156,18 +156,7 @@ extension BatchCodec {
                     guard code <= 255, let field = ItemField(code: UInt8(code)) else {
                         throw DecodingError.malformed("unknown field \(code)")
                     }
-                    switch try reader.varint() {
-                    case 0: fields[field] = .null
-                    case 1: fields[field] = .int(try reader.signed())
-                    case 2: fields[field] = .text(try string(try reader.count(atMost: strings.count)))
-                    case 3:
-                        var texts: [String] = []
-                        for _ in 0..<(try reader.count(atMost: InputRules.maxBarcodesPerItem)) {
-                            texts.append(try string(try reader.count(atMost: strings.count)))
-                        }
-                        fields[field] = .texts(texts)
-                    case let tag: throw DecodingError.malformed("unknown value tag \(tag)")
-                    }
+                    fields[field] = try decodeValue(&reader, strings: strings.count, string: string)
                 }
                 payload =
                     kinds[index] == .itemCreate
@@ -188,6 +177,19 @@ extension BatchCodec {
                 let channel = try nodeID(try string(try reader.count(atMost: strings.count)))
                 payload = .allowance(
                     StockKey(sku: sku, location: location), channel: channel, quantity: quantities[index])
+            case .supplier:
+                let supplier = try string(try reader.count(atMost: strings.count))
+                let skuIndex = try reader.count(atMost: strings.count)
+                var fields: [SupplierField: FieldValue] = [:]
+                for _ in 0..<(try reader.count(atMost: SupplierField.allCases.count)) {
+                    guard let field = SupplierField(code: try reader.varint()) else {
+                        throw DecodingError.malformed("unknown supplier field")
+                    }
+                    fields[field] = try decodeValue(&reader, strings: strings.count, string: string)
+                }
+                payload = .supplier(
+                    SupplierAssignment(
+                        supplier: supplier, sku: skuIndex == 0 ? nil : try string(skuIndex - 1), fields: fields))
             case .allowancePolicy:
                 let scopeText = try string(try reader.count(atMost: strings.count))
                 guard let scope = AllowancePolicy.Scope(scopeText) else {
@@ -209,6 +211,26 @@ extension BatchCodec {
         }
         guard reader.isAtEnd else { throw DecodingError.malformed("\(reader.remaining) bytes left over") }
         return SyncBatch(node: node, epoch: epoch, cursor: cursor, more: flags & 1 == 1, coverage: coverage, ops: ops)
+    }
+
+    /// A register value (section 5): tag 0 null, 1 int, 2 text, 3 texts.
+    private static func decodeValue(
+        _ reader: inout ByteReader, strings: Int, string: (Int) throws -> String
+    ) throws
+        -> FieldValue
+    {
+        switch try reader.varint() {
+        case 0: return .null
+        case 1: return .int(try reader.signed())
+        case 2: return .text(try string(try reader.count(atMost: strings)))
+        case 3:
+            var texts: [String] = []
+            for _ in 0..<(try reader.count(atMost: InputRules.maxBarcodesPerItem)) {
+                texts.append(try string(try reader.count(atMost: strings)))
+            }
+            return .texts(texts)
+        case let tag: throw DecodingError.malformed("unknown value tag \(tag)")
+        }
     }
 
     /// The `extra` of an event op (section 5); ids are checked by rule V10 afterwards.

@@ -104,24 +104,20 @@ public enum BatchCodec {
                 out.varint(fields.count)
                 for (field, value) in fields {
                     out.varint(UInt64(field.code))
-                    switch value {
-                    case .null: out.varint(0)
-                    case .int(let number):
-                        out.varint(1)
-                        out.signed(number)
-                    case .text(let text):
-                        out.varint(2)
-                        out.varint(table.index(text))
-                    case .texts(let texts):
-                        out.varint(3)
-                        out.varint(texts.count)
-                        for text in texts { out.varint(table.index(text)) }
-                    }
+                    encode(value, table: table, into: &out)
                 }
             case .event(let event):
                 encode(event, table: table, into: &out)
             case .allowance(_, let channel, _):
                 out.varint(table.index(channel.rawValue))
+            case .supplier(let assignment):
+                out.varint(table.index(assignment.supplier))
+                out.varint(table.index(plusOne: assignment.sku))
+                out.varint(assignment.fields.count)
+                for (field, value) in assignment.fields.sorted(by: { $0.key.code < $1.key.code }) {
+                    out.varint(UInt64(field.code))
+                    encode(value, table: table, into: &out)
+                }
             case .allowancePolicy(let policy):
                 out.varint(table.index(policy.scope.description))
                 out.varint(table.index(policy.channel.rawValue))
@@ -132,6 +128,23 @@ public enum BatchCodec {
             }
         }
         return out.bytes
+    }
+
+    /// A register value (section 5): tag 0 null, 1 int, 2 text, 3 texts.
+    private static func encode(_ value: FieldValue, table: StringTable, into out: inout ByteWriter) {
+        switch value {
+        case .null: out.varint(0)
+        case .int(let number):
+            out.varint(1)
+            out.signed(number)
+        case .text(let text):
+            out.varint(2)
+            out.varint(table.index(text))
+        case .texts(let texts):
+            out.varint(3)
+            out.varint(texts.count)
+            for text in texts { out.varint(table.index(text)) }
+        }
     }
 
     /// A document event in the `extra` column (section 5): kind, document, event, action,
@@ -203,6 +216,12 @@ public enum BatchCodec {
             case .allowance(let key, let channel, _):
                 add(key.location)
                 add(channel.rawValue)
+            case .supplier(let assignment):
+                add(assignment.supplier)
+                if let sku = assignment.sku { add(sku) }
+                for (_, value) in assignment.fields {
+                    if case .text(let text) = value { add(text) }
+                }
             case .allowancePolicy(let policy):
                 add(policy.scope.description)
                 add(policy.channel.rawValue)

@@ -75,6 +75,9 @@ public func buildRouter(
     shopifyRoutes.registerWebhook(on: router)  // authenticated by its HMAC alone
     shopifyRoutes.registerDeliveries(
         on: v1.group().add(middleware: AuthMiddleware(.admin, authenticator: authenticator)))
+    SupplierRoutes(store: store).registerReads(on: reads)
+    SupplierRoutes(store: store).registerWrites(
+        on: v1.group().add(middleware: AuthMiddleware(.documents, authenticator: authenticator)))
     AllowanceRoutes(store: store).registerReads(on: reads)
     AllowanceRoutes(store: store).registerWrites(
         on: v1.group().add(middleware: AuthMiddleware(.admin, authenticator: authenticator)))

@@ -46,7 +46,7 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case let error as DocumentRefusal:
             let status: HTTPResponse.Status =
                 switch error.code {
-                case .invalid, .notOnDocument, .expiryInPast, .unknownSKU: .unprocessableContent
+                case .invalid, .notOnDocument, .expiryInPast, .unknownSKU, .unknownSupplier: .unprocessableContent
                 case .unknownDocument: .notFound
                 default: .conflict
                 }

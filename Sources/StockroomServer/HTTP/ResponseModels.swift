@@ -230,6 +230,9 @@ struct OpResponse: ResponseEncodable {
             location = key.location
             change = quantity
             reason = quantity > 0 ? "grant to \(channel)" : "return by \(channel)"
+        case .supplier(let assignment):
+            document = "supplier/\(assignment.supplier)"
+            reason = "supplier " + assignment.fields.keys.map(\.rawValue).sorted().joined(separator: ", ")
         case .allowancePolicy(let policy):
             reason = "policy \(policy.scope) for \(policy.channel): \(policy.sharePercent)% above \(policy.keep)"
         case .event(let event):

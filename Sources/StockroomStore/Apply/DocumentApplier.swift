@@ -47,6 +47,42 @@ enum DocumentApplier {
         ).map { CellCost(units: $0[0], totalCents: $0[1]) } ?? CellCost()
     }
 
+    /// Section 10.8: each assignment that beats its register's stamp is written.
+    static func assign(_ assignment: SupplierAssignment, stamp: Stamp, db: Database) throws {
+        for (field, value) in assignment.fields {
+            let arguments: StatementArguments = [assignment.supplier, assignment.sku ?? "", Int64(field.code)]
+            if let row = try Row.fetchOne(
+                db.cachedStatement(
+                    sql: "SELECT hlc, origin FROM supplier_registers WHERE supplier = ? AND sku = ? AND field = ?"),
+                arguments: arguments), let origin = NodeID(row[1]),
+                Stamp(hlc: HLC(packed: row[0]), origin: origin) > stamp
+            {
+                continue
+            }
+            let json = String(
+                decoding: try JSONSerialization.data(withJSONObject: [OpRow.jsonValue(value)]), as: UTF8.self)
+            try db.cachedStatement(
+                sql: """
+                    INSERT OR REPLACE INTO supplier_registers (supplier, sku, field, value, hlc, origin)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """
+            ).execute(arguments: arguments + [json, stamp.hlc.packed, stamp.origin.rawValue])
+        }
+    }
+
+    /// A register's stored value (a one-element JSON array).
+    static func registerValue(_ json: String) -> FieldValue {
+        guard let array = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [Any], let raw = array.first
+        else {
+            return .null
+        }
+        switch raw {
+        case let text as String: return .text(text)
+        case let number as NSNumber: return .int(number.int64Value)
+        default: return .null
+        }
+    }
+
     /// Rule A3's register: the policy with the highest stamp per (scope, channel) wins.
     static func setPolicy(_ policy: AllowancePolicy, stamp: Stamp, db: Database) throws {
         if let row = try Row.fetchOne(

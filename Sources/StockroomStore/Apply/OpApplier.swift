@@ -48,6 +48,8 @@ enum OpApplier {
             try DocumentApplier.moveAllowance(key, channel: channel, quantity: moved, db: db)
         case .allowancePolicy(let policy):
             try DocumentApplier.setPolicy(policy, stamp: op.stamp, db: db)
+        case .supplier(let assignment):
+            try DocumentApplier.assign(assignment, stamp: op.stamp, db: db)
         }
         let lsn = try OpRow.insert(
             op, resultQuantity: recordResult ? quantity : nil, appliedAt: appliedAt, in: db)

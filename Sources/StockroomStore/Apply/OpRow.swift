@@ -36,6 +36,9 @@ enum OpRow {
             (location, quantity, body) = (key.location, moved, channel.rawValue)
         case .allowancePolicy(let policy):
             body = "\(policy.sharePercent) \(policy.keep) \(policy.channel) \(policy.scope)"
+        case .supplier(let assignment):
+            location = assignment.supplier
+            body = encode(assignment)
         }
         let statement = try HotStatement(db, insertSQL)
         statement.bind(1, op.id.origin.rawValue)
@@ -120,6 +123,12 @@ enum OpRow {
             payload = .allowance(
                 StockKey(sku: sku, location: try row.checked(6, "\(at) location")), channel: channel,
                 quantity: try row.checked(7, "\(at) quantity"))
+        case .supplier:
+            let supplier: String = try row.checked(6, "\(at) supplier")
+            payload = .supplier(
+                try decodeSupplier(
+                    try row.checkedOptional(9, "\(at) body") ?? "{}", supplier: supplier, sku: sku.isEmpty ? nil : sku,
+                    at: at))
         case .allowancePolicy:
             // "share keep channel scope": the scope last, since a category may hold spaces.
             let parts = (try row.checkedOptional(9, "\(at) body") ?? "").split(
@@ -150,6 +159,33 @@ enum OpRow {
         } catch {
             throw StoreError.corrupt("\(at): the event body is not a document event")
         }
+    }
+
+    /// A supplier op's fields as a JSON object keyed by field name (the supplier and sku are
+    /// in the `location` and `sku` columns).
+    static func encode(_ assignment: SupplierAssignment) -> String {
+        var object: [String: Any] = [:]
+        for (field, value) in assignment.fields { object[field.rawValue] = jsonValue(value) }
+        let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func decodeSupplier(_ text: String, supplier: String, sku: String?, at: String) throws -> SupplierAssignment
+    {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else {
+            throw StoreError.corrupt("\(at): the supplier op body is not a JSON object")
+        }
+        var fields: [SupplierField: FieldValue] = [:]
+        for (name, raw) in object {
+            guard let field = SupplierField(rawValue: name) else { continue }
+            switch raw {
+            case is NSNull: fields[field] = .null
+            case let text as String: fields[field] = .text(text)
+            case let number as NSNumber: fields[field] = .int(number.int64Value)
+            default: throw StoreError.corrupt("\(at): bad value for \(name) in the supplier op body")
+            }
+        }
+        return SupplierAssignment(supplier: supplier, sku: sku, fields: fields)
     }
 
     /// Assignments as a JSON object keyed by field name.

@@ -87,6 +87,22 @@ extension StockroomStore {
         }
         let events = try DocumentApplier.events(of: key, db: db)
         let state = events.isEmpty ? nil : DocumentState.fold(key, events: events)
+        var event = event
+        if event.kind == .purchaseOrder, event.action == .create, state == nil {
+            // A PO names a supplier this node knows and that is active; lines without a cost
+            // take the supplier's cost for the item.
+            guard let name = event.counterpart, let supplier = try Self.supplier(name, db: db),
+                supplier.fields[.active] != .int(0)
+            else {
+                throw DocumentRefusal(
+                    code: .unknownSupplier,
+                    message:
+                        "no active supplier '\(event.counterpart ?? "")'; create it with POST /v1/suppliers first")
+            }
+            for index in event.lines.indices where event.lines[index].unitCost == nil {
+                event.lines[index].unitCost = supplier.items[event.lines[index].sku]?[.unitCost]?.int
+            }
+        }
         if event.action.opens {
             for line in event.lines {
                 guard let item = try ItemRecord.fetch(sku: line.sku, db: db), item.alive else {

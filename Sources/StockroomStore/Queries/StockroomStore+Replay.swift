@@ -67,8 +67,16 @@ extension StockroomStore {
             guard let channel = NodeID(row[2]) else { continue }
             snapshot.allowances[StockKey(sku: row[0], location: row[1]), default: [:]][channel] = row[3]
         }
-        for row in try Row.fetchAll(db, sql: "SELECT sku, location, units, total_cents FROM cell_costs WHERE units != 0") {
+        for row in try Row.fetchAll(
+            db, sql: "SELECT sku, location, units, total_cents FROM cell_costs WHERE units != 0")
+        {
             snapshot.costs[StockKey(sku: row[0], location: row[1])] = CellCost(units: row[2], totalCents: row[3])
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT supplier, sku, field, value FROM supplier_registers") {
+            guard let field = SupplierField(code: UInt64(row[2] as Int64)) else { continue }
+            let sku: String = row[1]
+            snapshot.suppliers[sku.isEmpty ? row[0] : "\(row[0] as String)/\(sku)", default: [:]][field] =
+                DocumentApplier.registerValue(row[3])
         }
         for row in try Row.fetchAll(db, sql: "SELECT scope, channel, share_percent, keep FROM allowance_policies") {
             guard let scope = AllowancePolicy.Scope(row[0]), let channel = NodeID(row[1]) else { continue }

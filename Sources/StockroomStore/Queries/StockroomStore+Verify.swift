@@ -70,7 +70,12 @@ extension StockroomStore {
                 states.append("allowances at \(key)")
             }
             if expected.policies != actual.policies { states.append("allowance policies") }
-            for key in Set(expected.costs.keys).union(actual.costs.keys) where expected.costs[key] != actual.costs[key] {
+            for key in Set(expected.suppliers.keys).union(actual.suppliers.keys)
+            where expected.suppliers[key] != actual.suppliers[key] {
+                states.append("supplier \(key)")
+            }
+            for key in Set(expected.costs.keys).union(actual.costs.keys) where expected.costs[key] != actual.costs[key]
+            {
                 states.append("cost at \(key)")
             }
             return VerificationReport(

@@ -223,6 +223,18 @@ enum StoreMigrations {
                         PRIMARY KEY (sku, location)
                     ) WITHOUT ROWID;
 
+                    -- Supplier registers (section 10.8): per supplier ('' sku) or supplier item,
+                    -- each field last-writer-wins; value as JSON.
+                    CREATE TABLE supplier_registers (
+                        supplier TEXT NOT NULL,
+                        sku TEXT NOT NULL,
+                        field INTEGER NOT NULL,
+                        value TEXT NOT NULL,
+                        hlc INTEGER NOT NULL,
+                        origin TEXT NOT NULL,
+                        PRIMARY KEY (supplier, sku, field)
+                    ) WITHOUT ROWID;
+
                     -- Top-up policies, last writer wins per (scope, channel) (rule A3).
                     CREATE TABLE allowance_policies (
                         scope TEXT NOT NULL,
@@ -259,7 +271,7 @@ enum StoreMigrations {
     /// The tables derived from the op log, in the order they can be emptied.
     static let materialisedTables = [
         "conflicts", "stock", "barcodes", "item_registers", "items", "documents", "document_events", "document_cells",
-        "unavailable", "allowances", "allowance_policies", "cell_costs",
+        "unavailable", "allowances", "allowance_policies", "cell_costs", "supplier_registers",
     ]
     // Note: sync_coverage and sync_peers are bookkeeping of what was received, not state
     // derived from the log, so a rebuild keeps them.

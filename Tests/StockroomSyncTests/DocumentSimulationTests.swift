@@ -247,27 +247,14 @@ import Testing
                     store, from: hub, limit: Int.random(in: 1...30, using: &random), delivery: delivery)
             }
             if step % 50 == 0 {
-                var union: [Op] = []
-                for node in [hub] + stores { union += try await node.store.ownOps(after: 0, limit: 1_000_000) }
+                let union = try await SimulationTests.union([hub] + stores)
                 let breaches = Self.allowanceBreaches(union, now: hub.store.wallClockMillis())
                 #expect(breaches.isEmpty, "seed \(seed), step \(step): \(breaches.prefix(3)); STOCKROOM_SEED=\(seed)")
             }
         }
         #expect(accepted > 50, "seed \(seed): too few document events were accepted (\(accepted)) to prove anything")
 
-        for store in stores {
-            store.partitioned = false
-            for _ in 0..<3 {
-                try await SimulationTests.push(store, to: hub, limit: 100_000, delivery: .normal, outOfOrder: false)
-            }
-        }
-        for store in stores {
-            while try await store.store.peerProgress(hub.id).cursor < hub.store.writeContext.lastLSN {
-                try await SimulationTests.pull(store, from: hub, limit: 500, delivery: .normal)
-            }
-        }
-        var union: [Op] = []
-        for node in [hub] + stores { union += try await node.store.ownOps(after: 0, limit: 1_000_000) }
+        let union = try await SimulationTests.heal(hub: hub, stores: stores)
         #expect(Self.allowanceBreaches(union, now: hub.store.wallClockMillis()).isEmpty, "seed \(seed): at the end")
         let reference = ReferenceReplica(ops: union).snapshot()
         let hubState = try await hub.store.snapshot()

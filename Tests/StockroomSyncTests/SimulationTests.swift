@@ -104,6 +104,28 @@ import Testing
         _ = try? await store.store.recordScan(command, actor: kind == .shelfCount ? "clerk" : "till")
     }
 
+    /// Heals every partition, syncs to quiescence (every store pushes all, then pulls the
+    /// hub's whole log), and returns the union of all nodes' own ops.
+    static func heal(hub: SimNode, stores: [SimNode]) async throws -> [Op] {
+        for store in stores {
+            store.partitioned = false
+            for _ in 0..<3 { try await push(store, to: hub, limit: 100_000, delivery: .normal, outOfOrder: false) }
+        }
+        for store in stores {
+            while try await store.store.peerProgress(hub.id).cursor < hub.store.writeContext.lastLSN {
+                try await pull(store, from: hub, limit: 500, delivery: .normal)
+            }
+        }
+        return try await union([hub] + stores)
+    }
+
+    /// Every op of `nodes`' own origins.
+    static func union(_ nodes: [SimNode]) async throws -> [Op] {
+        var union: [Op] = []
+        for node in nodes { union += try await node.store.ownOps(after: 0, limit: 1_000_000) }
+        return union
+    }
+
     @Test(arguments: seeds)
     func everyNodeConvergesToTheUnionOfAllOps(seed: UInt64) async throws {
         var random = SeededGenerator(seed: seed)
@@ -163,21 +185,7 @@ import Testing
                 try await Self.pull(store, from: hub, limit: Int.random(in: 1...30, using: &random), delivery: delivery)
             }
         }
-        // Heal everything and sync to quiescence.
-        for store in stores {
-            store.partitioned = false
-            for _ in 0..<3 {
-                try await Self.push(store, to: hub, limit: 100_000, delivery: .normal, outOfOrder: false)
-            }
-        }
-        for store in stores {
-            while try await store.store.peerProgress(hub.id).cursor < hub.store.writeContext.lastLSN {
-                try await Self.pull(store, from: hub, limit: 500, delivery: .normal)
-            }
-        }
-
-        var union: [Op] = []
-        for node in [hub] + stores { union += try await node.store.ownOps(after: 0, limit: 1_000_000) }
+        let union = try await Self.heal(hub: hub, stores: stores)
         let reference = ReferenceReplica(ops: union).snapshot()
         let hubState = try await hub.store.snapshot()
         #expect(

@@ -75,26 +75,20 @@ public enum DocumentLifecycle {
         }
         switch (event.kind, event.action) {
         case (.order, .fulfil):
-            for line in event.lines {
-                let open = state.line(line.sku).map { $0.quantity - $0.done } ?? 0
-                if line.quantity > open {
-                    return refuse(
-                        .overFulfilment,
-                        "order \(event.document) has \(max(open, 0)) units of \(line.sku) left to fulfil, not \(line.quantity)"
-                    )
-                }
+            if let (line, room) = beyond(event.lines, in: state, room: { $0.quantity - $0.done }, counted: \.quantity) {
+                return refuse(
+                    .overFulfilment,
+                    "order \(event.document) has \(room) units of \(line.sku) left to fulfil, not \(line.quantity)")
             }
             return .success(moves(event.lines, at: event.location, .sale, sign: -1) + [.event(event)])
         case (.order, .cancel) where !event.lines.isEmpty:
             // A partial cancel: these units will not be fulfilled; the order stays open.
-            for line in event.lines {
-                let open = state.line(line.sku).map { $0.quantity - $0.done - $0.second } ?? 0
-                if line.quantity > open {
-                    return refuse(
-                        .overFulfilment,
-                        "order \(event.document) has \(max(open, 0)) units of \(line.sku) left to cancel, not \(line.quantity)"
-                    )
-                }
+            if let (line, room) = beyond(
+                event.lines, in: state, room: { $0.quantity - $0.done - $0.second }, counted: \.quantity)
+            {
+                return refuse(
+                    .overFulfilment,
+                    "order \(event.document) has \(room) units of \(line.sku) left to cancel, not \(line.quantity)")
             }
             return .success([.event(event)])
         case (.order, .cancel):
@@ -107,14 +101,10 @@ public enum DocumentLifecycle {
             recorded.lines = []
             return .success(ops + [.event(recorded)])
         case (.order, .return):
-            for line in event.lines {
-                let out = state.line(line.sku).map { $0.done - $0.received } ?? 0
-                if line.quantity > out {
-                    return refuse(
-                        .overReturn,
-                        "order \(event.document) has \(max(out, 0)) units of \(line.sku) out to return, not \(line.quantity)"
-                    )
-                }
+            if let (line, room) = beyond(event.lines, in: state, room: { $0.done - $0.received }, counted: \.quantity) {
+                return refuse(
+                    .overReturn,
+                    "order \(event.document) has \(room) units of \(line.sku) out to return, not \(line.quantity)")
             }
             var ops = moves(event.lines, at: event.location, .return, sign: 1)
             if !event.restock {
@@ -185,14 +175,14 @@ public enum DocumentLifecycle {
                     .notSent,
                     "purchase order \(event.document) is \(state.status.rawValue); send it before receiving against it")
             }
-            for line in event.lines {
-                let open = state.line(line.sku).map { $0.quantity - $0.done - $0.second } ?? 0
-                if line.quantity + line.second > open {
-                    return refuse(
-                        .overReceipt,
-                        "purchase order \(event.document) expects \(max(open, 0)) more units of \(line.sku), not \(line.quantity + line.second); reject the excess or add a line"
-                    )
-                }
+            if let (line, room) = beyond(
+                event.lines, in: state, room: { $0.quantity - $0.done - $0.second },
+                counted: { $0.quantity + $0.second })
+            {
+                return refuse(
+                    .overReceipt,
+                    "purchase order \(event.document) expects \(room) more units of \(line.sku), not \(line.quantity + line.second); reject the excess or add a line"
+                )
             }
             // The receipt carries the unit cost (the PO line's unless the dock gave one), so the
             // cell's average cost follows from this op alone (section 10.7).
@@ -219,6 +209,19 @@ public enum DocumentLifecycle {
         default:
             return refuse(.invalid, "a \(noun) has no '\(event.action.rawValue)' event")
         }
+    }
+
+    /// The first line that moves more units than its document line has room for, with
+    /// that room (never below zero).
+    private static func beyond(
+        _ lines: [DocumentLine], in state: DocumentState, room: (DocumentState.Line) -> Int64,
+        counted: (DocumentLine) -> Int64
+    ) -> (DocumentLine, Int64)? {
+        for line in lines {
+            let available = state.line(line.sku).map(room) ?? 0
+            if counted(line) > available { return (line, max(available, 0)) }
+        }
+        return nil
     }
 
     private static func withCounterpart(_ event: DocumentEvent, _ counterpart: String?) -> DocumentEvent {

@@ -13,72 +13,65 @@ struct DocumentResponse: ResponseEncodable {
     var ops: [String]?
     var now: UInt64
 
-    private struct Key: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(_ string: String) { stringValue = string }
-        init?(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
     func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: Key.self)
+        var container = encoder.container(keyedBy: DynamicKey.self)
         let kind = record.key.kind
-        try container.encode(record.key.id, forKey: Key("id"))
-        try container.encode(kind.rawValue, forKey: Key("kind"))
+        try container.encode(record.key.id, forKey: DynamicKey("id"))
+        try container.encode(kind.rawValue, forKey: DynamicKey("kind"))
         var status = record.status
         if kind == .hold, status == .active, let expiry = record.expiresAt, expiry <= now { status = .expired }
-        try container.encode(status.rawValue, forKey: Key("status"))
+        try container.encode(status.rawValue, forKey: DynamicKey("status"))
         switch kind {
         case .order:
             let parts = record.key.id.split(separator: ":", maxSplits: 1).map(String.init)
-            try container.encode(parts.first, forKey: Key("source"))
-            try container.encode(parts.count > 1 ? parts[1] : nil, forKey: Key("external_id"))
-            try container.encode(record.location, forKey: Key("location"))
-            try container.encode(record.channel, forKey: Key("channel"))
+            try container.encode(parts.first, forKey: DynamicKey("source"))
+            try container.encode(parts.count > 1 ? parts[1] : nil, forKey: DynamicKey("external_id"))
+            try container.encode(record.location, forKey: DynamicKey("location"))
+            try container.encode(record.channel, forKey: DynamicKey("channel"))
         case .transfer:
-            try container.encode(record.location, forKey: Key("from"))
-            try container.encode(record.counterpart, forKey: Key("to"))
+            try container.encode(record.location, forKey: DynamicKey("from"))
+            try container.encode(record.counterpart, forKey: DynamicKey("to"))
         case .purchaseOrder:
-            try container.encode(record.location, forKey: Key("location"))
-            try container.encode(record.counterpart, forKey: Key("supplier"))
+            try container.encode(record.location, forKey: DynamicKey("location"))
+            try container.encode(record.counterpart, forKey: DynamicKey("supplier"))
         case .hold:
-            try container.encode(record.location, forKey: Key("location"))
-            try container.encode(record.channel, forKey: Key("channel"))
+            try container.encode(record.location, forKey: DynamicKey("location"))
+            try container.encode(record.channel, forKey: DynamicKey("channel"))
             try container.encode(
-                record.expiresAt.map { Timestamps.iso(HLC(millis: $0, logical: 0)) }, forKey: Key("expires_at"))
+                record.expiresAt.map { Timestamps.iso(HLC(millis: $0, logical: 0)) }, forKey: DynamicKey("expires_at"))
         }
-        var lines = container.nestedUnkeyedContainer(forKey: Key("lines"))
+        var lines = container.nestedUnkeyedContainer(forKey: DynamicKey("lines"))
         for line in record.lines {
-            var item = lines.nestedContainer(keyedBy: Key.self)
-            try item.encode(line.sku, forKey: Key("sku"))
-            try item.encode(line.quantity, forKey: Key("qty"))
+            var item = lines.nestedContainer(keyedBy: DynamicKey.self)
+            try item.encode(line.sku, forKey: DynamicKey("sku"))
+            try item.encode(line.quantity, forKey: DynamicKey("qty"))
             switch kind {
             case .order:
-                try item.encode(line.done, forKey: Key("fulfilled"))
-                try item.encode(line.received, forKey: Key("returned"))
-                try item.encode(line.second, forKey: Key("cancelled"))
-                try item.encode(max(0, line.quantity - line.done - line.second), forKey: Key("open"))
+                try item.encode(line.done, forKey: DynamicKey("fulfilled"))
+                try item.encode(line.received, forKey: DynamicKey("returned"))
+                try item.encode(line.second, forKey: DynamicKey("cancelled"))
+                try item.encode(max(0, line.quantity - line.done - line.second), forKey: DynamicKey("open"))
             case .transfer:
-                try item.encode(line.done, forKey: Key("shipped"))
-                try item.encode(line.received, forKey: Key("received"))
-                try item.encode(line.second, forKey: Key("damaged"))
+                try item.encode(line.done, forKey: DynamicKey("shipped"))
+                try item.encode(line.received, forKey: DynamicKey("received"))
+                try item.encode(line.second, forKey: DynamicKey("damaged"))
                 let open = record.status == .closed || record.status == .cancelled
-                try item.encode(open ? 0 : max(0, line.done - line.received - line.second), forKey: Key("in_transit"))
+                try item.encode(
+                    open ? 0 : max(0, line.done - line.received - line.second), forKey: DynamicKey("in_transit"))
             case .purchaseOrder:
-                try item.encode(line.done, forKey: Key("received"))
-                try item.encode(line.second, forKey: Key("rejected"))
-                try item.encode(max(0, line.quantity - line.done - line.second), forKey: Key("open"))
-                try item.encode(line.unitCost.map(Self.money), forKey: Key("unit_cost"))
+                try item.encode(line.done, forKey: DynamicKey("received"))
+                try item.encode(line.second, forKey: DynamicKey("rejected"))
+                try item.encode(max(0, line.quantity - line.done - line.second), forKey: DynamicKey("open"))
+                try item.encode(line.unitCost.map(Self.money), forKey: DynamicKey("unit_cost"))
             case .hold:
                 break
             }
         }
-        try container.encode(record.note, forKey: Key("note"))
-        try container.encode(record.openedHLC.map(Timestamps.iso), forKey: Key("opened_at"))
-        try container.encode(Timestamps.iso(record.updatedHLC), forKey: Key("updated_at"))
-        if let replayed { try container.encode(replayed, forKey: Key("replayed")) }
-        if let ops { try container.encode(ops, forKey: Key("ops")) }
+        try container.encode(record.note, forKey: DynamicKey("note"))
+        try container.encode(record.openedHLC.map(Timestamps.iso), forKey: DynamicKey("opened_at"))
+        try container.encode(Timestamps.iso(record.updatedHLC), forKey: DynamicKey("updated_at"))
+        if let replayed { try container.encode(replayed, forKey: DynamicKey("replayed")) }
+        if let ops { try container.encode(ops, forKey: DynamicKey("ops")) }
     }
 
     /// Cents as a decimal, `1234` → `12.34`.

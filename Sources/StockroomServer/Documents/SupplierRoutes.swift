@@ -81,24 +81,16 @@ struct SupplierRoutes {
     struct SupplierResponse: ResponseEncodable {
         var record: SupplierRecord
 
-        private struct Key: CodingKey {
-            var stringValue: String
-            var intValue: Int? { nil }
-            init(_ string: String) { stringValue = string }
-            init?(stringValue: String) { self.stringValue = stringValue }
-            init?(intValue: Int) { nil }
-        }
-
         func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: Key.self)
-            try container.encode(record.id, forKey: Key("id"))
+            var container = encoder.container(keyedBy: DynamicKey.self)
+            try container.encode(record.id, forKey: DynamicKey("id"))
             func encode(
-                _ fields: [SupplierField: FieldValue], into container: inout KeyedEncodingContainer<Key>,
+                _ fields: [SupplierField: FieldValue], into container: inout KeyedEncodingContainer<DynamicKey>,
                 _ keys: [SupplierField]
             ) throws {
                 for field in keys {
                     let value = fields[field] ?? .null
-                    let key = Key(
+                    let key = DynamicKey(
                         field == .unitCost ? "unit_cost" : field == .itemPackSize ? "pack_size" : field.rawValue)
                     switch (field, value) {
                     case (.active, .int(let flag)): try container.encode(flag != 0, forKey: key)
@@ -113,10 +105,10 @@ struct SupplierRoutes {
             try encode(
                 record.fields, into: &container,
                 [.name, .contact, .email, .leadTimeDays, .minimumOrder, .packSize, .active])
-            var items = container.nestedUnkeyedContainer(forKey: Key("items"))
+            var items = container.nestedUnkeyedContainer(forKey: DynamicKey("items"))
             for (sku, fields) in record.items.sorted(by: { $0.key < $1.key }) {
-                var item = items.nestedContainer(keyedBy: Key.self)
-                try item.encode(sku, forKey: Key("sku"))
+                var item = items.nestedContainer(keyedBy: DynamicKey.self)
+                try item.encode(sku, forKey: DynamicKey("sku"))
                 try encode(fields, into: &item, [.supplierSKU, .unitCost, .itemPackSize])
             }
         }

@@ -125,6 +125,11 @@ def main():
     row("batches of 100", "scans/s", figure("batch", "stockroom", rate), figure("c64", "postgres", rate),
         "PostgreSQL 64 clients", target=100000, better="higher")
 
+    row("order of 5 lines p99", "ms", figure("order5", "stockroom", p99), figure("order_scan", "stockroom", p99),
+        "1 scanner, same node, same run", target=2.0)
+    row("order of 5 lines p50", "ms", figure("order5", "stockroom", p50), figure("order_scan", "stockroom", p50),
+        "1 scanner, same node, same run")
+
     size = runs.get(("sync_size", "stockroom"), [None])[0]
     alt = runs.get(("sync_size", "alternatives"), [None])[0]
     if size and alt:
@@ -143,12 +148,20 @@ def main():
     row("hub apply, 10 stores", "ops/s", figure("apply", "stockroom", lambda r: r["ops_per_s_median"]),
         figure("apply", "sqlite_c", lambda r: r["ops_per_s"]), "C SQLite floor, batches of 5,000",
         target=100000, better="higher", ratio_target=0.6)
+    row("hub apply, 90% sales + documents", "ops/s",
+        figure("apply_mix", "stockroom", lambda r: r["ops_per_s_median"]),
+        figure("apply", "stockroom", lambda r: r["ops_per_s_median"]), "sale-only, same run", better="higher",
+        ratio_target=0.9)
+    mix = runs.get(("catchup_mix", "stockroom"), [None])[0]
     catchup = runs.get(("catchup", "stockroom"), [None])[0]
     if catchup:
         row("catch-up, 350,000 ops", "s", spread(catchup["seconds"]),
             figure("catchup", "sqlite_c", lambda r: r["ops"] / r["ops_per_s"]),
             "C SQLite floor: 350,000 ops into one database", target=5.0)
         row("catch-up peak RSS (store)", "MB", spread(catchup["store_peak_rss_mb"]), target=150.0)
+        if mix:
+            row("catch-up, 90% sales + documents", "s", spread(mix["seconds"]), spread(catchup["seconds"]),
+                "sale-only, same run", ratio_target=1.1)
     row("idle RSS, 10,000 items", "MB", figure("memory", "stockroom", lambda r: r.get("idle_rss_kb", 0) / 1024),
         target=40.0)
     row("idle RSS, 1,000,000 items", "MB", figure("memory", "stockroom_1m", lambda r: r["idle_rss_kb"] / 1024))

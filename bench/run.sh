@@ -3,7 +3,7 @@
 # same run on the same machine, then one table (bench/report.py) and bench/results/*.json.
 #
 #   bench/run.sh                      all scenarios
-#   SCENARIOS="edge sync" bench/run.sh   a subset: edge scale sync apply catchup
+#   SCENARIOS="edge sync" bench/run.sh   a subset: edge orders scale sync apply catchup
 #   ROUNDS=5 SECONDS_PER_RUN=5        repetitions of each load run and their length
 #
 # Baselines (bench/baselines/): C through libsqlite3 (the write floor), nginx (the HTTP
@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-5}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
-SCENARIOS=${SCENARIOS:-edge scale sync apply catchup}
+SCENARIOS=${SCENARIOS:-edge orders scale sync apply catchup}
 BIN=.build/release/stockroom
 export PATH="$PATH:/usr/sbin:/sbin"
 want() { [[ " $SCENARIOS " == *" $1 "* ]]; }
@@ -104,6 +104,25 @@ if want edge; then
     bench/baselines/nginx.sh stop "$WORK/nginx"
 fi
 
+if want orders; then
+    echo "== orders: placing an order of 5 lines on one connection, durable, beside 1 scanner"
+    python3 -c '
+import csv, sys
+rows = csv.reader(open(sys.argv[1])); next(rows)
+sys.stdout.write("\n".join(r[0] for r in rows) + "\n")' fixtures/catalog-10k.csv >"$WORK/skus-10k"
+    codes_of fixtures/catalog-10k.csv >"$WORK/codes-10k"
+    start_node "$WORK/orders" 18185 fixtures/catalog-10k.csv
+    ORDERS_PID=$NODE_PID ORDERS_SCANNER=$NODE_TOKEN
+    ORDERS_STAFF=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['admin'])" "$WORK/orders/credentials.json")
+    wrk_run 18185 1 1 bench/order.lua 2 "$ORDERS_STAFF" "$WORK/skus-10k" warm >/dev/null
+    wrk_run 18185 1 1 bench/scan.lua 2 "$ORDERS_SCANNER" "$WORK/codes-10k" warm >/dev/null
+    for round in $(seq "$ROUNDS"); do
+        record order5 stockroom "$round" "$(wrk_run 18185 1 1 bench/order.lua "$SECONDS_PER_RUN" "$ORDERS_STAFF" "$WORK/skus-10k" "o-$round" 5)"
+        record order_scan stockroom "$round" "$(wrk_run 18185 1 1 bench/scan.lua "$SECONDS_PER_RUN" "$ORDERS_SCANNER" "$WORK/codes-10k" "os-$round")"
+    done
+    kill "$ORDERS_PID"; wait "$ORDERS_PID" 2>/dev/null || true
+fi
+
 if want scale; then
     echo "== scale: 1 scanner with 10,000 and with 1,000,000 items (same run)"
     # The 1M-item node is imported once (~4 min here) and kept in bench/.cache: later runs
@@ -149,6 +168,9 @@ if want apply; then
     for round in $(seq "$ROUNDS"); do
         .build/release/stockroom-bench hub-apply --rounds 1 --ops 100000 --out "$WORK/apply.json" >/dev/null
         record apply stockroom "$round" "$(cat "$WORK/apply.json")"
+        # Issue #12's mix: 90% sales, the rest orders, PO receipts and transfers.
+        .build/release/stockroom-bench hub-apply --rounds 1 --ops 100000 --mix --out "$WORK/apply.json" >/dev/null
+        record apply_mix stockroom "$round" "$(cat "$WORK/apply.json")"
         rm -f "$WORK/floor.sqlite"*
         record apply sqlite_c "$round" "$("$WORK/bin/sqlite_floor" apply "$WORK/floor.sqlite" 100000 FULL 5000)"
     done
@@ -158,6 +180,8 @@ if want catchup; then
     echo "== catch-up: a week offline (350,000 ops) both ways"
     .build/release/stockroom-bench catch-up --rounds 3 --ops 350000 --out "$WORK/catchup.json"
     record catchup stockroom 1 "$(cat "$WORK/catchup.json")"
+    .build/release/stockroom-bench catch-up --rounds 3 --ops 350000 --mix --out "$WORK/catchup.json"
+    record catchup_mix stockroom 1 "$(cat "$WORK/catchup.json")"
     # The floor for the hub's half: the same number of ops into one fresh database.
     for round in 1 2 3; do
         rm -f "$WORK/floor.sqlite"*

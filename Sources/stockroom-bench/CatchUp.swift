@@ -12,6 +12,7 @@ struct CatchUp: AsyncParsableCommand {
 
     @OptionGroup var output: BenchOutput
     @Option(help: "Ops the store made offline (a week of a busy store).") var ops = 350_000
+    @Flag(help: "Issue #12's mix: 90% sales, the rest orders, PO receipts and transfers.") var mix = false
 
     func run() async throws {
         var seconds: [Double] = []
@@ -25,7 +26,7 @@ struct CatchUp: AsyncParsableCommand {
                     format: "catch-up, round %d: %d ops in %.2f s, store peak RSS %.0f MB", round, ops, elapsed, peak))
         }
         try output.write([
-            "ops": ops, "seconds": seconds, "seconds_median": median(seconds), "store_peak_rss_mb": peaks,
+            "ops": ops, "mix": mix, "seconds": seconds, "seconds_median": median(seconds), "store_peak_rss_mb": peaks,
             "store_peak_rss_mb_max": peaks.max()!,
         ])
     }
@@ -36,6 +37,7 @@ struct CatchUp: AsyncParsableCommand {
         let token = String(
             try hub.admin(["token", "create", "--role", "peer", "--node", "store-1"]).split(separator: "\n").last!)
         let store = try BenchNode(binary: output.binary, name: "store")
+        var ownOps = UInt64(ops)
         // The week offline: the store already has the catalogue (from an earlier sync),
         // then records its scans with no hub.
         do {
@@ -47,14 +49,52 @@ struct CatchUp: AsyncParsableCommand {
             let skus = try await catalogue.listItems(category: nil, text: nil, afterSKU: nil, limit: 1000).items.map(
                 \.sku)
             var random = SeededGenerator(seed: seed)
+            if mix {
+                _ = try await local.createSupplier("northfield", fields: [.name: .text("Northfield")], actor: "buyer")
+            }
             for chunk in 0..<(ops / 1000) {
-                let scans = (0..<1000).map { n in
+                // With the mix, 900 sales and about 95 ops of documents per 1,000.
+                let scans = (0..<(mix ? 900 : 1000)).map { n in
                     ScanCommand(
                         scanID: "w\(chunk)-\(n)", code: skus.randomElement(using: &random)!, quantity: 1,
                         action: .move(.sale), device: "till-\(n % 4)")
                 }
                 _ = try await local.recordScans(scans, actor: "till")
+                guard mix else { continue }
+                for n in 0..<30 {
+                    let line = [DocumentLine(sku: skus.randomElement(using: &random)!, quantity: 1, unitCost: 90)]
+                    let id = "\(chunk)-\(n)"
+                    func event(
+                        _ kind: DocumentKind, _ document: String, _ action: DocumentAction, _ lines: [DocumentLine]
+                    )
+                        -> DocumentEvent
+                    {
+                        DocumentEvent(
+                            kind: kind, document: document, event: action.rawValue, action: action,
+                            location: "store-1",
+                            counterpart: kind == .transfer ? "store-2" : (kind == .purchaseOrder ? "northfield" : nil),
+                            lines: lines, backorder: true)
+                    }
+                    switch n % 6 {
+                    case 0, 1, 2, 3:
+                        _ = try await local.recordEvents(
+                            [event(.order, "pos:\(id)", .place, line), event(.order, "pos:\(id)", .fulfil, line)],
+                            actor: "till")
+                    case 4:
+                        _ = try await local.recordEvents(
+                            [
+                                event(.purchaseOrder, "PO-\(id)", .create, line),
+                                event(.purchaseOrder, "PO-\(id)", .send, []),
+                                event(.purchaseOrder, "PO-\(id)", .receive, line),
+                            ], actor: "dock")
+                    default:
+                        _ = try await local.recordEvents(
+                            [event(.transfer, "T-\(id)", .create, line), event(.transfer, "T-\(id)", .ship, [])],
+                            actor: "backroom")
+                    }
+                }
             }
+            ownOps = local.writeContext.nextSeq - 1
             // Meanwhile the hub took online orders for this store.
             for chunk in 0..<5 {
                 let orders = (0..<1000).map { n in
@@ -75,7 +115,7 @@ struct CatchUp: AsyncParsableCommand {
             peak = max(peak, store.rssMB())
             let hubHas = try await hub.coverage(of: "store-1", token: hub.credential("admin"))
             let storeHas = try await store.coverage(of: "hub", token: store.credential("admin"))
-            if hubHas >= UInt64(ops) && storeHas >= 10_000 + 5_000 { break }
+            if hubHas >= ownOps && storeHas >= 10_000 + 5_000 { break }
             guard ContinuousClock.now - started < .seconds(300) else {
                 throw ValidationError("catch-up did not finish in 300 s")
             }

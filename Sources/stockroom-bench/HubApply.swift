@@ -15,6 +15,7 @@ struct HubApply: AsyncParsableCommand {
     @OptionGroup var output: BenchOutput
     @Option(help: "Ops pushed to the hub per round.") var ops = 100_000
     @Option(help: "Stores pushing at once.") var stores = 10
+    @Flag(help: "Issue #12's mix: 90% sales, the rest orders, PO receipts and transfers.") var mix = false
 
     func run() async throws {
         var rates: [Double] = []
@@ -23,7 +24,7 @@ struct HubApply: AsyncParsableCommand {
             print(String(format: "hub apply, round %d: %.0f ops/s", round, rates.last!))
         }
         try output.write([
-            "ops": ops, "stores": stores, "ops_per_s": rates, "ops_per_s_median": median(rates),
+            "ops": ops, "stores": stores, "mix": mix, "ops_per_s": rates, "ops_per_s_median": median(rates),
         ])
     }
 
@@ -43,7 +44,7 @@ struct HubApply: AsyncParsableCommand {
                 try hub.admin(["token", "create", "--role", "peer", "--node", node.rawValue]).split(separator: "\n")
                     .last!)
         }
-        let pushes = salePushes(stores: stores, opsPerStore: ops / stores, seed: seed)
+        let pushes = salePushes(stores: stores, opsPerStore: ops / stores, seed: seed, mix: mix)
         let work = Dictionary(grouping: pushes, by: \.node).map { node, pushes in
             (token: tokens[node]!, batches: pushes.map { WireCompression.wire(SyncBatch(node: node, ops: $0.ops)) })
         }
@@ -55,7 +56,7 @@ struct HubApply: AsyncParsableCommand {
                         var request = HTTPClientRequest(url: "http://127.0.0.1:\(hub.port)/v1/sync/push")
                         request.method = .POST
                         request.headers.add(name: "Authorization", value: "Bearer \(token)")
-                        request.headers.add(name: "Stockroom-Sync-Version", value: "1")
+                        request.headers.add(name: "Stockroom-Sync-Version", value: mix ? "2" : "1")
                         request.headers.add(name: "Content-Type", value: SyncClient.batchContentType)
                         request.body = .bytes(ByteBuffer(bytes: batch))
                         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))

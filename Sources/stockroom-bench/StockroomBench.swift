@@ -43,10 +43,18 @@ extension Duration {
 
 /// What `stores` stores push after selling `opsPerStore` items each: their sale streams
 /// (seeded by `seed` and the store's index) cut into the protocol's push batches.
-func salePushes(stores: Int, opsPerStore: Int, seed: UInt64) -> [(node: NodeID, ops: [Op])] {
+///
+/// With `mix`, issue #12's realistic mix (``DocumentStream``): nine sales in ten ops, the
+/// rest orders, purchase order receipts and transfers to the next store.
+func salePushes(stores: Int, opsPerStore: Int, seed: UInt64, mix: Bool = false) -> [(node: NodeID, ops: [Op])] {
     (0..<stores).flatMap { index in
         let node = NodeID("store-\(index)")!
-        let stream = SaleStream.ops(count: opsPerStore, seed: seed &+ UInt64(index), origin: node)
+        let stream =
+            mix
+            ? DocumentStream.ops(
+                count: opsPerStore, seed: seed &+ UInt64(index), origin: node,
+                peer: NodeID("store-\((index + 1) % stores)")!)
+            : SaleStream.ops(count: opsPerStore, seed: seed &+ UInt64(index), origin: node)
         return stride(from: 0, to: stream.count, by: SyncClient.pushBatch).map {
             (node, Array(stream[$0..<min($0 + SyncClient.pushBatch, stream.count)]))
         }

@@ -71,13 +71,13 @@ struct SyncRoutes {
             let limit = min(max(pull.maxOps ?? 5000, 1), SyncBatch.maxOps)
             // A hub serves an edge what concerns it; an edge serves only its own ops.
             let interest: SyncInterest = isHub ? .edge(peer) : .origin(store.nodeID)
+            let answered = min(version, pull.protocolVersion)
             let batch = try await store.pullBatch(
-                epoch: pull.epoch, cursor: pull.cursor, interest: interest, limit: limit,
-                protocolVersion: min(version, pull.protocolVersion))
+                epoch: pull.epoch, cursor: pull.cursor, interest: interest, limit: limit, protocolVersion: answered)
             return Response(
                 status: .ok,
                 headers: [
-                    .contentType: Self.batchContentType, Self.versionHeader: String(version),
+                    .contentType: Self.batchContentType, Self.versionHeader: String(answered),
                     Self.logEndHeader: String(store.writeContext.lastLSN),
                 ],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: WireCompression.wire(batch))))

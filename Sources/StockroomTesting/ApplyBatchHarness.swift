@@ -96,6 +96,58 @@ public final class ApplyBatchHarness: @unchecked Sendable {
         }
     }
 
+    /// Seed inputs of issue #12's op kinds, as pushes from `store-1`: an order placed and
+    /// fulfilled, a transfer shipped, a PO received with its cost, a hold, unavailable units,
+    /// a grant, a policy, a supplier (and, odd seeds, the same as pull answers).
+    public static func documentSeeds() -> [[UInt8]] {
+        let node = NodeID("store-1")!
+        let sku = skus[0]
+        let key = StockKey(sku: sku, location: "store-1")
+        func event(
+            _ kind: DocumentKind, _ id: String, _ action: DocumentAction, _ lines: [DocumentLine] = [],
+            counterpart: String? = nil
+        )
+            -> OpPayload
+        {
+            .event(
+                DocumentEvent(
+                    kind: kind, document: id, event: action.rawValue, action: action, location: "store-1",
+                    counterpart: counterpart, lines: lines, expiresAt: kind == .hold ? 1_790_000_600_000 : nil))
+        }
+        let line = [DocumentLine(sku: sku, quantity: 2, unitCost: 125)]
+        let streams: [[OpPayload]] = [
+            [
+                event(.order, "web:1", .place, line), .delta(key, quantity: -2, reason: .sale),
+                event(.order, "web:1", .fulfil, line),
+            ],
+            [
+                event(.transfer, "T-1", .create, line, counterpart: "store-2"),
+                .delta(key, quantity: -2, reason: .transfer),
+                event(.transfer, "T-1", .ship, line, counterpart: "store-2"),
+            ],
+            [
+                .supplier(
+                    SupplierAssignment(supplier: "acme", fields: [.name: .text("Acme"), .leadTimeDays: .int(3)])),
+                event(.purchaseOrder, "PO-1", .create, line, counterpart: "acme"), event(.purchaseOrder, "PO-1", .send),
+                .delta(key, quantity: 2, reason: .receive), event(.purchaseOrder, "PO-1", .receive, line),
+            ],
+            [event(.hold, "H-1", .place, [DocumentLine(sku: sku, quantity: 1)]), .unavailable(key, quantity: 1)],
+            [
+                .allowance(key, channel: NodeID("hub")!, quantity: 3),
+                .allowancePolicy(AllowancePolicy(scope: .chain, channel: NodeID("hub")!, sharePercent: 50, keep: 2)),
+            ],
+        ]
+        return streams.enumerated().flatMap { index, payloads -> [[UInt8]] in
+            let ops = payloads.enumerated().map { seq, payload in
+                Op(
+                    id: OpID(origin: node, seq: UInt64(seq + 1)), hlc: HLC(millis: 1_790_000_000_000 + UInt64(seq)),
+                    actor: "staff", device: "bench-\(index)", payload: payload)
+            }
+            let batch = SyncBatch(node: node, epoch: "e", cursor: UInt64(ops.count), ops: ops)
+            return [[0] + BatchCodec.encode(batch), [1] + BatchCodec.encode(batch)]
+        }
+    }
+
     /// Seed inputs: honest and hostile batches of ``HostileOps`` from store `store-1`, as
     /// pushes and as pull answers.
     public static func seeds(count: Int = 64) -> [[UInt8]] {

@@ -67,6 +67,9 @@ struct FuzzApplyBatchCommand {
             for (index, seed) in ApplyBatchHarness.seeds().enumerated() {
                 try Data(seed).write(to: directory.appendingPathComponent(String(format: "seed-%03d", index)))
             }
+            for (index, seed) in ApplyBatchHarness.documentSeeds().enumerated() {
+                try Data(seed).write(to: directory.appendingPathComponent(String(format: "documents-%02d", index)))
+            }
             return
         }
         guard !arguments.isEmpty else {

@@ -11,7 +11,8 @@ import Testing
         Op(id: OpID(origin: origin, seq: 1), hlc: HLC(millis: 1_000), actor: "staff", payload: payload)
     }
 
-    static func rule(_ payload: OpPayload, origin: NodeID = store, locations: LocationPolicy? = .own(store)) -> OpRule? {
+    static func rule(_ payload: OpPayload, origin: NodeID = store, locations: LocationPolicy? = .own(store)) -> OpRule?
+    {
         OpRules.check(op(payload, origin: origin), locations: locations, wallMillis: 1_000)?.rule
     }
 
@@ -90,10 +91,13 @@ import Testing
             .allowance(key, channel: NodeID("hub")!, quantity: 7),
             .allowancePolicy(
                 AllowancePolicy(scope: .category("Dairy & eggs"), channel: NodeID("hub")!, sharePercent: 50, keep: 2)),
-            .supplier(SupplierAssignment(supplier: "acme", sku: "A", fields: [.unitCost: .int(120), .supplierSKU: .null])),
+            .supplier(
+                SupplierAssignment(supplier: "acme", sku: "A", fields: [.unitCost: .int(120), .supplierSKU: .null])),
         ]
         let ops = payloads.enumerated().map { index, payload in
-            Op(id: OpID(origin: Self.store, seq: UInt64(index + 1)), hlc: HLC(millis: 1_000), actor: "t", payload: payload)
+            Op(
+                id: OpID(origin: Self.store, seq: UInt64(index + 1)), hlc: HLC(millis: 1_000), actor: "t",
+                payload: payload)
         }
         let bytes = BatchCodec.encode(SyncBatch(node: Self.store, ops: ops))
         #expect(bytes[4] == 2, "a batch with a new kind is version 2")
@@ -101,7 +105,8 @@ import Testing
         var downgraded = bytes
         downgraded[4] = 1
         #expect(throws: BatchCodec.DecodingError.self) { try BatchCodec.decode(downgraded) }
-        let v1 = BatchCodec.encode(SyncBatch(node: Self.store, ops: [Self.op(.delta(key, quantity: -1, reason: .sale))]))
+        let v1 = BatchCodec.encode(
+            SyncBatch(node: Self.store, ops: [Self.op(.delta(key, quantity: -1, reason: .sale))]))
         #expect(v1[4] == 1, "a batch of version-1 kinds stays readable by a version-1 store")
     }
 }

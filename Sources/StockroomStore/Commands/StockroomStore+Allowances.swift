@@ -98,83 +98,148 @@ extension StockroomStore {
     /// - rule A3: at this node's own cells, each channel with a policy is granted what it
     ///   lacks.
     ///
-    /// Returns the log position it got to, for the next call. Idempotent: a second call with
-    /// nothing new writes nothing. An idle node only reads.
+    /// Everything is worked out in a read, concurrent with scans; the writer is taken only
+    /// when there is something to write, for the cells concerned (each re-checked inside the
+    /// transaction). Only cells that have promised units, an open conflict, or a policy can
+    /// need anything, so a node that takes no orders pays one small read per call. Returns
+    /// the log position it got to, for the next call. Idempotent.
     public func reconcilePromises(afterLSN: Int64) async throws -> (lastLSN: Int64, granted: Int) {
-        let end = try await read { db in try Int64.fetchOne(db, sql: "SELECT max(lsn) FROM ops") ?? 0 }
-        guard end > afterLSN else { return (end, 0) }
-        return try await groupWriter.submit { db, context in
-            let policies = try Row.fetchAll(
-                db, sql: "SELECT scope, channel, share_percent, keep FROM allowance_policies"
-            ).compactMap { row -> AllowancePolicy? in
-                guard let scope = AllowancePolicy.Scope(row[0]), let channel = NodeID(row[1]) else { return nil }
-                return AllowancePolicy(scope: scope, channel: channel, sharePercent: row[2], keep: row[3])
-            }
+        let owner = nodeID
+        let now = wallMillis()
+        let plan = try await read { db -> (last: Int64, cells: [StockKey], policies: [AllowancePolicy]) in
             let last = try Int64.fetchOne(db, sql: "SELECT max(lsn) FROM ops") ?? 0
-            let owner = context.nodeID
-            var cells = Set<StockKey>()
+            guard last > afterLSN else { return (last, [], []) }
+            let policies = try Self.policies(db)
+            // Nothing promised anywhere, no conflict to close, no policy: nothing to do (a
+            // store that takes no orders pays this one query).
+            let anything =
+                try Bool.fetchOne(
+                    db,
+                    sql: """
+                        SELECT EXISTS (SELECT 1 FROM document_cells)
+                            OR EXISTS (SELECT 1 FROM conflicts WHERE kind = 'promised_oversold' AND resolved_hlc IS NULL)
+                        """) ?? false
+            guard anything || !policies.isEmpty else { return (last, [], []) }
+            var touched = Set<StockKey>()
             if afterLSN == 0 {
                 for row in try Row.fetchAll(db, sql: "SELECT sku, location FROM stock") {
-                    cells.insert(StockKey(sku: row[0], location: row[1]))
+                    touched.insert(StockKey(sku: row[0], location: row[1]))
                 }
             }
             for row in try Row.fetchAll(
-                db, sql: "SELECT \(OpRow.selectColumns) FROM ops WHERE lsn > ? AND location IS NOT NULL",
-                arguments: [afterLSN])
+                db.cachedStatement(
+                    sql: "SELECT DISTINCT sku, location FROM ops WHERE lsn > ? AND location IS NOT NULL AND kind != ?"),
+                arguments: [afterLSN, Int64(OpKind.event.rawValue)])
             {
-                let op = try OpRow.decode(row).op
-                if let key = op.payload.stockKey { cells.insert(key) }
-                if case .event(let event) = op.payload {
-                    for line in try DocumentApplier.events(of: event.key, db: db).flatMap(\.event.lines) {
-                        for location in event.locations { cells.insert(StockKey(sku: line.sku, location: location)) }
-                    }
+                touched.insert(StockKey(sku: row[0], location: row[1]))
+            }
+            // An event names its lines' cells in its body, not in the sku column.
+            for row in try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT \(OpRow.selectColumns) FROM ops WHERE lsn > ? AND kind = ?"),
+                arguments: [afterLSN, Int64(OpKind.event.rawValue)])
+            {
+                guard case .event(let event) = try OpRow.decode(row).op.payload else { continue }
+                for line in try DocumentApplier.events(of: event.key, db: db).flatMap(\.event.lines) {
+                    for location in event.locations { touched.insert(StockKey(sku: line.sku, location: location)) }
                 }
             }
-            let now = context.wallMillis()
+            var cells: [StockKey] = []
+            for key in touched.sorted() {
+                let promised =
+                    try Bool.fetchOne(
+                        db.cachedStatement(
+                            sql: """
+                                SELECT EXISTS (SELECT 1 FROM document_cells WHERE sku = ?1 AND location = ?2)
+                                    OR EXISTS (SELECT 1 FROM conflicts WHERE kind = 'promised_oversold' AND sku = ?1
+                                               AND location = ?2 AND resolved_hlc IS NULL)
+                                """), arguments: [key.sku, key.location]) ?? false
+                let topped = !policies.isEmpty && SyncInterest.isLocation(key.location, of: owner)
+                guard promised || topped else { continue }
+                if !(try Self.action(for: key, policies: policies, owner: owner, now: now, db: db).isEmpty) {
+                    cells.append(key)
+                }
+            }
+            return (last, cells, policies)
+        }
+        guard !plan.cells.isEmpty else { return (plan.last, 0) }
+        let granted = try await groupWriter.submit { db, context in
             var granted = 0
-            for key in cells.sorted() {
-                let states = try Self.cellStates(key, now: now, db: db)
-                try Self.flagPromisedOversold(key, states: states, hlc: HLC(millis: now, logical: 0), db: db)
-                guard !policies.isEmpty, SyncInterest.isLocation(key.location, of: owner),
-                    let item = try ItemRecord.fetch(sku: key.sku, db: db), item.alive
-                else { continue }
-                var applicable: [NodeID: AllowancePolicy] = [:]
-                for policy in policies {
-                    let fits =
-                        switch policy.scope {
-                        case .item(let sku): sku == key.sku
-                        case .category(let name): name == item.category
-                        case .chain: true
-                        }
-                    if fits, applicable[policy.channel].map({ policy.scope.rank < $0.scope.rank }) ?? true {
-                        applicable[policy.channel] = policy
-                    }
-                }
-                for policy in applicable.values.sorted(by: { $0.channel < $1.channel }) {
-                    let ledger = try Self.ledger(key, now: now, db: db)
-                    let grant = Allowances.topUp(
-                        policy: policy, available: states.available, ledger: ledger, owner: owner)
-                    guard grant > 0 else { continue }
-                    _ = try OpApplier.appendLocal(
-                        .allowance(key, channel: policy.channel, quantity: grant), actor: "system:top-up", in: db,
-                        context: &context)
-                    granted += 1
-                }
+            for key in plan.cells {
+                // Again inside the transaction: a write may have come between the read and now.
+                let action = try Self.action(for: key, policies: plan.policies, owner: owner, now: now, db: db)
+                granted += try Self.perform(action, at: key, now: now, db: db, context: &context)
             }
-            return (try Int64.fetchOne(db, sql: "SELECT max(lsn) FROM ops") ?? last, granted)
+            return granted
+        }
+        return (plan.last, granted)
+    }
+
+    static func policies(_ db: Database) throws -> [AllowancePolicy] {
+        try Row.fetchAll(db, sql: "SELECT scope, channel, share_percent, keep FROM allowance_policies").compactMap {
+            row in
+            guard let scope = AllowancePolicy.Scope(row[0]), let channel = NodeID(row[1]) else { return nil }
+            return AllowancePolicy(scope: scope, channel: channel, sharePercent: row[2], keep: row[3])
         }
     }
 
-    /// Rule S6: one open `promised_oversold` conflict per cell while available < 0.
-    static func flagPromisedOversold(_ key: StockKey, states: StockStates, hlc: HLC, db: Database) throws {
+    /// What rules S6 and A3 ask of one cell now.
+    struct CellAction {
+        var states: StockStates
+        /// Open a `promised_oversold` conflict; or the id of the open one to close.
+        var openConflict = false
+        var closeConflict: Int64?
+        var grants: [(channel: NodeID, quantity: Int64)] = []
+        var isEmpty: Bool { !openConflict && closeConflict == nil && grants.isEmpty }
+    }
+
+    /// Works out ``CellAction`` for a cell; reads only.
+    static func action(
+        for key: StockKey, policies: [AllowancePolicy], owner: NodeID, now: UInt64, db: Database
+    ) throws -> CellAction {
+        var action = CellAction(states: try cellStates(key, now: now, db: db))
         let open = try Int64.fetchOne(
             db.cachedStatement(
                 sql: """
                     SELECT id FROM conflicts WHERE kind = 'promised_oversold' AND sku = ? AND location = ?
                       AND resolved_hlc IS NULL
                     """), arguments: [key.sku, key.location])
-        let promised = StockMerge.sum(states.committed, states.held)
-        if states.available < 0, promised > 0, open == nil {
+        let promised = StockMerge.sum(action.states.committed, action.states.held)
+        if action.states.available < 0, promised > 0, open == nil { action.openConflict = true }
+        if let open, action.states.available >= 0 || promised == 0 { action.closeConflict = open }
+        guard !policies.isEmpty, SyncInterest.isLocation(key.location, of: owner),
+            let item = try ItemRecord.fetch(sku: key.sku, db: db), item.alive
+        else { return action }
+        var applicable: [NodeID: AllowancePolicy] = [:]
+        for policy in policies {
+            let fits =
+                switch policy.scope {
+                case .item(let sku): sku == key.sku
+                case .category(let name): name == item.category
+                case .chain: true
+                }
+            if fits, applicable[policy.channel].map({ policy.scope.rank < $0.scope.rank }) ?? true {
+                applicable[policy.channel] = policy
+            }
+        }
+        let ledger = try ledger(key, now: now, db: db)
+        for policy in applicable.values.sorted(by: { $0.channel < $1.channel }) {
+            let grant = Allowances.topUp(
+                policy: policy, available: action.states.available, ledger: ledger, owner: owner)
+            if grant > 0 { action.grants.append((policy.channel, grant)) }
+        }
+        return action
+    }
+
+    /// Does what ``action(for:policies:owner:now:db:)`` found, in the writer's transaction;
+    /// returns the grants written.
+    static func perform(
+        _ action: CellAction, at key: StockKey, now: UInt64, db: Database, context: inout WriteContext
+    )
+        throws -> Int
+    {
+        let hlc = HLC(millis: now, logical: 0)
+        if action.openConflict {
+            let states = action.states
             try db.cachedStatement(
                 sql: """
                     INSERT OR IGNORE INTO conflicts (kind, sku, location, ops, quantity, detail, detected_hlc)
@@ -185,11 +250,18 @@ extension StockroomStore {
                 "\(-states.available) promised units are not there: on hand \(states.onHand), committed \(states.committed), held \(states.held), unavailable \(states.unavailable); fulfil from elsewhere, cancel or count",
                 hlc.packed,
             ])
-        } else if let open, states.available >= 0 || promised == 0 {
+        }
+        if let open = action.closeConflict {
             try db.cachedStatement(sql: "UPDATE conflicts SET resolved_hlc = ? WHERE id = ?").execute(arguments: [
                 hlc.packed, open,
             ])
         }
+        for grant in action.grants {
+            _ = try OpApplier.appendLocal(
+                .allowance(key, channel: grant.channel, quantity: grant.quantity), actor: "system:top-up", in: db,
+                context: &context)
+        }
+        return action.grants.count
     }
 
     /// The node that owns a location's rights: `me` for my locations, else the store named

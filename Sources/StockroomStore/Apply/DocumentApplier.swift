@@ -217,36 +217,31 @@ enum DocumentApplier {
     }
 }
 
-/// A document's lines as stored in `documents.lines` (JSON), both ways.
+/// A document's lines as stored in `documents.lines`, both ways: one line per document
+/// line, tab-separated sku, quantity, done, received, second, unit cost (empty for none).
+/// Written at every event of the document, so not JSON.
 enum DocumentLines {
-    struct Stored: Codable {
-        var sku: String
-        var quantity: Int64
-        var done: Int64
-        var received: Int64
-        var second: Int64
-        var unitCost: Int64?
-    }
-
     static func encode(_ lines: [DocumentState.Line]) -> String {
-        let stored = lines.map {
-            Stored(
-                sku: $0.sku, quantity: $0.quantity, done: $0.done, received: $0.received, second: $0.second,
-                unitCost: $0.unitCost)
-        }
-        return String(decoding: try! JSONEncoder().encode(stored), as: UTF8.self)
+        lines.map {
+            "\($0.sku)\t\($0.quantity)\t\($0.done)\t\($0.received)\t\($0.second)\t\($0.unitCost.map(String.init) ?? "")"
+        }.joined(separator: "\n")
     }
 
     static func decode(_ text: String) throws -> [DocumentState.Line] {
-        guard let stored = try? JSONDecoder().decode([Stored].self, from: Data(text.utf8)) else {
-            throw StoreError.corrupt("a document's lines are not readable; run stockroom check --repair")
-        }
-        return stored.map {
-            var line = DocumentState.Line(sku: $0.sku, quantity: $0.quantity)
-            line.done = $0.done
-            line.received = $0.received
-            line.second = $0.second
-            line.unitCost = $0.unitCost
+        guard !text.isEmpty else { return [] }
+        return try text.split(separator: "\n").map { row in
+            let fields = row.split(separator: "\t", omittingEmptySubsequences: false)
+            guard fields.count == 6, let quantity = Int64(fields[1]), let done = Int64(fields[2]),
+                let received = Int64(fields[3]), let second = Int64(fields[4]),
+                fields[5].isEmpty || Int64(fields[5]) != nil
+            else {
+                throw StoreError.corrupt("a document's lines are not readable; run stockroom check --repair")
+            }
+            var line = DocumentState.Line(sku: String(fields[0]), quantity: quantity)
+            line.done = done
+            line.received = received
+            line.second = second
+            line.unitCost = Int64(fields[5])
             return line
         }
     }

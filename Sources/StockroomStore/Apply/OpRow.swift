@@ -146,19 +146,14 @@ enum OpRow {
         return (lsn, op, try row.checkedOptional(13, "\(at) result_quantity"))
     }
 
-    /// A document event as JSON (the keys of ``DocumentEvent/CodingKeys``).
-    static func encode(_ event: DocumentEvent) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try! encoder.encode(event), as: UTF8.self)
-    }
+    /// A document event in the `body` column (``DocumentEvent/compactText``).
+    static func encode(_ event: DocumentEvent) -> String { event.compactText }
 
     static func decodeEvent(_ text: String, at: String) throws -> DocumentEvent {
-        do {
-            return try JSONDecoder().decode(DocumentEvent.self, from: Data(text.utf8))
-        } catch {
+        guard let event = DocumentEvent(compactText: text) else {
             throw StoreError.corrupt("\(at): the event body is not a document event")
         }
+        return event
     }
 
     /// A supplier op's fields as a JSON object keyed by field name (the supplier and sku are

@@ -138,13 +138,15 @@ extension StockroomStore {
                 db.cachedStatement(sql: "SELECT \(OpRow.selectColumns) FROM ops WHERE lsn > ? AND kind = ?"),
                 arguments: [afterLSN, Int64(OpKind.event.rawValue)])
             {
-                guard case .event(let event) = try OpRow.decode(row).op.payload else { continue }
-                for line in try DocumentApplier.events(of: event.key, db: db).flatMap(\.event.lines) {
+                guard case .event(let event) = try OpRow.decode(row).op.payload,
+                    let document = try Self.document(event.key, db: db)
+                else { continue }
+                for line in document.lines {
                     for location in event.locations { touched.insert(StockKey(sku: line.sku, location: location)) }
                 }
             }
             var cells: [StockKey] = []
-            for key in touched.sorted() {
+            for key in touched.sorted() where cells.count < Self.maxCellsPerPass {
                 let promised =
                     try Bool.fetchOne(
                         db.cachedStatement(
@@ -159,7 +161,9 @@ extension StockroomStore {
                     cells.append(key)
                 }
             }
-            return (last, cells, policies)
+            // Too many for one transaction: the writer is held for a bounded time, and the
+            // next pass starts again from here.
+            return (cells.count < Self.maxCellsPerPass ? last : afterLSN, cells, policies)
         }
         guard !plan.cells.isEmpty else { return (plan.last, 0) }
         let granted = try await groupWriter.submit { db, context in
@@ -173,6 +177,9 @@ extension StockroomStore {
         }
         return (plan.last, granted)
     }
+
+    /// The most cells one pass writes for, so the writer is never held for long.
+    static let maxCellsPerPass = 256
 
     static func policies(_ db: Database) throws -> [AllowancePolicy] {
         try Row.fetchAll(db, sql: "SELECT scope, channel, share_percent, keep FROM allowance_policies").compactMap {

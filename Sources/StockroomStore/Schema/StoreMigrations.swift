@@ -203,6 +203,9 @@ enum StoreMigrations {
                         PRIMARY KEY (sku, location)
                     ) WITHOUT ROWID;
 
+                    -- Open conflicts of a kind at a cell (the background pass asks per cell).
+                    CREATE INDEX conflicts_open_by_cell ON conflicts(kind, sku, location) WHERE resolved_hlc IS NULL;
+
                     -- Rights to promise a cell's units granted to each channel (section 10.6):
                     -- grants minus returns.
                     CREATE TABLE allowances (

@@ -220,7 +220,7 @@ extension StockroomStore {
 
     static func document(_ key: DocumentKey, db: Database) throws -> DocumentRecord? {
         try Row.fetchOne(
-            db, sql: "SELECT \(documentColumns) FROM documents WHERE kind = ? AND id = ?",
+            db.cachedStatement(sql: "SELECT \(documentColumns) FROM documents WHERE kind = ? AND id = ?"),
             arguments: [Int64(key.kind.code), key.id]
         ).map(documentRecord)
     }

@@ -112,14 +112,23 @@ enum DocumentApplier {
         let key = event.key
         let kind = Int64(key.kind.code)
         // The same event id recorded by another node (the door refuses it on one node):
-        // both stay, since both moved units; a person looks at it.
-        let twins = try String.fetchAll(
-            db.cachedStatement(
-                sql: "SELECT origin || ':' || seq FROM document_events WHERE kind = ? AND id = ? AND event = ?"),
-            arguments: [kind, key.id, event.event])
-        try db.cachedStatement(
-            sql: "INSERT OR IGNORE INTO document_events (kind, id, origin, seq, event) VALUES (?, ?, ?, ?, ?)"
-        ).execute(arguments: [kind, key.id, op.id.origin.rawValue, Int64(op.id.seq), event.event])
+        // both stay, since both moved units; a person looks at it. (Statements on this path
+        // are bound directly, as the scan path's are: a hub applies thousands of events.)
+        var twins: [String] = []
+        let findTwins = try HotStatement(
+            db, "SELECT origin || ':' || seq FROM document_events WHERE kind = ? AND id = ? AND event = ?")
+        findTwins.bind(1, kind)
+        findTwins.bind(2, key.id)
+        findTwins.bind(3, event.event)
+        try findTwins.forEach { twins.append($0.text(0)) }
+        let insert = try HotStatement(
+            db, "INSERT OR IGNORE INTO document_events (kind, id, origin, seq, event) VALUES (?, ?, ?, ?, ?)")
+        insert.bind(1, kind)
+        insert.bind(2, key.id)
+        insert.bind(3, op.id.origin.rawValue)
+        insert.bind(4, Int64(op.id.seq))
+        insert.bind(5, event.event)
+        try insert.execute()
         for twin in twins {
             try db.cachedStatement(
                 sql: """
@@ -142,49 +151,67 @@ enum DocumentApplier {
 
     /// Every event of a document with its stamp.
     static func events(of key: DocumentKey, db: Database) throws -> [(event: DocumentEvent, stamp: Stamp)] {
-        try Row.fetchAll(
-            db.cachedStatement(
-                sql: """
-                    SELECT o.origin, o.hlc, o.body, o.lsn FROM document_events d
-                    JOIN ops o ON o.origin = d.origin AND o.seq = d.seq
-                    WHERE d.kind = ? AND d.id = ?
-                    """), arguments: [Int64(key.kind.code), key.id]
-        ).map { row in
-            guard let origin = NodeID(row[0]) else { throw StoreError.corrupt("an event with a bad origin") }
-            let event = try OpRow.decodeEvent(row[2] ?? "", at: "the op at lsn \(row[3] as Int64)")
-            return (event, Stamp(hlc: HLC(packed: row[1]), origin: origin))
+        let statement = try HotStatement(
+            db,
+            """
+            SELECT o.origin, o.hlc, o.body, o.lsn FROM document_events d
+            JOIN ops o ON o.origin = d.origin AND o.seq = d.seq
+            WHERE d.kind = ? AND d.id = ?
+            """)
+        statement.bind(1, Int64(key.kind.code))
+        statement.bind(2, key.id)
+        var events: [(event: DocumentEvent, stamp: Stamp)] = []
+        try statement.forEach { row in
+            guard let origin = NodeID(row.text(0)) else { throw StoreError.corrupt("an event with a bad origin") }
+            let event = try OpRow.decodeEvent(row.text(2), at: "the op at lsn \(row.int64(3))")
+            events.append((event, Stamp(hlc: HLC(packed: row.int64(1)), origin: origin)))
         }
+        return events
     }
 
     /// Writes a folded document, its contributions and its issues.
     private static func store(_ state: DocumentState, hlc: HLC, db: Database) throws {
         let kind = Int64(state.key.kind.code)
-        try db.cachedStatement(
-            sql: """
-                INSERT OR REPLACE INTO documents
-                    (kind, id, status, location, counterpart, channel, expires_at, lines, note, opened_hlc, updated_hlc)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(arguments: [
-            kind, state.key.id, state.status.rawValue, state.location, state.counterpart, state.channel?.rawValue,
-            state.expiresAt.map { Int64($0) }, DocumentLines.encode(state.lines),
-            state.terminalNote ?? state.resolution,
-            state.opened?.hlc.packed, hlc.packed,
-        ])
-        try db.cachedStatement(sql: "DELETE FROM document_cells WHERE kind = ? AND id = ?").execute(arguments: [
-            kind, state.key.id,
-        ])
+        let document = try HotStatement(
+            db,
+            """
+            INSERT OR REPLACE INTO documents
+                (kind, id, status, location, counterpart, channel, expires_at, lines, note, opened_hlc, updated_hlc)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        document.bind(1, kind)
+        document.bind(2, state.key.id)
+        document.bind(3, state.status.rawValue)
+        document.bind(4, state.location)
+        document.bind(5, state.counterpart)
+        document.bind(6, state.channel?.rawValue)
+        document.bind(7, state.expiresAt.map { Int64($0) })
+        document.bind(8, DocumentLines.encode(state.lines))
+        document.bind(9, state.terminalNote ?? state.resolution)
+        document.bind(10, state.opened?.hlc.packed)
+        document.bind(11, hlc.packed)
+        try document.execute()
+        let clear = try HotStatement(db, "DELETE FROM document_cells WHERE kind = ? AND id = ?")
+        clear.bind(1, kind)
+        clear.bind(2, state.key.id)
+        try clear.execute()
         for contribution in state.contributions {
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO document_cells (kind, id, sku, location, state, quantity, expires_at, channel)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT DO UPDATE SET quantity = quantity + excluded.quantity
-                    """
-            ).execute(arguments: [
-                kind, state.key.id, contribution.key.sku, contribution.key.location, contribution.state.rawValue,
-                contribution.quantity, contribution.expiresAt.map { Int64($0) }, contribution.channel?.rawValue,
-            ])
+            let cell = try HotStatement(
+                db,
+                """
+                INSERT INTO document_cells (kind, id, sku, location, state, quantity, expires_at, channel)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT DO UPDATE SET quantity = quantity + excluded.quantity
+                """)
+            cell.bind(1, kind)
+            cell.bind(2, state.key.id)
+            cell.bind(3, contribution.key.sku)
+            cell.bind(4, contribution.key.location)
+            cell.bind(5, contribution.state.rawValue)
+            cell.bind(6, contribution.quantity)
+            cell.bind(7, contribution.expiresAt.map { Int64($0) })
+            cell.bind(8, contribution.channel?.rawValue)
+            try cell.execute()
         }
         // Issues are a function of the document's events: one that the fold no longer gives
         // (it came from events that arrived before the document's opening) goes.

@@ -61,6 +61,17 @@ struct HotStatement {
         }
     }
 
+    /// Steps through every row.
+    func forEach(_ read: (HotRow) throws -> Void) throws {
+        defer { finish() }
+        var code = sqlite3_step(handle)
+        while code == SQLITE_ROW {
+            try read(HotRow(handle: handle))
+            code = sqlite3_step(handle)
+        }
+        guard code == SQLITE_DONE else { throw failure(code) }
+    }
+
     private func finish() {
         sqlite3_reset(handle)
         sqlite3_clear_bindings(handle)

@@ -46,3 +46,27 @@ import Testing
         #expect(try await store.reconcilePromises(afterLSN: first.lastLSN).granted == 0)
     }
 }
+
+/// Rule V9 for the new kinds: a peer's unavailable move or right names an item the hub has.
+@Suite struct PeerDocumentOpsTests {
+    @Test func aPeersUnavailableMovesAndRightsNameKnownItems() async throws {
+        let hub = try TestStores.make(node: "hub")
+        try await TestStores.seedCatalogue(hub)
+        let store = NodeID("store-1")!
+        func op(_ seq: UInt64, _ payload: OpPayload) -> Op {
+            Op(id: OpID(origin: store, seq: seq), hlc: HLC(millis: 1_790_000_000_000), actor: "t", payload: payload)
+        }
+        for payload in [
+            OpPayload.unavailable(StockKey(sku: "NOPE", location: "store-1"), quantity: 1),
+            .allowance(StockKey(sku: "NOPE", location: "store-1"), channel: NodeID("hub")!, quantity: 1),
+        ] {
+            await #expect(throws: OpViolation.self) {
+                try await hub.applyPushed([op(1, payload)], from: store, locations: .own(store))
+            }
+        }
+        let report = try await hub.applyPushed(
+            [op(1, .unavailable(StockKey(sku: "A-1", location: "store-1"), quantity: 1))], from: store,
+            locations: .own(store))
+        #expect(report.applied == 1)
+    }
+}

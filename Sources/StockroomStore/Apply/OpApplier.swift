@@ -41,10 +41,12 @@ enum OpApplier {
         case .itemCreate, .itemUpdate, .itemDelete:
             try applyCatalogue(op, db: db)
         case .unavailable(let key, let moved):
+            if requireKnownSKU { try requireItem(key, op: op.id, db: db) }
             quantity = try DocumentApplier.moveUnavailable(key, quantity: moved, db: db)
         case .event:
             break  // folded below, once the op is in the log with its siblings
         case .allowance(let key, let channel, let moved):
+            if requireKnownSKU { try requireItem(key, op: op.id, db: db) }
             try DocumentApplier.moveAllowance(key, channel: channel, quantity: moved, db: db)
         case .allowancePolicy(let policy):
             try DocumentApplier.setPolicy(policy, stamp: op.stamp, db: db)
@@ -133,15 +135,18 @@ enum OpApplier {
 
     /// An empty cell, after checking rule V9 when asked.
     private static func newCell(_ key: StockKey, op: OpID, requireKnownSKU: Bool, db: Database) throws -> Cell {
-        if requireKnownSKU {
-            let known = try HotStatement(db, "SELECT 1 FROM items WHERE sku = ?")
-            known.bind(1, key.sku)
-            guard try known.fetchFirst({ _ in true }) != nil else {
-                throw OpViolation(
-                    rule: .unknownSKU, op: op, message: "no item '\(key.sku)' was ever created on this node")
-            }
-        }
+        if requireKnownSKU { try requireItem(key, op: op, db: db) }
         return Cell(quantity: 0)
+    }
+
+    /// Rule V9: the receiver has an item (alive or deleted) for the cell's SKU. Also asked
+    /// of a peer's unavailable moves and rights, which name a cell without opening it.
+    private static func requireItem(_ key: StockKey, op: OpID, db: Database) throws {
+        let known = try HotStatement(db, "SELECT 1 FROM items WHERE sku = ?")
+        known.bind(1, key.sku)
+        guard try known.fetchFirst({ _ in true }) != nil else {
+            throw OpViolation(rule: .unknownSKU, op: op, message: "no item '\(key.sku)' was ever created on this node")
+        }
     }
 
     /// Rule S1, incrementally.

@@ -31,6 +31,75 @@ enum DocumentApplier {
         ).execute(arguments: [key.sku, key.location, channel.rawValue, StockMerge.sum(current, quantity)])
     }
 
+    /// Writes what the document adds to cells, touching only the rows that changed (most
+    /// events change one line's numbers, or none: a note, a send).
+    private static func storeCells(_ state: DocumentState, kind: Int64, db: Database) throws {
+        struct Row: Hashable {
+            var sku: String
+            var location: String
+            var state: String
+            var quantity: Int64
+            var expiresAt: Int64?
+            var channel: String?
+        }
+        var held = Set<Row>()
+        let read = try HotStatement(
+            db,
+            "SELECT sku, location, state, quantity, expires_at, channel FROM document_cells WHERE kind = ? AND id = ?")
+        read.bind(1, kind)
+        read.bind(2, state.key.id)
+        try read.forEach {
+            held.insert(
+                Row(
+                    sku: $0.text(0), location: $0.text(1), state: $0.text(2), quantity: $0.int64(3),
+                    expiresAt: $0.optionalInt64(4), channel: $0.optionalText(5)))
+        }
+        var wanted: [String: Row] = [:]
+        for contribution in state.contributions {
+            let row = Row(
+                sku: contribution.key.sku, location: contribution.key.location, state: contribution.state.rawValue,
+                quantity: contribution.quantity, expiresAt: contribution.expiresAt.map { Int64($0) },
+                channel: contribution.channel?.rawValue)
+            let name = "\(row.sku)\u{1}\(row.location)\u{1}\(row.state)"
+            if var existing = wanted[name] {  // one line per SKU, so only a corrupt fold repeats a cell
+                existing.quantity = StockMerge.sum(existing.quantity, row.quantity)
+                wanted[name] = existing
+            } else {
+                wanted[name] = row
+            }
+        }
+        let keep = Set(wanted.values)
+        let kept = Set(keep.map { "\($0.sku)\u{1}\($0.location)\u{1}\($0.state)" })
+        // A changed row is replaced below; only a row the fold no longer gives is deleted.
+        for row in held.subtracting(keep) where !kept.contains("\(row.sku)\u{1}\(row.location)\u{1}\(row.state)") {
+            let delete = try HotStatement(
+                db, "DELETE FROM document_cells WHERE kind = ? AND id = ? AND sku = ? AND location = ? AND state = ?")
+            delete.bind(1, kind)
+            delete.bind(2, state.key.id)
+            delete.bind(3, row.sku)
+            delete.bind(4, row.location)
+            delete.bind(5, row.state)
+            try delete.execute()
+        }
+        for row in keep.subtracting(held) {
+            let write = try HotStatement(
+                db,
+                """
+                INSERT OR REPLACE INTO document_cells (kind, id, sku, location, state, quantity, expires_at, channel)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            write.bind(1, kind)
+            write.bind(2, state.key.id)
+            write.bind(3, row.sku)
+            write.bind(4, row.location)
+            write.bind(5, row.state)
+            write.bind(6, row.quantity)
+            write.bind(7, row.expiresAt)
+            write.bind(8, row.channel)
+            try write.execute()
+        }
+    }
+
     /// Section 10.7: a receipt's units at their cost, added to the cell's.
     static func addCost(_ line: DocumentLine, at key: StockKey, db: Database) throws {
         var cost = try cellCost(key, db: db)
@@ -172,12 +241,18 @@ enum DocumentApplier {
     /// Writes a folded document, its contributions and its issues.
     private static func store(_ state: DocumentState, hlc: HLC, db: Database) throws {
         let kind = Int64(state.key.kind.code)
+        // An upsert, not INSERT OR REPLACE: a replace deletes and re-inserts the row and its
+        // index entries at every event; an update touches only what changed.
         let document = try HotStatement(
             db,
             """
-            INSERT OR REPLACE INTO documents
+            INSERT INTO documents
                 (kind, id, status, location, counterpart, channel, expires_at, lines, note, opened_hlc, updated_hlc)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (kind, id) DO UPDATE SET
+                status = excluded.status, location = excluded.location, counterpart = excluded.counterpart,
+                channel = excluded.channel, expires_at = excluded.expires_at, lines = excluded.lines,
+                note = excluded.note, opened_hlc = excluded.opened_hlc, updated_hlc = excluded.updated_hlc
             """)
         document.bind(1, kind)
         document.bind(2, state.key.id)
@@ -191,28 +266,7 @@ enum DocumentApplier {
         document.bind(10, state.opened?.hlc.packed)
         document.bind(11, hlc.packed)
         try document.execute()
-        let clear = try HotStatement(db, "DELETE FROM document_cells WHERE kind = ? AND id = ?")
-        clear.bind(1, kind)
-        clear.bind(2, state.key.id)
-        try clear.execute()
-        for contribution in state.contributions {
-            let cell = try HotStatement(
-                db,
-                """
-                INSERT INTO document_cells (kind, id, sku, location, state, quantity, expires_at, channel)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT DO UPDATE SET quantity = quantity + excluded.quantity
-                """)
-            cell.bind(1, kind)
-            cell.bind(2, state.key.id)
-            cell.bind(3, contribution.key.sku)
-            cell.bind(4, contribution.key.location)
-            cell.bind(5, contribution.state.rawValue)
-            cell.bind(6, contribution.quantity)
-            cell.bind(7, contribution.expiresAt.map { Int64($0) })
-            cell.bind(8, contribution.channel?.rawValue)
-            try cell.execute()
-        }
+        try storeCells(state, kind: kind, db: db)
         // Issues are a function of the document's events: one that the fold no longer gives
         // (it came from events that arrived before the document's opening) goes.
         let identities = state.issues.map { "\(state.key)/\($0.code)/\($0.sku ?? "")" }

@@ -169,16 +169,17 @@ enum StoreMigrations {
                     CREATE INDEX documents_by_location ON documents(kind, location, id);
                     CREATE INDEX documents_by_counterpart ON documents(kind, counterpart, id);
 
-                    -- Which ops are events of which document (event = the client's id).
+                    -- Which ops are events of which document (event = the client's id). The key
+                    -- serves both lookups, a document's events and an event id's ops, with no
+                    -- second index to write at every event.
                     CREATE TABLE document_events (
                         kind INTEGER NOT NULL,
                         id TEXT NOT NULL,
+                        event TEXT NOT NULL,
                         origin TEXT NOT NULL,
                         seq INTEGER NOT NULL,
-                        event TEXT NOT NULL,
-                        PRIMARY KEY (kind, id, origin, seq)
+                        PRIMARY KEY (kind, id, event, origin, seq)
                     ) WITHOUT ROWID;
-                    CREATE INDEX document_events_by_event ON document_events(kind, id, event);
 
                     -- What each open document adds to a cell's committed, held, incoming or
                     -- in-transit units (a hold's lapses at expires_at).

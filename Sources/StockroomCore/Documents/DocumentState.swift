@@ -28,7 +28,6 @@ public struct DocumentState: Hashable, Sendable {
     public var opened: Stamp?
     public var terminal: Stamp?
     public var terminalNote: String?
-    public var restockedOnCancel: Bool
     /// Placed as a backorder: commits units, uses no rights (section 10.6).
     public var backorder: Bool
     /// Stamp of the last receive or close of a transfer, and of its last resolve.
@@ -41,7 +40,6 @@ public struct DocumentState: Hashable, Sendable {
     public var sentAt: Stamp?
     /// The first terminal event's action.
     public var terminalAction: DocumentAction?
-    public var eventCount: Int
 
     public struct Line: Hashable, Sendable {
         public var sku: String
@@ -115,10 +113,8 @@ public struct DocumentState: Hashable, Sendable {
         status = .unknown
         location = ""
         lines = []
-        restockedOnCancel = false
         backorder = false
         reopened = []
-        eventCount = 0
     }
 
     /// Folds events, in any order given: they are sorted by stamp first.
@@ -142,7 +138,6 @@ public struct DocumentState: Hashable, Sendable {
 
     /// Applies one event at its place in stamp order. Only ``fold(_:events:)`` calls it.
     mutating func apply(_ event: DocumentEvent, stamp: Stamp) {
-        eventCount += 1
         if event.action.opens {
             guard opened == nil else {
                 reopened.append(stamp)  // rule D2
@@ -190,7 +185,6 @@ public struct DocumentState: Hashable, Sendable {
                 terminal = stamp
                 terminalNote = event.note
                 terminalAction = event.action
-                restockedOnCancel = event.action == .cancel && event.restock
             }
             if event.action == .close { lastSettled = stamp }
         case .resolve:

@@ -4,11 +4,8 @@
 -- Usage: wrk -s bench/order.lua URL -- TOKEN CODES_FILE RUN_ID [SIZE]
 -- CODES_FILE holds SKUs, one per line. Prints the same RESULT line as scan.lua.
 
-local thread_counter = 0
-function setup(thread)
-    thread_counter = thread_counter + 1
-    thread:set("tid", thread_counter)
-end
+-- The thread numbering (setup) and the RESULT line (done) are scan.lua's.
+dofile("bench/scan.lua")
 
 function init(args)
     token = args[1]
@@ -30,12 +27,4 @@ function request()
     local body = string.format('{"source":"bench","external_id":"%s-%d-%d","lines":[%s]}',
         run_id, tid, counter, table.concat(lines, ","))
     return wrk.format("POST", "/v1/orders", headers, body)
-end
-
-function done(summary, latency, requests)
-    io.write(string.format(
-        'RESULT {"requests":%d,"duration_us":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"p999_us":%d,"max_us":%d,"non2xx":%d,"socket_errors":%d}\n',
-        summary.requests, summary.duration, latency:percentile(50), latency:percentile(90), latency:percentile(99),
-        latency:percentile(99.9), latency.max, summary.errors.status,
-        summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
 end

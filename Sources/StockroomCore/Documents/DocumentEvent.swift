@@ -120,6 +120,16 @@ public enum DocumentKind: String, CaseIterable, Hashable, Sendable, Codable {
         }
     }
 
+    /// Where an event of a document happens (rule V7 is checked against it): a transfer is
+    /// received and resolved at its destination (`counterpart`), everything else at the
+    /// document's location. The API and scans fill an event's location from this.
+    public func actingLocation(for action: DocumentAction, location: String, counterpart: String?) -> String {
+        switch (self, action) {
+        case (.transfer, .receive), (.transfer, .resolve): counterpart ?? location
+        default: location
+        }
+    }
+
     /// The actions this kind of document takes.
     public var actions: Set<DocumentAction> {
         switch self {

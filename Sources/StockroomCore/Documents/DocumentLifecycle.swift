@@ -130,7 +130,6 @@ public enum DocumentLifecycle {
                     "transfer \(event.document) plans \(state.line(line.sku)?.quantity ?? 0) units of \(line.sku), not \(line.quantity)"
                 )
             }
-            recorded.counterpart = state.counterpart
             return .success(moves(recorded.lines, at: event.location, .transfer, sign: -1) + [.event(recorded)])
         case (.transfer, .receive):
             guard state.status == .shipped || state.status == .partlyReceived else {
@@ -138,15 +137,13 @@ public enum DocumentLifecycle {
                     .notShipped,
                     "transfer \(event.document) is \(state.status.rawValue); it can be received once shipped")
             }
-            var recorded = event
-            recorded.counterpart = state.location
             var ops: [OpPayload] = []
             for line in event.lines {
                 let key = StockKey(sku: line.sku, location: event.location)
                 ops.append(.delta(key, quantity: line.quantity + line.second, reason: .transfer))
                 if line.second > 0 { ops.append(.unavailable(key, quantity: line.second)) }
             }
-            return .success(ops + [.event(recorded)])
+            return .success(ops + [.event(event)])
         case (.transfer, .cancel):
             guard state.status == .draft else {
                 return refuse(
@@ -157,13 +154,13 @@ public enum DocumentLifecycle {
             guard state.status != .draft else {
                 return refuse(.notShipped, "transfer \(event.document) was never shipped; cancel it instead")
             }
-            return .success([.event(withCounterpart(event, state.counterpart))])
+            return .success([.event(event)])
         case (.transfer, .resolve):
             guard state.issues.contains(where: { $0.code == "transfer_discrepancy" && !$0.resolved }) else {
                 return refuse(.nothingToResolve, "transfer \(event.document) has no open discrepancy")
             }
             guard event.note != nil else { return refuse(.invalid, "say why in 'note' when resolving a discrepancy") }
-            return .success([.event(withCounterpart(event, state.location))])
+            return .success([.event(event)])
         case (.purchaseOrder, .send):
             guard state.status == .draft else {
                 return refuse(.closed, "purchase order \(event.document) was already sent")
@@ -224,12 +221,6 @@ public enum DocumentLifecycle {
         return nil
     }
 
-    private static func withCounterpart(_ event: DocumentEvent, _ counterpart: String?) -> DocumentEvent {
-        var event = event
-        event.counterpart = counterpart
-        return event
-    }
-
     private static func moves(
         _ lines: [DocumentLine], at location: String, _ reason: StockReason, sign: Int64
     )
@@ -242,10 +233,7 @@ public enum DocumentLifecycle {
 extension DocumentState {
     /// Where an event of this document must happen (rule V7 is checked against it).
     public func actingLocation(for action: DocumentAction) -> String {
-        switch (key.kind, action) {
-        case (.transfer, .receive), (.transfer, .resolve): counterpart ?? location
-        default: location
-        }
+        key.kind.actingLocation(for: action, location: location, counterpart: counterpart)
     }
 }
 

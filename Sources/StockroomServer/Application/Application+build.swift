@@ -41,7 +41,7 @@ public func buildApplication(
         server: server,
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "stockroom"),
-        services: sync + [AllowanceTopUpService(store: store, logger: logger)] as [any Service],
+        services: sync + [PromiseReconcileService(store: store, logger: logger)] as [any Service],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
 }

@@ -62,7 +62,7 @@ struct DocumentResponse: ResponseEncodable {
                 try item.encode(line.done, forKey: DynamicKey("received"))
                 try item.encode(line.second, forKey: DynamicKey("rejected"))
                 try item.encode(max(0, line.quantity - line.done - line.second), forKey: DynamicKey("open"))
-                try item.encode(line.unitCost.map(Self.money), forKey: DynamicKey("unit_cost"))
+                try item.encode(line.unitCost.map(InputRules.formatPrice(cents:)), forKey: DynamicKey("unit_cost"))
             case .hold:
                 break
             }
@@ -72,14 +72,6 @@ struct DocumentResponse: ResponseEncodable {
         try container.encode(Timestamps.iso(record.updatedHLC), forKey: DynamicKey("updated_at"))
         if let replayed { try container.encode(replayed, forKey: DynamicKey("replayed")) }
         if let ops { try container.encode(ops, forKey: DynamicKey("ops")) }
-    }
-
-    /// Cents as a decimal, `1234` → `12.34`.
-    static func money(_ cents: Int64) -> String {
-        let sign = cents < 0 ? "-" : ""
-        let magnitude = cents.magnitude
-        let fraction = magnitude % 100
-        return "\(sign)\(magnitude / 100).\(fraction < 10 ? "0" : "")\(fraction)"
     }
 }
 

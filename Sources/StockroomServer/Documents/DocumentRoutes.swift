@@ -74,11 +74,8 @@ struct DocumentRoutes {
                     kind: kind, document: id, action: nil, home: store.homeLocation, now: store.wallClockMillis())
                 let record = try await self.find(kind, id)
                 if body.location == nil {
-                    // The event happens where the document says: a transfer is received at
-                    // its destination, everything else at the document's location.
-                    event.location =
-                        kind == .transfer && (event.action == .receive || event.action == .resolve)
-                        ? record.counterpart ?? record.location : record.location
+                    event.location = kind.actingLocation(
+                        for: event.action, location: record.location, counterpart: record.counterpart)
                 }
                 let outcome = try await store.recordEvent(event, actor: context.principal!.actorName)
                 return try DocumentResponse(

@@ -95,7 +95,8 @@ struct SupplierRoutes {
                     switch (field, value) {
                     case (.active, .int(let flag)): try container.encode(flag != 0, forKey: key)
                     case (.active, _): try container.encode(true, forKey: key)
-                    case (.unitCost, .int(let cents)): try container.encode(DocumentResponse.money(cents), forKey: key)
+                    case (.unitCost, .int(let cents)):
+                        try container.encode(InputRules.formatPrice(cents: cents), forKey: key)
                     case (_, .int(let number)): try container.encode(number, forKey: key)
                     case (_, .text(let text)): try container.encode(text, forKey: key)
                     default: try container.encodeNil(forKey: key)

@@ -92,8 +92,8 @@ struct StockResponse: ResponseEncodable {
         try container.encode(states.available, forKey: .available)
         try container.encode(states.projected, forKey: .projected)
         if let promise { try container.encode(promise, forKey: .promise) }
-        try container.encode(cost.averageCents.map(DocumentResponse.money), forKey: .averageCost)
-        try container.encode(cost.value(onHand: states.onHand).map(DocumentResponse.money), forKey: .stockValue)
+        try container.encode(cost.averageCents.map(InputRules.formatPrice(cents:)), forKey: .averageCost)
+        try container.encode(cost.value(onHand: states.onHand).map(InputRules.formatPrice(cents:)), forKey: .stockValue)
     }
 
     init(_ level: StockLevel) {

@@ -155,7 +155,7 @@ extension StockroomStore {
         let action: DocumentAction = key.kind == .order ? .fulfil : .receive
         let location =
             command.location
-            ?? (key.kind == .transfer ? document.counterpart ?? document.location : document.location)
+            ?? key.kind.actingLocation(for: action, location: document.location, counterpart: document.counterpart)
         let event = DocumentEvent(
             kind: key.kind, document: key.id, event: "scan:\(command.device ?? "-"):\(command.scanID)", action: action,
             location: location, lines: [DocumentLine(sku: item.sku, quantity: command.quantity)])

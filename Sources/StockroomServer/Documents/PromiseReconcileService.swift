@@ -6,7 +6,7 @@ import StockroomStore
 /// promised units are not there and grants each channel with a policy what it lacks, at
 /// the cells that changed (``StockroomStore/reconcilePromises(afterLSN:)``).
 /// Off the scan path: a scan never waits for it, and an idle node only reads.
-struct AllowanceTopUpService: Service {
+struct PromiseReconcileService: Service {
     static let interval: Duration = .seconds(2)
     let store: StockroomStore
     let logger: Logger

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import StockroomCore
 import StockroomServer
 import Testing
 
@@ -71,6 +72,21 @@ import Testing
                 readme[operation] == permission,
                 "\(operation): x-permission \(permission), README \(readme[operation] ?? "-")")
         }
+    }
+
+    /// Every op kind the audit trail can answer or filter by is in the document: a new kind
+    /// left out made schemathesis find a history answer the document did not allow.
+    @Test func theDocumentNamesEveryOpKind() throws {
+        let document = try Self.document()
+        let schemas = (document["components"] as? [String: Any])?["schemas"] as? [String: Any]
+        let op = (schemas?["Op"] as? [String: Any])?["properties"] as? [String: Any]
+        let kinds = (op?["kind"] as? [String: Any])?["enum"] as? [String]
+        let names = OpKind.allCases.map(\.name)
+        #expect(kinds == names)
+        let paths = document["paths"] as? [String: [String: Any]]
+        let parameters = (paths?["/v1/ops"]?["get"] as? [String: Any])?["parameters"] as? [[String: Any]] ?? []
+        let filter = parameters.first { $0["name"] as? String == "kind" }
+        #expect((filter?["schema"] as? [String: Any])?["enum"] as? [String] == names)
     }
 
     @Test func everyReferenceResolvesAndEveryErrorCodeIsDocumented() throws {

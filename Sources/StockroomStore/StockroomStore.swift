@@ -158,6 +158,13 @@ public final class StockroomStore: Sendable {
         try await groupWriter.submit { _, context in context.localLocations = policy }
     }
 
+    /// Evaluates alert rules as ops are applied from now on, and queues messages to
+    /// `routing`'s recipients for the locations this node delivers (section 11).
+    public func enableAlerts(_ routing: AlertRouting) async throws {
+        let engine = AlertEngine(routing: routing, nodeID: nodeID)
+        try await groupWriter.submit { _, context in context.alerts = engine }
+    }
+
     /// Rebuilds the writer's knowledge from the log: next seq, clock, version vector.
     static func loadContext(
         nodeID: NodeID, wallMillis: @escaping @Sendable () -> UInt64, db: Database

@@ -54,6 +54,13 @@ public struct ReferenceReplica: Sendable {
             }
         }
         snapshot.suppliers = supplierWinners.mapValues { $0.mapValues(\.1) }
+        var settingWinners: [String: (Stamp, String?)] = [:]
+        for op in ops.values {
+            guard case .setting(let setting) = op.payload else { continue }
+            let key = "\(setting.namespace.name)/\(setting.key)"
+            if settingWinners[key].map({ op.stamp > $0.0 }) ?? true { settingWinners[key] = (op.stamp, setting.value) }
+        }
+        snapshot.settings = settingWinners.compactMapValues(\.1)
         snapshot.costs = snapshot.costs.filter { $0.value.units != 0 }
         return snapshot
     }

@@ -21,6 +21,8 @@ public struct ReplicaSnapshot: Hashable, Sendable {
     public var costs: [StockKey: CellCost] = [:]
     /// Supplier registers (section 10.8), by `supplier` or `supplier/sku`.
     public var suppliers: [String: [SupplierField: FieldValue]] = [:]
+    /// Setting registers that hold a value (section 11), by `namespace/key`.
+    public var settings: [String: String] = [:]
 
     public init(
         items: [String: [ItemField: FieldValue]] = [:], stock: [StockKey: Int64] = [:],

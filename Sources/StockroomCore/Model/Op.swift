@@ -55,6 +55,9 @@ public enum OpPayload: Hashable, Sendable {
     case allowancePolicy(AllowancePolicy)
     /// Assigns registers of a supplier or of one of its items (section 10.8).
     case supplier(SupplierAssignment)
+    /// Sets a chain setting register: an alert rule, a reorder rule, an acknowledgement or
+    /// snooze, or a location's alert delivery node (section 11).
+    case setting(Setting)
 
     public var kind: OpKind {
         switch self {
@@ -68,6 +71,7 @@ public enum OpPayload: Hashable, Sendable {
         case .allowance: .allowance
         case .allowancePolicy: .allowancePolicy
         case .supplier: .supplier
+        case .setting: .setting
         }
     }
 
@@ -78,6 +82,7 @@ public enum OpPayload: Hashable, Sendable {
         case .event(let event): event.lines.first?.sku ?? ""
         case .allowancePolicy: ""
         case .supplier(let assignment): assignment.sku ?? ""
+        case .setting: ""
         }
     }
 
@@ -105,10 +110,20 @@ public enum OpPayload: Hashable, Sendable {
 /// Stable op kinds for the database and the wire; never renumber.
 public enum OpKind: UInt8, CaseIterable, Sendable {
     case delta = 1, count = 2, itemCreate = 3, itemUpdate = 4, itemDelete = 5, event = 6, unavailable = 7,
-        allowance = 8, allowancePolicy = 9, supplier = 10
+        allowance = 8, allowancePolicy = 9, supplier = 10, setting = 11
 
     /// The kinds of protocol version 1: a puller that speaks only version 1 is sent these.
     public var isVersion1: Bool { rawValue <= 5 }
+
+    /// The first sync protocol version that carries this kind: a puller is sent only the
+    /// kinds of the version it speaks (section 8).
+    public var protocolVersion: Int {
+        switch rawValue {
+        case ...5: 1
+        case ...10: 2
+        default: 3
+        }
+    }
 
     public var name: String {
         switch self {
@@ -122,6 +137,7 @@ public enum OpKind: UInt8, CaseIterable, Sendable {
         case .allowance: "allowance"
         case .allowancePolicy: "allowance_policy"
         case .supplier: "supplier"
+        case .setting: "setting"
         }
     }
 }

@@ -41,6 +41,21 @@ public enum OpRules {
             }
             return nil
         }
+        if case .setting(let setting) = op.payload {
+            if let problem = setting.problem { return violation(.setting, problem) }
+            if op.hlc.millis > wallMillis &+ maxCatalogueLeadMillis {
+                return violation(.clock, "a setting op is stamped more than a day ahead of this node's clock")
+            }
+            // Chain-wide rules and other locations' rules are the hub's; a store sets its own.
+            if setting.isLocationScoped, let locations {
+                guard let location = setting.location else {
+                    return locations == .anywhere
+                        ? nil : violation(.location, "only the hub sets chain-wide (*) \(setting.namespace.name)s")
+                }
+                if let problem = stockLocationProblem(location, locations) { return violation(.location, problem) }
+            }
+            return nil
+        }
         if case .allowancePolicy(let policy) = op.payload {
             if let problem = policy.problem { return violation(.allowance, problem) }
             if op.hlc.millis > wallMillis &+ maxCatalogueLeadMillis {
@@ -105,7 +120,7 @@ public enum OpRules {
             if quantity < 0, channel != op.id.origin {
                 return violation(.allowance, "only the channel that holds rights returns them")
             }
-        case .event, .allowancePolicy, .supplier:
+        case .event, .allowancePolicy, .supplier, .setting:
             break
         case .itemDelete:
             if op.hlc.millis > wallMillis &+ maxCatalogueLeadMillis {
@@ -173,6 +188,9 @@ public enum OpRule: String, CaseIterable, Hashable, Sendable {
     /// V12: a supplier op names a supplier (and an item) by identifiers and assigns fields
     /// of the right scope with values of their type and range (section 10.8).
     case supplier
+    /// V13: a setting op names a known namespace and a key and value of the shape that
+    /// namespace documents; chain-wide settings come from the hub (section 11).
+    case setting
 }
 
 /// Why an op was refused: the rule, the op, and (in a batch) its position.

@@ -71,7 +71,7 @@ extension BatchCodec {
         var kinds: [OpKind] = []
         for _ in 0..<count {
             let code = try reader.varint()
-            guard let kind = OpKind(rawValue: UInt8(clamping: code)), code <= 255, version >= 2 || kind.isVersion1
+            guard let kind = OpKind(rawValue: UInt8(clamping: code)), code <= 255, UInt64(kind.protocolVersion) <= version
             else {
                 throw DecodingError.malformed("unknown op kind \(code) in a version \(version) batch")
             }
@@ -120,7 +120,7 @@ extension BatchCodec {
         var contextEntries = 0
         for index in 0..<count {
             let sku = skus[index]
-            guard [.event, .allowancePolicy, .supplier].contains(kinds[index]) || InputRules.isIdentifier(sku) else {
+            guard [.event, .allowancePolicy, .supplier, .setting].contains(kinds[index]) || InputRules.isIdentifier(sku) else {
                 throw DecodingError.malformed("invalid sku")
             }
             let payload: OpPayload
@@ -190,6 +190,15 @@ extension BatchCodec {
                 payload = .supplier(
                     SupplierAssignment(
                         supplier: supplier, sku: skuIndex == 0 ? nil : try string(skuIndex - 1), fields: fields))
+            case .setting:
+                let code = try reader.varint()
+                guard code <= 255, let namespace = SettingNamespace(rawValue: UInt8(code)) else {
+                    throw DecodingError.malformed("unknown setting namespace \(code)")
+                }
+                let key = try string(try reader.count(atMost: strings.count))
+                let valueIndex = try reader.count(atMost: strings.count)
+                payload = .setting(
+                    Setting(namespace: namespace, key: key, value: valueIndex == 0 ? nil : try string(valueIndex - 1)))
             case .allowancePolicy:
                 let scopeText = try string(try reader.count(atMost: strings.count))
                 guard let scope = AllowancePolicy.Scope(scopeText) else {

@@ -5,10 +5,11 @@
 /// same till, the same reason, seqs that step by one, timestamps a few ms apart).
 public enum BatchCodec {
     public static let magic: [UInt8] = Array("SRB1".utf8)
-    /// The newest batch version this node writes and reads. A batch is written as version
-    /// 1 when every op in it is of a version-1 kind, so a store of that release can read it.
-    public static let version: UInt64 = 2
-    public static let supportedVersions: ClosedRange<UInt64> = 1...2
+    /// The newest batch version this node writes and reads. A batch is written as the
+    /// lowest version that carries every op kind in it, so a store of an older release can
+    /// read what it is sent.
+    public static let version: UInt64 = 3
+    public static let supportedVersions: ClosedRange<UInt64> = 1...3
 
     public enum DecodingError: Error, Equatable, Sendable, CustomStringConvertible {
         case notABatch
@@ -18,7 +19,7 @@ public enum BatchCodec {
         public var description: String {
             switch self {
             case .notABatch: "the body is not a Stockroom sync batch (bad magic)"
-            case .unsupportedVersion(let version): "batch version \(version) is not supported; this node speaks 1 and 2"
+            case .unsupportedVersion(let version): "batch version \(version) is not supported; this node speaks 1 to 3"
             case .malformed(let reason): "malformed batch: \(reason)"
             }
         }
@@ -34,7 +35,7 @@ public enum BatchCodec {
 
         var out = ByteWriter(reservingCapacity: 64 + batch.ops.count * 24)
         out.raw(magic)
-        out.varint(batch.ops.allSatisfy { $0.payload.kind.isVersion1 } ? 1 : version)
+        out.varint(UInt64(batch.ops.map(\.payload.kind.protocolVersion).max() ?? 1))
         out.varint(batch.more ? 1 : 0)
         out.string(batch.node.rawValue)
         out.string(batch.epoch)
@@ -118,6 +119,10 @@ public enum BatchCodec {
                     out.varint(UInt64(field.code))
                     encode(value, table: table, into: &out)
                 }
+            case .setting(let setting):
+                out.varint(UInt64(setting.namespace.rawValue))
+                out.varint(table.index(setting.key))
+                out.varint(table.index(plusOne: setting.value))
             case .allowancePolicy(let policy):
                 out.varint(table.index(policy.scope.description))
                 out.varint(table.index(policy.channel.rawValue))
@@ -222,6 +227,9 @@ public enum BatchCodec {
                 for (_, value) in assignment.fields {
                     if case .text(let text) = value { add(text) }
                 }
+            case .setting(let setting):
+                add(setting.key)
+                if let value = setting.value { add(value) }
             case .allowancePolicy(let policy):
                 add(policy.scope.description)
                 add(policy.channel.rawValue)

@@ -233,6 +233,10 @@ struct OpResponse: ResponseEncodable {
         case .supplier(let assignment):
             document = "supplier/\(assignment.supplier)"
             reason = "supplier " + assignment.fields.keys.map(\.rawValue).sorted().joined(separator: ", ")
+        case .setting(let setting):
+            location = setting.location
+            document = "\(setting.namespace.name)/\(setting.key)"
+            reason = setting.value.map { "set \($0)" } ?? "cleared"
         case .allowancePolicy(let policy):
             reason = "policy \(policy.scope) for \(policy.channel): \(policy.sharePercent)% above \(policy.keep)"
         case .event(let event):

@@ -202,11 +202,11 @@ struct SyncRoutes {
         return node
     }
 
-    /// The request's protocol version, 1 or 2 (section 8).
+    /// The request's protocol version, 1 to 3 (section 8).
     @discardableResult
     static func checkVersion(_ request: Request) throws -> Int {
         guard let text = request.headers[versionHeader] else {
-            throw APIError(.badRequest, "unsupported_protocol_version", "send 'Stockroom-Sync-Version: 2'")
+            throw APIError(.badRequest, "unsupported_protocol_version", "send 'Stockroom-Sync-Version: 3'")
         }
         guard let version = Int(text), SyncMessages.supportedVersions.contains(version) else { throw unsupported(text) }
         return version
@@ -215,7 +215,7 @@ struct SyncRoutes {
     static func unsupported(_ version: String) -> APIError {
         APIError(
             .badRequest, "unsupported_protocol_version",
-            "sync protocol version \(version.prefix(20)) is not supported; this node speaks: 1, 2")
+            "sync protocol version \(version.prefix(20)) is not supported; this node speaks: 1, 2, 3")
     }
 
     /// Inflates (bounded) and decodes a pushed body, mapping failures to the spec's codes.

@@ -52,10 +52,29 @@ enum OpApplier {
             try DocumentApplier.setPolicy(policy, stamp: op.stamp, db: db)
         case .supplier(let assignment):
             try DocumentApplier.assign(assignment, stamp: op.stamp, db: db)
+        case .setting(let setting):
+            if try SettingApplier.assign(setting, stamp: op.stamp, db: db),
+                setting.namespace == .alertRule || setting.namespace == .alertDelivery
+            {
+                context.alerts?.invalidate()
+            }
         }
         let lsn = try OpRow.insert(
             op, resultQuantity: recordResult ? quantity : nil, appliedAt: appliedAt, in: db)
         if case .event(let event) = op.payload { try DocumentApplier.apply(event, of: op, db: db) }
+        if let alerts = context.alerts {
+            let now = context.wallMillis()
+            if let key = op.payload.stockKey, op.payload.kind != .allowance {
+                try alerts.evaluate(key, after: op.id, at: op.hlc.millis, now: now, db: db)
+            } else if case .event(let event) = op.payload {
+                for location in event.locations {
+                    for sku in Set(event.lines.map(\.sku)).sorted() {
+                        try alerts.evaluate(
+                            StockKey(sku: sku, location: location), after: op.id, at: op.hlc.millis, now: now, db: db)
+                    }
+                }
+            }
+        }
         context.didAppend(op, lsn: lsn)
         return Outcome(lsn: lsn, quantity: quantity)
     }

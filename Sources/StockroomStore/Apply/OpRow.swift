@@ -39,6 +39,11 @@ enum OpRow {
         case .supplier(let assignment):
             location = assignment.supplier
             body = encode(assignment)
+        case .setting(let setting):
+            // Namespace in `quantity`; "key TAB value" in `body` (a key holds no control
+            // characters); no tab when the register is cleared.
+            quantity = Int64(setting.namespace.rawValue)
+            body = setting.value.map { "\(setting.key)\t\($0)" } ?? setting.key
         }
         let statement = try HotStatement(db, insertSQL)
         statement.bind(1, op.id.origin.rawValue)
@@ -129,6 +134,15 @@ enum OpRow {
                 try decodeSupplier(
                     try row.checkedOptional(9, "\(at) body") ?? "{}", supplier: supplier, sku: sku.isEmpty ? nil : sku,
                     at: at))
+        case .setting:
+            let code: Int64 = try row.checked(7, "\(at) quantity")
+            guard let namespace = SettingNamespace(rawValue: UInt8(clamping: code)), code <= 255 else {
+                throw corrupt("bad setting namespace")
+            }
+            let parts = (try row.checkedOptional(9, "\(at) body") ?? "").split(
+                separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
+            payload = .setting(
+                Setting(namespace: namespace, key: String(parts[0]), value: parts.count > 1 ? String(parts[1]) : nil))
         case .allowancePolicy:
             // "share keep channel scope": the scope last, since a category may hold spaces.
             let parts = (try row.checkedOptional(9, "\(at) body") ?? "").split(

@@ -78,6 +78,12 @@ extension StockroomStore {
             snapshot.suppliers[sku.isEmpty ? row[0] : "\(row[0] as String)/\(sku)", default: [:]][field] =
                 DocumentApplier.registerValue(row[3])
         }
+        for row in try Row.fetchAll(
+            db, sql: "SELECT namespace, key, value FROM settings WHERE value IS NOT NULL")
+        {
+            guard let namespace = SettingNamespace(rawValue: UInt8(clamping: row[0] as Int64)) else { continue }
+            snapshot.settings["\(namespace.name)/\(row[1] as String)"] = row[2]
+        }
         for row in try Row.fetchAll(db, sql: "SELECT scope, channel, share_percent, keep FROM allowance_policies") {
             guard let scope = AllowancePolicy.Scope(row[0]), let channel = NodeID(row[1]) else { continue }
             snapshot.policies["\(scope) \(channel)"] = AllowancePolicy(
@@ -111,9 +117,11 @@ extension StockroomStore {
                         sql: "UPDATE ops SET lsn = ? WHERE lsn = ?", arguments: [decoded.lsn, outcome.lsn])
                 }
             }
-            let localLocations = context.localLocations
+            let (localLocations, alerts) = (context.localLocations, context.alerts)
             context = try Self.loadContext(nodeID: context.nodeID, wallMillis: context.wallMillis, db: db)
             context.localLocations = localLocations
+            context.alerts = alerts
+            alerts?.invalidate()
         }
     }
 }

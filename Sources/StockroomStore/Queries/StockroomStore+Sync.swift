@@ -16,7 +16,7 @@ extension StockroomStore {
     /// A puller of protocol 1 (`protocolVersion` 1) is sent only ops of the kinds it knows
     /// (section 8); once upgraded it pulls again from the start and gets the rest.
     public func pullBatch(
-        epoch clientEpoch: String, cursor: UInt64, interest: SyncInterest, limit: Int, protocolVersion: Int = 2
+        epoch clientEpoch: String, cursor: UInt64, interest: SyncInterest, limit: Int, protocolVersion: Int = 3
     ) async throws
         -> SyncBatch
     {
@@ -45,7 +45,7 @@ extension StockroomStore {
                     if interest.reportsCoverage(of: decoded.op.id.origin) {
                         coverage[decoded.op.id.origin] = max(coverage[decoded.op.id.origin], decoded.op.id.seq)
                     }
-                    if interest.concerns(decoded.op), protocolVersion >= 2 || decoded.op.payload.kind.isVersion1 {
+                    if interest.concerns(decoded.op), decoded.op.payload.kind.protocolVersion <= protocolVersion {
                         ops.append(decoded.op)
                     }
                 }

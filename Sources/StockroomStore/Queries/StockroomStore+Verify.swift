@@ -74,6 +74,10 @@ extension StockroomStore {
             where expected.suppliers[key] != actual.suppliers[key] {
                 states.append("supplier \(key)")
             }
+            for key in Set(expected.settings.keys).union(actual.settings.keys)
+            where expected.settings[key] != actual.settings[key] {
+                states.append("setting \(key)")
+            }
             for key in Set(expected.costs.keys).union(actual.costs.keys) where expected.costs[key] != actual.costs[key]
             {
                 states.append("cost at \(key)")

@@ -269,14 +269,96 @@ enum StoreMigrations {
                     UPDATE sync_peers SET cursor = 0, epoch = '';
                     """)
         }
+        migrator.registerMigration("v6-alerts-replenishment-outbox") { db in
+            // Section 11 of sync-protocol: settings registers, alert episodes, the outbox.
+            try db.execute(
+                sql: """
+                    -- Setting registers (op kind `setting`), last writer wins per (namespace, key);
+                    -- a cleared register keeps its stamp with a NULL value.
+                    CREATE TABLE settings (
+                        namespace INTEGER NOT NULL,
+                        key TEXT NOT NULL,
+                        value TEXT,
+                        hlc INTEGER NOT NULL,
+                        origin TEXT NOT NULL,
+                        PRIMARY KEY (namespace, key)
+                    ) WITHOUT ROWID;
+
+                    -- Per cell and alert kind, the episode open now (none: the rule is armed).
+                    CREATE TABLE alert_cells (
+                        sku TEXT NOT NULL,
+                        location TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        episode TEXT NOT NULL,
+                        PRIMARY KEY (sku, location, kind)
+                    ) WITHOUT ROWID;
+
+                    -- Alert episodes (section 11.2): from a downward crossing to the recovery
+                    -- above threshold + hysteresis. Derived while ops are applied, in their
+                    -- transaction, on every node.
+                    CREATE TABLE alert_episodes (
+                        id TEXT PRIMARY KEY,
+                        kind TEXT NOT NULL,
+                        sku TEXT NOT NULL,
+                        location TEXT NOT NULL,
+                        rule TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        threshold INTEGER NOT NULL,
+                        opened_value INTEGER NOT NULL,
+                        crossing_origin TEXT NOT NULL,
+                        crossing_seq INTEGER NOT NULL,
+                        opened_at INTEGER NOT NULL,
+                        closed_at INTEGER,
+                        closed_value INTEGER
+                    ) WITHOUT ROWID;
+                    CREATE INDEX alert_episodes_by_time ON alert_episodes(opened_at);
+                    CREATE INDEX alert_episodes_by_cell ON alert_episodes(sku, location);
+
+                    -- The outbox (section 11.7): one row per message to one recipient, written in
+                    -- the transaction of the op that caused it; the id makes it once only.
+                    CREATE TABLE outbox (
+                        id TEXT PRIMARY KEY,
+                        recipient TEXT NOT NULL,
+                        channel TEXT NOT NULL,
+                        address TEXT NOT NULL,
+                        topic TEXT NOT NULL,
+                        subject TEXT NOT NULL,
+                        episode TEXT,
+                        document TEXT,
+                        status TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        due_at INTEGER NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        batch TEXT,
+                        last_error TEXT,
+                        finished_at INTEGER
+                    ) WITHOUT ROWID;
+                    CREATE INDEX outbox_due ON outbox(status, due_at);
+                    CREATE INDEX outbox_by_batch ON outbox(batch) WHERE batch IS NOT NULL;
+
+                    -- Every delivery attempt and what the other end answered.
+                    CREATE TABLE outbox_attempts (
+                        message TEXT NOT NULL,
+                        attempt INTEGER NOT NULL,
+                        at INTEGER NOT NULL,
+                        outcome TEXT NOT NULL,
+                        detail TEXT NOT NULL,
+                        PRIMARY KEY (message, attempt)
+                    ) WITHOUT ROWID;
+
+                    -- A store of protocol 2 was not sent setting ops: pull everything again once.
+                    UPDATE sync_peers SET cursor = 0, epoch = '';
+                    """)
+        }
         return migrator
     }
 
     /// The tables derived from the op log, in the order they can be emptied.
     static let materialisedTables = [
         "conflicts", "stock", "barcodes", "item_registers", "items", "documents", "document_events", "document_cells",
-        "unavailable", "allowances", "allowance_policies", "cell_costs", "supplier_registers",
+        "unavailable", "allowances", "allowance_policies", "cell_costs", "supplier_registers", "settings",
     ]
     // Note: sync_coverage and sync_peers are bookkeeping of what was received, not state
-    // derived from the log, so a rebuild keeps them.
+    // derived from the log, so a rebuild keeps them. So are alert episodes and the outbox:
+    // what was announced stays announced.
 }

@@ -123,6 +123,7 @@ final class GroupCommitWriter: Sendable {
                         // disk) escapes and fails the whole batch below.
                         try unit.rollback()
                         context = before
+                        context.alerts?.invalidate()  // it may have cached a rolled-back rule
                         results.append(.failure(Self.translate(error)))
                     }
                 }
@@ -130,6 +131,7 @@ final class GroupCommitWriter: Sendable {
             }
         } catch {
             let failure = Self.translate(error)
+            context.alerts?.invalidate()
             logger.error("group commit failed", metadata: ["writer.batch": "\(jobs.count)", "error": "\(error)"])
             for job in jobs { job.continuation.resume(throwing: failure) }
             return
@@ -165,6 +167,7 @@ final class GroupCommitWriter: Sendable {
     static func refresh(_ context: inout WriteContext, db: Database) throws {
         let lastLSN = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(lsn) FROM ops")) ?? 0
         guard lastLSN != context.lastLSN else { return }
+        context.alerts?.invalidate()  // another process wrote: its settings too, perhaps
         if let row = try Row.fetchOne(
             db.cachedStatement(sql: "SELECT seq, hlc FROM ops WHERE origin = ? ORDER BY seq DESC LIMIT 1"),
             arguments: [context.nodeID.rawValue])

@@ -18,6 +18,9 @@ public struct WriteContext: Sendable {
     /// Where this node's own ops may write stock (rule V7): anywhere on a hub, the node's
     /// own locations on an edge. Set by ``StockroomStore/restrictLocalWrites(to:)``.
     public internal(set) var localLocations: LocationPolicy = .anywhere
+    /// Alert evaluation (section 11.2), set by ``StockroomStore/enableAlerts(_:)`` in the
+    /// daemon; nil in replays and admin commands, which announce nothing.
+    public internal(set) var alerts: AlertEngine?
 
     /// Stamps and numbers the next local op.
     mutating func nextLocalID() -> (id: OpID, hlc: HLC) {

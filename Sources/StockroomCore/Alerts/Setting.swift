@@ -1,0 +1,145 @@
+/// A chain setting that every node must see alike (issue #13): alert rules, reorder rules,
+/// acknowledgements and snoozes, and which node delivers a location's alerts. Each
+/// (namespace, key) is a last-writer-wins register, like a catalogue field (rule C1), set
+/// by op kind `setting` (sync-protocol section 11). A nil value clears the register.
+///
+/// The value is text of the form `name=value;name=value` with names in ascending order,
+/// so one setting has one spelling on every node; ``SettingFields`` reads and writes it and
+/// each namespace's type says what it must hold.
+public struct Setting: Hashable, Sendable {
+    public var namespace: SettingNamespace
+    public var key: String
+    public var value: String?
+
+    public init(namespace: SettingNamespace, key: String, value: String?) {
+        self.namespace = namespace
+        self.key = key
+        self.value = value
+    }
+
+    /// The location this setting is about, for rule V7: nil for chain-wide settings (`*`),
+    /// which only the hub writes. Acknowledgements and snoozes are not about a location's
+    /// stock: any node may write them.
+    public var location: String? {
+        switch namespace {
+        case .alertRule: AlertRuleKey(key)?.location
+        case .reorderRule: ReorderRuleKey(key)?.location
+        case .alertDelivery: key
+        case .alertAction: nil
+        }
+    }
+
+    /// Whether only the hub (or a store for its own locations) may write this setting.
+    public var isLocationScoped: Bool { namespace != .alertAction }
+
+    /// Rule V13: the key and the value have the shape their namespace documents.
+    public var problem: String? {
+        guard InputRules.isLabel(key, maxLength: InputRules.maxNameLength) else {
+            return "a setting key is 1-\(InputRules.maxNameLength) bytes of text on one line"
+        }
+        switch namespace {
+        case .alertRule:
+            guard AlertRuleKey(key) != nil else {
+                return "an alert rule key is KIND|SCOPE|LOCATION: low or out, item:SKU, category:NAME or *, a location or *"
+            }
+            if let value { return AlertRule.parse(value).problem }
+        case .reorderRule:
+            guard ReorderRuleKey(key) != nil else { return "a reorder rule key is SKU|LOCATION" }
+            if let value { return ReorderRule.parse(value).problem }
+        case .alertAction:
+            guard AlertAction.Target(key) != nil else {
+                return "an alert action key is an episode id (ep-…) or a snooze target KIND|SKU|LOCATION"
+            }
+            if let value { return AlertAction.parse(value).problem }
+        case .alertDelivery:
+            guard InputRules.isIdentifier(key) else { return "an alert delivery key is a location" }
+            if let value, NodeID(value) == nil { return "an alert delivery value is a node id" }
+        }
+        return nil
+    }
+}
+
+/// Stable namespace codes for the wire and the database; never renumber.
+public enum SettingNamespace: UInt8, CaseIterable, Hashable, Sendable {
+    case alertRule = 1
+    case reorderRule = 2
+    case alertAction = 3
+    case alertDelivery = 4
+
+    public var name: String {
+        switch self {
+        case .alertRule: "alert_rule"
+        case .reorderRule: "reorder_rule"
+        case .alertAction: "alert_action"
+        case .alertDelivery: "alert_delivery"
+        }
+    }
+
+    public init?(name: String) {
+        guard let match = Self.allCases.first(where: { $0.name == name }) else { return nil }
+        self = match
+    }
+}
+
+/// The `name=value;…` text of a setting, parsed. Names are lower-case identifiers; values
+/// hold no `;` or `=` and no control characters.
+public struct SettingFields: Hashable, Sendable {
+    public private(set) var values: [String: String] = [:]
+
+    public init() {}
+
+    /// Nil when the text is not a well-formed list.
+    public init?(_ text: String) {
+        guard !text.isEmpty else { return }
+        for part in text.split(separator: ";", omittingEmptySubsequences: false) {
+            let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard pieces.count == 2, !pieces[0].isEmpty, values[String(pieces[0])] == nil else { return nil }
+            values[String(pieces[0])] = String(pieces[1])
+        }
+    }
+
+    public subscript(name: String) -> String? {
+        get { values[name] }
+        set {
+            if let newValue, !newValue.isEmpty { values[name] = newValue } else { values[name] = nil }
+        }
+    }
+
+    /// The canonical spelling: names in ascending order.
+    public var text: String { values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ";") }
+
+    /// A value may not hold the separators.
+    public static func isValue(_ text: String) -> Bool {
+        !text.isEmpty && !text.contains(";") && !text.contains("=") && InputRules.isLabel(text)
+    }
+
+    /// A whole number in `range`, or a problem.
+    func integer(_ name: String, in range: ClosedRange<Int64>, default fallback: Int64?) -> Result<Int64?, Problem> {
+        guard let text = values[name] else { return .success(fallback) }
+        guard let number = Int64(text), range.contains(number) else {
+            return .failure(Problem("\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)"))
+        }
+        return .success(number)
+    }
+
+    struct Problem: Error {
+        var message: String
+        init(_ message: String) { self.message = message }
+    }
+}
+
+/// A parsed setting value, or why it is not one.
+public enum Parsed<Value: Sendable>: Sendable {
+    case value(Value)
+    case invalid(String)
+
+    public var value: Value? {
+        if case .value(let value) = self { return value }
+        return nil
+    }
+
+    public var problem: String? {
+        if case .invalid(let problem) = self { return problem }
+        return nil
+    }
+}

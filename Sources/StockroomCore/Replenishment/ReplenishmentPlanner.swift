@@ -1,0 +1,175 @@
+/// Turns reorder rules and cell states into suggestions (sync-protocol section 11.6).
+///
+/// Pure and deterministic: the same input gives the same suggestions in the same order.
+/// Projected stock counts open purchase orders (incoming) and shipped transfers (in
+/// transit), and the caller adds what draft documents already hold, so a suggestion never
+/// repeats one that is on its way or drafted. A location's need is met first from
+/// locations holding more of the item than their own order-up-to level (largest surplus
+/// first), then bought.
+public enum ReplenishmentPlanner {
+    public struct Cell: Sendable {
+        public var key: StockKey
+        /// Nil for a cell without a rule: it can give surplus only on a transfer route.
+        public var rule: ReorderRule?
+        public var states: StockStates
+        /// Units sold at the cell in the last ``DaysOfCover/windowDays`` days.
+        public var unitsSold: Int64
+        /// Units on draft purchase orders and draft transfers to this cell.
+        public var drafted: Int64
+
+        public init(key: StockKey, rule: ReorderRule?, states: StockStates, unitsSold: Int64 = 0, drafted: Int64 = 0) {
+            self.key = key
+            self.rule = rule
+            self.states = states
+            self.unitsSold = unitsSold
+            self.drafted = drafted
+        }
+    }
+
+    public struct SupplierTerms: Sendable {
+        public var leadDays: Int64
+        public var minimumOrder: Int64
+        public var packSize: Int64
+        /// Per SKU, the supplier's pack size for that item (overrides `packSize`).
+        public var itemPackSize: [String: Int64]
+        public var active: Bool
+
+        public init(
+            leadDays: Int64 = 0, minimumOrder: Int64 = 0, packSize: Int64 = 1, itemPackSize: [String: Int64] = [:],
+            active: Bool = true
+        ) {
+            self.leadDays = leadDays
+            self.minimumOrder = minimumOrder
+            self.packSize = packSize
+            self.itemPackSize = itemPackSize
+            self.active = active
+        }
+    }
+
+    public enum Action: Hashable, Sendable {
+        /// Buy from the supplier; nil when the rule names none (the buyer must choose).
+        case purchase(supplier: String?)
+        case transfer(from: String)
+    }
+
+    public struct Suggestion: Hashable, Sendable {
+        public var key: StockKey
+        public var action: Action
+        public var quantity: Int64
+        /// Projected + drafted − lead-time demand.
+        public var position: Int64
+        public var reorderPoint: Int64
+        public var orderUpTo: Int64
+        /// What ERPNext's rule would order, for comparison.
+        public var erpnextQuantity: Int64
+        /// Whether the rule turns this into a draft by itself.
+        public var automatic: Bool
+        /// The arithmetic, in words a buyer can check.
+        public var arithmetic: [String]
+        /// The other locations whose data this suggestion used (a transfer's source).
+        public var sources: [String]
+    }
+
+    public static func plan(
+        _ cells: [Cell], suppliers: [String: SupplierTerms], now: UInt64
+    ) -> [Suggestion] {
+        var byKey: [StockKey: Cell] = [:]
+        var locationsBySKU: [String: [String]] = [:]
+        for cell in cells {
+            byKey[cell.key] = cell
+            locationsBySKU[cell.key.sku, default: []].append(cell.key.location)
+        }
+        // What each location can give: what it has available above its own order-up-to
+        // level (its own need comes first). Spent as transfers are suggested.
+        var surplus: [StockKey: Int64] = [:]
+        for cell in cells {
+            guard let rule = cell.rule else { continue }
+            let spare = StockMerge.sum(cell.states.available, -StockMerge.sum(rule.max, rule.safety))
+            if spare > 0 { surplus[cell.key] = spare }
+        }
+        var suggestions: [Suggestion] = []
+        for cell in cells.sorted(by: { $0.key < $1.key }) {
+            guard let rule = cell.rule, (rule.snoozedUntil ?? 0) <= now else { continue }
+            let terms = rule.supplier.flatMap { suppliers[$0] }
+            let leadDays = rule.leadDays ?? terms?.leadDays ?? 0
+            let rate = DaysOfCover.dailyRate(unitsSold: cell.unitsSold)
+            let demand = ReorderQuantity.leadTimeDemand(dailyRate: rate, leadDays: leadDays)
+            let states = cell.states
+            let position = StockMerge.sum(StockMerge.sum(states.projected, cell.drafted), -demand)
+            let reorderPoint = StockMerge.sum(rule.min, rule.safety)
+            let orderUpTo = StockMerge.sum(rule.max, rule.safety)
+            var need = ReorderQuantity.odoo(
+                position: position, reorderPoint: reorderPoint, orderUpTo: orderUpTo, multiple: rule.multiple)
+            guard need > 0 else { continue }
+            let erpnext = ReorderQuantity.erpnext(
+                projected: position, level: reorderPoint, reorderQty: StockMerge.sum(rule.max, -rule.min))
+            var lines = [
+                "projected \(states.projected) = on hand \(states.onHand) − committed \(states.committed) − held \(states.held) + incoming \(states.incoming) + in transit \(states.inTransit)",
+                "position \(position) = projected \(states.projected) + drafted \(cell.drafted) − lead-time demand \(demand) (\(formatRate(rate))/day × \(leadDays) days)",
+                "position \(position) < reorder point \(reorderPoint) (min \(rule.min) + safety \(rule.safety))",
+                "order up to \(orderUpTo) (max \(rule.max) + safety \(rule.safety)): \(orderUpTo) − \(position) = \(StockMerge.sum(orderUpTo, -position)), rounded up to a multiple of \(rule.multiple): \(need)",
+            ]
+            func suggest(_ action: Action, _ quantity: Int64, _ extra: [String], sources: [String] = []) {
+                suggestions.append(
+                    Suggestion(
+                        key: cell.key, action: action, quantity: quantity, position: position,
+                        reorderPoint: reorderPoint, orderUpTo: orderUpTo, erpnextQuantity: erpnext,
+                        automatic: rule.automatic, arithmetic: lines + extra, sources: sources))
+            }
+            switch rule.route {
+            case .transfer(let from):
+                let source = StockKey(sku: cell.key.sku, location: from)
+                let sourceCell = byKey[source]
+                // A source gives what it has available above its own reorder point.
+                let keep = sourceCell?.rule.map { StockMerge.sum($0.min, $0.safety) } ?? 0
+                let spare = max(0, StockMerge.sum(sourceCell?.states.available ?? 0, -keep))
+                let moved = min(need, spare)
+                let note =
+                    "route transfer from \(from): it has \(sourceCell?.states.available ?? 0) available and keeps \(keep); transfer \(moved)"
+                    + (moved < need ? " (\(need - moved) short: no other source on this route)" : "")
+                if moved > 0 { suggest(.transfer(from: from), moved, [note], sources: [from]) }
+            case .buy:
+                // Overstocked locations first, largest surplus first, then by name.
+                let donors = (locationsBySKU[cell.key.sku] ?? [])
+                    .filter { $0 != cell.key.location }
+                    .compactMap { location -> (String, Int64)? in
+                        surplus[StockKey(sku: cell.key.sku, location: location)].map { (location, $0) }
+                    }
+                    .sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
+                for (location, spare) in donors where need > 0 {
+                    let moved = min(need, spare)
+                    surplus[StockKey(sku: cell.key.sku, location: location)] = spare - moved
+                    need -= moved
+                    suggest(
+                        .transfer(from: location), moved,
+                        ["\(location) holds \(spare) above its order-up-to level: transfer \(moved) from it first"],
+                        sources: [location])
+                }
+                guard need > 0 else { continue }
+                var extra: [String] = []
+                var quantity = need
+                if let terms {
+                    let pack = terms.itemPackSize[cell.key.sku] ?? terms.packSize
+                    quantity = ReorderQuantity.supplierQuantity(need, minimumOrder: terms.minimumOrder, packSize: pack)
+                    extra.append(
+                        "buy \(need) from \(rule.supplier ?? ""): minimum order \(terms.minimumOrder), pack of \(pack): \(quantity)"
+                    )
+                    if !terms.active { extra.append("supplier \(rule.supplier ?? "") is inactive: choose another") }
+                } else {
+                    extra.append(
+                        rule.supplier.map { "supplier \($0) is unknown here: buy \(need)" }
+                            ?? "no supplier on the rule: buy \(need) from a supplier you choose")
+                }
+                lines.append(contentsOf: extra)
+                suggest(.purchase(supplier: terms == nil ? nil : rule.supplier), quantity, [])
+            }
+        }
+        return suggestions
+    }
+
+    static func formatRate(_ rate: Double) -> String {
+        let hundredths = Int64((rate * 100).rounded())
+        let fraction = hundredths % 100
+        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+    }
+}

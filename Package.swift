@@ -70,6 +70,7 @@ let package = Package(
                 "StockroomCore",
                 "StockroomStore",
                 "StockroomSync",
+                "StockroomNotify",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -82,6 +83,30 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // libcurl's SMTP client behind a small C function (curl_easy_setopt is variadic, which
+        // Swift cannot call): e-mail for alerts and purchase orders.
+        .target(
+            name: "CStockroomCurl",
+            linkerSettings: [.linkedLibrary("curl")]
+        ),
+        // Notifications: the channels (SMTP, Twilio-compatible SMS, Standard Webhooks,
+        // Slack) and the service that delivers the outbox.
+        .target(
+            name: "StockroomNotify",
+            dependencies: [
+                "StockroomCore",
+                "StockroomStore",
+                "CStockroomCurl",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -111,6 +136,7 @@ let package = Package(
             name: "stockroom",
             dependencies: [
                 "StockroomServer",
+                "StockroomNotify",
                 "StockroomSync",
                 "StockroomStore",
                 "StockroomCore",

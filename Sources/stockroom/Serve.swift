@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import NIOSSL
 import StockroomCore
+import StockroomNotify
 import StockroomServer
 import StockroomStore
 import StockroomSync
@@ -76,6 +77,20 @@ struct Serve: AsyncParsableCommand {
             "A JSON file with the Shopify shop's webhook secret and its location and SKU mapping: enables POST /v1/integrations/shopify/webhooks (README 'Shopify')."
     )
     var shopify: String?
+
+    @Option(
+        name: .long,
+        help:
+            "A JSON file with alert channels (SMTP, SMS gateway, webhook secret) and recipients: this node sends alert messages (README 'Alerts'). Secrets may come from STOCKROOM_SMTP_PASSWORD, STOCKROOM_SMS_AUTH_TOKEN, STOCKROOM_WEBHOOK_SECRET."
+    )
+    var notify: String?
+
+    @Option(
+        name: .long,
+        help:
+            "On a hub: seconds between automatic replenishment passes (reorder rules with trigger=auto become draft POs and transfers); 0 turns them off. Default 900."
+    )
+    var replenishEvery: Double?
 
     func run() async throws {
         let reader = try await options.reader()
@@ -159,6 +174,17 @@ struct Serve: AsyncParsableCommand {
             }
         }
 
+        if let path = notify ?? reader.string(forKey: "notify") {
+            do {
+                configuration.notify = try NotifyConfiguration.load(path: path)
+            } catch let invalid as NotifyConfiguration.Invalid {
+                throw ValidationError(invalid.description)
+            }
+        }
+        let every = replenishEvery ?? reader.double(forKey: "replenish_every", default: 900)
+        guard every >= 0 else { throw ValidationError("--replenish-every must be 0 (off) or more seconds") }
+        configuration.replenishEvery = every == 0 ? nil : .milliseconds(Int64(every * 1000))
+
         let directory = DataDirectory(path: configuration.dataDirectory)
         try directory.create()
         try directory.lock()
@@ -171,6 +197,13 @@ struct Serve: AsyncParsableCommand {
         }
         try await store.claimRole(configuration.role.rawValue)
         try await store.restrictLocalWrites(to: configuration.localLocations(of: store.nodeID))
+        try await store.enableAlerts(
+            AlertRouting(
+                recipients: configuration.notify?.recipients ?? [], isHub: configuration.role == .hub,
+                dailyDigestHourUTC: configuration.notify?.dailyDigestHourUTC ?? 7))
+        if let notify = configuration.notify {
+            logger.info("alert messages enabled", metadata: ["notify": "\(notify)"])
+        }
         let newTokens = try await directory.ensureCredentials(store: store)
         let example = try? await store.listItems(category: nil, text: nil, afterSKU: nil, limit: 1).items.first
         let settings = configuration

@@ -148,12 +148,28 @@ public struct AlertRuleBook: Sendable {
     }
 
     /// The rule for a cell: the first that exists of item at the location, item anywhere,
-    /// category at the location, category anywhere, chain at the location, chain anywhere.
-    /// Nil when none exists or the one found is disabled.
-    public func rule(_ kind: AlertKind, sku: String, category: String?, location: String) -> (
-        key: AlertRuleKey, rule: AlertRule
-    )? {
-        var scopes: [AlertScope] = [.item(sku)]
+    /// the item's catalogue threshold (low only), category at the location, category
+    /// anywhere, chain at the location, chain anywhere. Nil when none exists or the one
+    /// found is disabled.
+    ///
+    /// A catalogue threshold (the item's `threshold` field) is a low rule on `available`
+    /// with a hysteresis of a fifth of the threshold (at least 1), so an item that has one
+    /// alerts without any rule being written: the "no alert unless someone wrote a rule"
+    /// gap of other systems.
+    public func rule(
+        _ kind: AlertKind, sku: String, category: String?, location: String, catalogueThreshold: Int64? = nil
+    ) -> (key: AlertRuleKey, rule: AlertRule)? {
+        for place in [location, nil] {
+            let key = AlertRuleKey(kind: kind, scope: .item(sku), location: place)
+            if let rule = rules[key] { return rule.enabled ? (key, rule) : nil }
+        }
+        if kind == .low, let threshold = catalogueThreshold, threshold >= 0 {
+            return (
+                AlertRuleKey(kind: .low, scope: .item(sku), location: nil),
+                AlertRule(threshold: threshold, hysteresis: Swift.max(1, threshold / 5))
+            )
+        }
+        var scopes: [AlertScope] = []
         if let category, !category.isEmpty { scopes.append(.category(category)) }
         scopes.append(.chain)
         for scope in scopes {

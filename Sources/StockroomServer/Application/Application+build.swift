@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 public import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
@@ -6,6 +7,7 @@ import NIOCore
 import NIOSSL
 import ServiceLifecycle
 public import StockroomCore
+public import StockroomNotify
 public import StockroomStore
 public import StockroomSync
 
@@ -22,7 +24,7 @@ public func buildApplication(
     RequestDecoding.bodyDeadline = .milliseconds(Int64(max(configuration.idleTimeoutSeconds, 1) * 2000))
     let router = buildRouter(
         store: store, metrics: metrics, role: configuration.role.rawValue, sync: sync,
-        locationGrants: configuration.locationGrants, shopify: configuration.shopify)
+        locationGrants: configuration.locationGrants, shopify: configuration.shopify, notify: configuration.notify)
     let http1 = HTTPServerBuilder.http1(
         configuration: .init(
             additionalChannelHandlers: [ParserErrorResponder()],
@@ -41,7 +43,9 @@ public func buildApplication(
         server: server,
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "stockroom"),
-        services: sync + [PromiseReconcileService(store: store, logger: logger)] as [any Service],
+        services: sync + [PromiseReconcileService(store: store, logger: logger)]
+            + notificationServices(
+                configuration: configuration, store: store, metrics: metrics, logger: logger) as [any Service],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
 }
@@ -49,7 +53,8 @@ public func buildApplication(
 /// The routes, grouped by the permission they need (see ``Permission``).
 public func buildRouter(
     store: StockroomStore, metrics: NodeMetrics, role: String, sync: [SyncService] = [],
-    locationGrants: [NodeID: Set<String>] = [:], shopify: ShopifyConfiguration? = nil
+    locationGrants: [NodeID: Set<String>] = [:], shopify: ShopifyConfiguration? = nil,
+    notify: NotifyConfiguration? = nil
 ) -> Router<StockroomRequestContext> {
     let router = Router(context: StockroomRequestContext.self)
     router.middlewares.add(ErrorMiddleware())
@@ -81,6 +86,18 @@ public func buildRouter(
     AllowanceRoutes(store: store).registerReads(on: reads)
     AllowanceRoutes(store: store).registerWrites(
         on: v1.group().add(middleware: AuthMiddleware(.admin, authenticator: authenticator)))
+    let admin = v1.group().add(middleware: AuthMiddleware(.admin, authenticator: authenticator))
+    let documentWrites = v1.group().add(middleware: AuthMiddleware(.documents, authenticator: authenticator))
+    let alerts = AlertRoutes(store: store)
+    alerts.registerReads(on: reads)
+    alerts.registerWrites(on: documentWrites)
+    alerts.registerAdmin(on: admin)
+    let replenishment = ReplenishmentRoutes(store: store)
+    replenishment.registerReads(on: reads)
+    replenishment.registerWrites(on: documentWrites)
+    let notifications = NotificationRoutes(store: store, notify: notify)
+    notifications.registerReads(on: reads)
+    notifications.registerAdmin(on: admin)
     audit.registerReads(on: reads)
     system.registerStatus(on: reads)
 
@@ -91,4 +108,23 @@ public func buildRouter(
     syncRoutes.register(on: v1.group().add(middleware: AuthMiddleware(.sync, authenticator: authenticator)))
     syncRoutes.registerAdmin(on: v1.group().add(middleware: AuthMiddleware(.admin, authenticator: authenticator)))
     return router
+}
+
+/// The background work of section 11: the outbox's delivery (when this node has a notify
+/// file) and, on the hub, automatic replenishment every ``NodeConfiguration/replenishEvery``.
+func notificationServices(
+    configuration: NodeConfiguration, store: StockroomStore, metrics: NodeMetrics, logger: Logger
+) -> [any Service] {
+    var services: [any Service] = []
+    if let notify = configuration.notify {
+        services.append(
+            DeliveryService(
+                store: store, configuration: notify, httpClient: .shared, logger: logger,
+                metrics: metrics.factoryForServices
+            ))
+    }
+    if configuration.role == .hub, let interval = configuration.replenishEvery {
+        services.append(AutoReplenishService(store: store, interval: interval, logger: logger))
+    }
+    return services
 }

@@ -1,4 +1,5 @@
 public import StockroomCore
+public import StockroomNotify
 public import StockroomStore
 
 /// Everything `stockroom serve` needs, after flags, environment and config file are merged.
@@ -37,6 +38,11 @@ public struct NodeConfiguration: Sendable {
     public var tls: (certificatePath: String, keyPath: String)?
     /// The Shopify integration (`--shopify FILE`); nil leaves its webhook route answering 404.
     public var shopify: ShopifyConfiguration?
+    /// Alert channels and recipients (`--notify FILE`); nil: episodes are still derived and
+    /// listed, and this node sends nothing.
+    public var notify: NotifyConfiguration?
+    /// On a hub: how often rules with `trigger=auto` become draft documents; nil: never.
+    public var replenishEvery: Duration? = .seconds(900)
 
     public init() {}
 

@@ -2,6 +2,7 @@ public import Hummingbird
 import Logging
 import NIOHTTP1
 import StockroomCore
+import StockroomNotify
 import StockroomStore
 
 /// Turns every error into the API's JSON error shape, so a client never has to parse two
@@ -43,6 +44,9 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return error.rule == .location
                 ? APIError(.forbidden, "location_not_permitted", error.description, index: error.index)
                 : APIError(.unprocessableContent, "invalid_op", error.description, index: error.index)
+        case let error as NotificationTest.Refused:
+            return APIError(
+                error.code == "not_configured" ? .conflict : .unprocessableContent, error.code, error.description)
         case let error as DocumentRefusal:
             let status: HTTPResponse.Status =
                 switch error.code {

@@ -1,4 +1,4 @@
-import CoreMetrics
+public import CoreMetrics
 public import Prometheus
 public import StockroomStore
 
@@ -15,6 +15,10 @@ public final class NodeMetrics: Sendable {
     let sqliteMemory: CoreMetrics.Gauge
     let commitBatch: CoreMetrics.Recorder
     private let factory: PrometheusMetricsFactory
+
+    /// The factory, for services of other modules that record their own metrics (the
+    /// outbox's delivery).
+    public var factoryForServices: any MetricsFactory { factory }
 
     public init() {
         let registry = PrometheusCollectorRegistry()

@@ -1,5 +1,5 @@
-public import StockroomCore
 import GRDB
+public import StockroomCore
 import Synchronization
 
 /// Who this node delivers alerts to, and for which locations (section 11.7).
@@ -84,13 +84,14 @@ public final class AlertEngine: Sendable {
     /// database errors (the op's transaction then fails with it).
     func evaluate(_ key: StockKey, after op: OpID, at millis: UInt64, now: UInt64, db: Database) throws {
         let book = try book(db)
-        guard !book.isEmpty else { return }
-        var category: String?
-        if book.hasCategoryRules || routing.recipients.contains(where: { !$0.categories.isEmpty }) {
-            category = try String.fetchOne(
-                db.cachedStatement(sql: "SELECT category FROM items WHERE sku = ?"), arguments: [key.sku])
-        }
-        let low = book.rule(.low, sku: key.sku, category: category, location: key.location)
+        // The item's category and catalogue threshold: one primary-key read.
+        let item = try HotStatement(db, "SELECT category, threshold FROM items WHERE sku = ?")
+        item.bind(1, key.sku)
+        let (category, threshold) =
+            try item.fetchFirst { row in (row.optionalText(0), row.optionalInt64(1)) } ?? (nil, nil)
+        guard !book.isEmpty || threshold != nil else { return }
+        let low = book.rule(
+            .low, sku: key.sku, category: category, location: key.location, catalogueThreshold: threshold)
         let out = book.rule(.out, sku: key.sku, category: category, location: key.location)
         guard low != nil || out != nil else { return }
         let statement = try HotStatement(

@@ -1,5 +1,5 @@
-public import StockroomCore
 import GRDB
+public import StockroomCore
 
 /// The durable outbox (section 11.7): one row per message to one recipient. Rows are
 /// written in the transaction that caused them (an alert's op, a PO's send), so a crash
@@ -117,11 +117,13 @@ extension StockroomStore {
                     if try Self.setting(.alertAction, episode, db: db).flatMap({ AlertAction.parse($0).value })?
                         .acknowledged == true
                     {
-                        try Self.finish(message.id, status: "cancelled", detail: "acknowledged before it was sent", now, db)
+                        try Self.finish(
+                            message.id, status: "cancelled", detail: "acknowledged before it was sent", now, db)
                         continue
                     }
                     if let row, (row[3] as Int64?) != nil {
-                        try Self.finish(message.id, status: "cancelled", detail: "recovered before it was sent", now, db)
+                        try Self.finish(
+                            message.id, status: "cancelled", detail: "recovered before it was sent", now, db)
                         continue
                     }
                     if let row, let kind = AlertKind(rawValue: row[0]) {
@@ -138,7 +140,8 @@ extension StockroomStore {
                 }
                 let batch =
                     message.batch
-                    ?? (message.dueAt == message.createdAt ? message.id : "digest/\(message.recipient)/\(message.dueAt)")
+                    ?? (message.dueAt == message.createdAt
+                        ? message.id : "digest/\(message.recipient)/\(message.dueAt)")
                 if message.batch == nil {
                     try db.execute(sql: "UPDATE outbox SET batch = ? WHERE id = ?", arguments: [batch, message.id])
                     message.batch = batch
@@ -153,7 +156,9 @@ extension StockroomStore {
     /// Records an attempt at a batch and what the other end answered: sent, retry at
     /// `retryAt`, or dead. After ``DeliveryBackoff/maxAttempts`` a retry becomes dead.
     /// Durable when it returns.
-    public func recordDelivery(_ batch: OutboxBatch, outcome: DeliveryOutcome, now: UInt64, retryAt: UInt64) async throws {
+    public func recordDelivery(
+        _ batch: OutboxBatch, outcome: DeliveryOutcome, now: UInt64, retryAt: UInt64
+    ) async throws {
         try await groupWriter.submit { db, _ in
             for message in batch.messages {
                 let attempt = message.attempts + 1
@@ -220,7 +225,9 @@ extension StockroomStore {
     }
 
     /// Every attempt at a message: (attempt, at, outcome, detail).
-    public func deliveryAttempts(_ id: String) async throws -> [(attempt: Int, at: UInt64, outcome: String, detail: String)] {
+    public func deliveryAttempts(
+        _ id: String
+    ) async throws -> [(attempt: Int, at: UInt64, outcome: String, detail: String)] {
         try await read { db in
             try Row.fetchAll(
                 db, sql: "SELECT attempt, at, outcome, detail FROM outbox_attempts WHERE message = ? ORDER BY attempt",
@@ -240,11 +247,30 @@ extension StockroomStore {
             }
             let oldest = try Int64.fetchOne(db, sql: "SELECT min(created_at) FROM outbox WHERE status = 'pending'")
             return (
-                byStatus["pending"] ?? 0, oldest.map { now > UInt64(clamping: $0) ? now - UInt64(clamping: $0) : 0 } ?? 0,
+                byStatus["pending"] ?? 0,
+                oldest.map { now > UInt64(clamping: $0) ? now - UInt64(clamping: $0) : 0 } ?? 0,
                 byStatus
             )
         }
     }
+
+    /// Puts a dead or cancelled message back in the queue, due now, with its attempts
+    /// counted afresh (after the operator fixed an address or a channel). Returns false when
+    /// no such message exists or it was sent.
+    public func retryMessage(_ id: String) async throws -> Bool {
+        let now = wallMillis()
+        return try await groupWriter.submit { db, _ in
+            try db.execute(
+                sql: """
+                    UPDATE outbox SET status = 'pending', due_at = ?, attempts = 0, finished_at = NULL
+                    WHERE id = ? AND status IN ('dead', 'cancelled')
+                    """, arguments: [Int64(clamping: now), id])
+            return db.changesCount > 0
+        }
+    }
+
+    /// This node's wall clock, in milliseconds since the epoch.
+    public func wallMillisNow() -> UInt64 { wallMillis() }
 
     static func finish(_ id: String, status: String, detail: String, _ now: UInt64, _ db: Database) throws {
         try db.execute(

@@ -29,6 +29,7 @@ test: deps test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	Tests/API/schemathesis.sh
+	Tests/Notify/run.sh
 	Tests/Fuzz/run.sh $(FUZZ_SECONDS_CI)
 
 ## libFuzzer fuzzers (address sanitizer) for FUZZ_SECONDS each; `make test` runs them for

@@ -60,7 +60,7 @@ public struct DeliveryService: Service {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 try await deliverDue()
-                let figures = try await store.outboxFigures(now: store.wallMillisNow())
+                let figures = try await store.outboxFigures(now: store.wallClockMillis())
                 depth.record(figures.pending)
                 oldest.record(Double(figures.oldestMillis) / 1000)
             } catch {
@@ -73,7 +73,7 @@ public struct DeliveryService: Service {
     /// One pass: every due batch, in parallel up to 8 at once. Returns what happened.
     @discardableResult
     public func deliverDue() async throws -> [(OutboxBatch, DeliveryOutcome)] {
-        let now = store.wallMillisNow()
+        let now = store.wallClockMillis()
         let batches = try await store.claimDueMessages(now: now)
         guard !batches.isEmpty else { return [] }
         return try await withThrowingTaskGroup(of: (OutboxBatch, DeliveryOutcome).self) { group in
@@ -93,7 +93,7 @@ public struct DeliveryService: Service {
     }
 
     func deliver(_ batch: OutboxBatch) async throws -> DeliveryOutcome {
-        let now = store.wallMillisNow()
+        let now = store.wallClockMillis()
         let outcome: DeliveryOutcome
         if let channel = channels[batch.channel] {
             outcome = await channel.send(try await renderer.render(batch, now: now), to: batch.address)
@@ -104,8 +104,11 @@ public struct DeliveryService: Service {
             )
         }
         let retryAt =
-            now + DeliveryBackoff.delayMillis(afterAttempt: batch.attempts + 1, jitter: Double.random(in: 0..<1))
-        try await store.recordDelivery(batch, outcome: outcome, now: store.wallMillisNow(), retryAt: retryAt)
+            now
+            + DeliveryBackoff.delayMillis(
+                afterAttempt: batch.attempts + 1, jitter: Double.random(in: 0..<1),
+                baseMillis: UInt64(configuration.retryBaseSeconds * 1000))
+        try await store.recordDelivery(batch, outcome: outcome, now: store.wallClockMillis(), retryAt: retryAt)
         let result: String
         switch outcome {
         case .sent: result = "sent"
@@ -130,7 +133,7 @@ public struct DeliveryService: Service {
                 metadata: metadata)
         default:
             logger.error(
-                "notification dead: it will not be retried. Fix the recipient's address or the channel's settings in the notify file, then resend with POST /v1/notifications/\(batch.messages[0].id)/retry",
+                "notification dead: it will not be retried. Fix the recipient's address or the channel's settings in the notify file, then send it again with `stockroom notify retry \(batch.messages[0].id)` or POST /v1/notifications/retry?id=\(batch.messages[0].id)",
                 metadata: metadata)
         }
         return outcome

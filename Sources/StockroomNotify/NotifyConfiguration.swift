@@ -42,6 +42,8 @@ public struct NotifyConfiguration: Sendable, CustomStringConvertible {
     public var dailyDigestHourUTC: UInt64
     /// Per HTTP or SMTP attempt.
     public var timeoutSeconds: Double
+    /// The first retry's wait; it doubles per failure up to an hour (tests shorten it).
+    public var retryBaseSeconds: Double = 30
 
     public init(
         email: Email? = nil, sms: SMS? = nil, webhookSecret: [UInt8]? = nil, recipients: [AlertRecipient] = [],
@@ -93,13 +95,21 @@ public struct NotifyConfiguration: Sendable, CustomStringConvertible {
         -> NotifyConfiguration
     {
         func invalid(_ message: String) -> Invalid { Invalid("\(source): \(message)") }
-        try checkKeys(object, ["email", "sms", "webhook", "recipients", "digest_hour_utc", "timeout_seconds"], invalid)
+        try checkKeys(object, [
+                "email", "sms", "webhook", "recipients", "digest_hour_utc", "timeout_seconds", "retry_base_seconds",
+            ], invalid)
         var config = NotifyConfiguration()
         if let timeout = object["timeout_seconds"] {
             guard let seconds = timeout as? Double, (0.1...300).contains(seconds) else {
                 throw invalid("'timeout_seconds' must be 0.1 to 300")
             }
             config.timeoutSeconds = seconds
+        }
+        if let base = object["retry_base_seconds"] {
+            guard let seconds = base as? Double, (0.1...3600).contains(seconds) else {
+                throw invalid("'retry_base_seconds' must be 0.1 to 3600")
+            }
+            config.retryBaseSeconds = seconds
         }
         if let hour = object["digest_hour_utc"] {
             guard let hour = hour as? Int, (0...23).contains(hour) else {

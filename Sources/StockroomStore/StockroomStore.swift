@@ -141,6 +141,11 @@ public final class StockroomStore: Sendable {
     /// store, a hub's started as an edge would refuse its own ops' locations.
     ///
     /// Throws ``StoreError/roleMismatch(stored:requested:)``; idempotent for the same role.
+    /// The role this database was first served in (`edge` or `hub`), or nil before any.
+    public func storedRole() async throws -> String? {
+        try await read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'role'") }
+    }
+
     public func claimRole(_ role: String) async throws {
         try await writer.write { db in
             if let stored = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'role'") {

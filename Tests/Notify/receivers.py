@@ -50,7 +50,7 @@ class Mailbox:
 
 def authenticator(server, session, envelope, mechanism, auth_data):
     ok = auth_data.login == b"stockroom" and auth_data.password == b"s3cret-smtp"
-    return AuthResult(success=ok)
+    return AuthResult(success=ok, handled=False)
 
 
 def make_certificate(folder):

@@ -235,7 +235,7 @@ struct AlertRoutes {
         group.post("alerts/:id/snooze") { request, context -> EpisodeResponse in
             let episode = try await find(try context.pathParameter("id"))
             let body = try await RequestDecoding.json(SnoozeInput.self, from: request)
-            let now = store.wallMillisNow()
+            let now = store.wallClockMillis()
             let until: UInt64
             if let hours = body.hours {
                 guard hours > 0, hours <= 24 * 90 else {

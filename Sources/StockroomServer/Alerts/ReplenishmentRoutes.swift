@@ -240,7 +240,7 @@ struct ReplenishmentRoutes {
             let applied = try await store.applyReplenishment(
                 location: body.location, skus: body.skus.map(Set.init), actor: context.principal!.actorName)
             return ApplyResponse(
-                created: applied.created.map { DocumentResponse(record: $0, now: store.wallMillisNow()) },
+                created: applied.created.map { DocumentResponse(record: $0, now: store.wallClockMillis()) },
                 skipped: applied.skipped.map {
                     .init(
                         sku: $0.suggestion.key.sku, location: $0.suggestion.key.location,

@@ -269,9 +269,6 @@ extension StockroomStore {
         }
     }
 
-    /// This node's wall clock, in milliseconds since the epoch.
-    public func wallMillisNow() -> UInt64 { wallMillis() }
-
     static func finish(_ id: String, status: String, detail: String, _ now: UInt64, _ db: Database) throws {
         try db.execute(
             sql: "UPDATE outbox SET status = ?, last_error = ?, finished_at = ? WHERE id = ?",

@@ -19,6 +19,8 @@ public struct SyncVector: Sendable {
     public var policies: [String: [Int64]] = [:]
     public var costs: [StockKey: [Int64]] = [:]
     public var suppliers: [String: [SupplierField: FieldValue]]?
+    /// Section 11: setting registers that hold a value, by `namespace/key`.
+    public var settings: [String: String]?
 
     public struct LoadError: Error, CustomStringConvertible {
         public var description: String
@@ -40,6 +42,8 @@ public struct SyncVector: Sendable {
                 continue
             }
             for name in try manager.contentsOfDirectory(atPath: root + "/" + area).sorted() {
+                // Arithmetic cases of section 11 (case.json) are ArithmeticVector's.
+                if manager.fileExists(atPath: root + "/" + area + "/" + name + "/case.json") { continue }
                 vectors.append(try load(root + "/" + area + "/" + name, name: area + "/" + name))
             }
         }
@@ -92,6 +96,7 @@ public struct SyncVector: Sendable {
             vector.rights[try key(cell)] = channels.mapValues { $0.mapValues(Int64.init) }
         }
         vector.policies = (expected["policies"] as? [String: [Int]] ?? [:]).mapValues { $0.map(Int64.init) }
+        if let settings = expected["settings"] as? [String: String] { vector.settings = settings }
         if let suppliers = expected["suppliers"] as? [String: [String: Any]] {
             vector.suppliers = try suppliers.mapValues { try supplierFields($0, vector: name) }
         }
@@ -151,6 +156,12 @@ public struct SyncVector: Sendable {
             payload = .allowance(
                 StockKey(sku: sku, location: location), channel: channel, quantity: Int64(json["quantity"] as? Int ?? 0)
             )
+        case "setting":
+            guard let namespace = SettingNamespace(name: json["namespace"] as? String ?? "") else {
+                throw LoadError(description: "\(vector): unknown setting namespace")
+            }
+            payload = .setting(
+                Setting(namespace: namespace, key: json["key"] as? String ?? "", value: json["value"] as? String))
         case "supplier":
             payload = .supplier(
                 SupplierAssignment(
@@ -253,6 +264,9 @@ extension SyncVector {
         for (key, expected) in costs {
             let cost = snapshot.costs[key] ?? CellCost()
             if [cost.units, cost.totalCents] != expected { problems.append("cost at \(key): \(cost) ≠ \(expected)") }
+        }
+        if let settings, snapshot.settings != settings {
+            problems.append("settings \(snapshot.settings) ≠ \(settings)")
         }
         if let suppliers, snapshot.suppliers != suppliers {
             problems.append("suppliers \(snapshot.suppliers) ≠ \(suppliers)")

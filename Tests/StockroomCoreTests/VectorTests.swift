@@ -14,9 +14,17 @@ import Testing
         #expect(
             Set(vectors.map { String($0.name.split(separator: "/")[0]) }) == [
                 "allowances", "catalogue", "conflicts", "counts", "deltas", "holds", "orders", "purchase-orders",
-                "suppliers", "transfers",
+                "settings", "suppliers", "transfers",
             ])
         #expect(vectors.filter { !$0.states.isEmpty || !$0.policies.isEmpty }.count >= 25)
+    }
+
+    /// Section 11's arithmetic against write_vectors.py's own Python implementation.
+    @Test func alertAndReplenishmentArithmeticMatchesTheVectors() throws {
+        let vectors = try ArithmeticVector.all()
+        #expect(vectors.filter { $0.name.hasPrefix("alerts/") }.count >= 5)
+        #expect(vectors.filter { $0.name.hasPrefix("replenishment/") }.count >= 7)
+        for vector in vectors { #expect(vector.actual == vector.expected, "\(vector.name)") }
     }
 
     @Test(arguments: vectors.map(\.name))

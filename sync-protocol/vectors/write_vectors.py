@@ -372,6 +372,34 @@ for name, (ops, expected) in DOCUMENT_CASES.items():
     expected["negative"] = sorted(cell for cell in touched if expected["stock"][cell] < 0)
 CASES.update(DOCUMENT_CASES)
 
+# --- Section 11: setting registers, alert crossings, replenishment -------------------------
+
+def setting(id, hlc, namespace, key, value):
+    return {"id": id, "hlc": hlc, "kind": "setting", "namespace": namespace, "key": key, "value": value}
+
+SETTING_CASES = {
+    # 11.1: each (namespace, key) is a register; the highest (hlc, origin) holds; null clears.
+    "settings/last-writer-wins-per-register": (
+        [setting("hub:1", 10, "alert_rule", "low|*|*", "hysteresis=0;state=available;threshold=5"),
+         setting("s:1", 12, "alert_rule", "low|*|s", "hysteresis=2;state=available;threshold=3"),
+         setting("hub:2", 11, "alert_rule", "low|*|*", "hysteresis=1;state=available;threshold=4"),
+         setting("s:2", 13, "alert_action", "ep-0123456789abcdef", "ack=1"),
+         setting("hub:3", 14, "reorder_rule", "A|s", "max=20;min=5;multiple=1;route=buy;safety=0;trigger=manual"),
+         setting("s:3", 14, "reorder_rule", "A|s", "max=30;min=5;multiple=1;route=buy;safety=0;trigger=manual")],
+        {"settings": {"alert_rule/low|*|*": "hysteresis=1;state=available;threshold=4",
+                      "alert_rule/low|*|s": "hysteresis=2;state=available;threshold=3",
+                      "alert_action/ep-0123456789abcdef": "ack=1",
+                      # equal hlc: the higher origin ("s" > "hub") wins
+                      "reorder_rule/A|s": "max=30;min=5;multiple=1;route=buy;safety=0;trigger=manual"}}),
+    "settings/a-cleared-register-holds-nothing": (
+        [setting("hub:1", 10, "alert_rule", "out|category:Dairy|*", "hysteresis=0;state=available;threshold=0"),
+         setting("hub:2", 11, "alert_rule", "out|category:Dairy|*", None),
+         setting("hub:3", 9, "alert_delivery", "s", "s")],
+        {"settings": {"alert_delivery/s": "s"}}),
+}
+CASES.update(SETTING_CASES)
+
+
 for name, (ops, expected) in CASES.items():
     folder = os.path.join(HERE, name)
     os.makedirs(folder, exist_ok=True)
@@ -384,3 +412,140 @@ for name, (ops, expected) in CASES.items():
         json.dump(full, f, indent=1, sort_keys=True)
         f.write("\n")
 print(f"wrote {len(CASES)} vectors")
+
+
+def episode_id(kind, sku, location, origin, seq):
+    """11.2: FNV-1a 64 of kind, sku, location, origin and seq joined by U+001F."""
+    h = 0xcbf29ce484222325
+    for byte in "\x1f".join([kind, sku, location, origin, str(seq)]).encode():
+        h = ((h ^ byte) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return "ep-%016x" % h
+
+
+def alert_case(kind, threshold, hysteresis, cell, values):
+    """Crossing detection (11.2) in Python: fire at or below the threshold when armed;
+    re-arm above threshold + hysteresis."""
+    sku, location = cell.split("@")
+    episodes, open_episode = [], None
+    observations = []
+    for seq, value in enumerate(values, start=1):
+        op = f"{location}:{seq}"
+        observations.append([op, value])
+        if open_episode is None and value <= threshold:
+            open_episode = {"id": episode_id(kind, sku, location, location, seq), "crossing": op}
+        elif open_episode is not None and value > threshold + hysteresis:
+            open_episode["closed_by"] = op
+            episodes.append(open_episode)
+            open_episode = None
+    if open_episode:
+        episodes.append(open_episode)
+    return {"rule": f"hysteresis={hysteresis};state=available;threshold={threshold}", "kind": kind, "cell": cell,
+            "observations": observations, "episodes": episodes}
+
+
+ALERT_CASES = {
+    "alerts/one-crossing": alert_case("low", 5, 3, "MILK@store-1", [10, 8, 6, 4, 3]),
+    "alerts/flapping-inside-the-hysteresis-is-one-episode": alert_case(
+        "low", 5, 3, "MILK@store-1", [10, 4, 7, 5, 8, 2, 8, 4]),
+    "alerts/recovery-re-arms": alert_case("low", 5, 3, "MILK@store-1", [10, 4, 9, 12, 5, 20]),
+    "alerts/out-of-stock-at-zero-and-below": alert_case("out", 0, 0, "TEA@store-2", [3, 0, -2, 1, 0]),
+    "alerts/starting-below-fires-at-once": alert_case("low", 5, 0, "SOAP@store-1", [2, 3, 6]),
+}
+
+
+def round_up(value, multiple):
+    return 0 if value <= 0 else -(-value // max(1, multiple)) * max(1, multiple)
+
+
+def plan(cells, suppliers, now=0):
+    """The planner (11.6) in Python, independent of the Swift one."""
+    surplus = {}
+    for c in cells:
+        if c.get("rule"):
+            st_ = c["states"]
+            available = st_.get("on_hand", 0) - st_.get("committed", 0) - st_.get("held", 0) - st_.get("unavailable", 0)
+            spare = available - (c["rule"]["max"] + c["rule"].get("safety", 0))
+            if spare > 0:
+                surplus[c["cell"]] = spare
+    out = []
+    for c in sorted(cells, key=lambda c: tuple(c["cell"].split("@"))):
+        rule = c.get("rule")
+        if not rule or rule.get("snooze_until", 0) > now:
+            continue
+        st_ = c["states"]
+        terms = suppliers.get(rule.get("supplier"))
+        lead = rule.get("lead_days", terms["lead_days"] if terms else 0)
+        rate = c.get("units_sold", 0) / 28
+        demand = int(-(-(rate * lead) // 1)) if rate > 0 and lead > 0 else 0
+        projected = (st_.get("on_hand", 0) + st_.get("incoming", 0) + st_.get("in_transit", 0)
+                     - st_.get("committed", 0) - st_.get("held", 0))
+        position = projected + c.get("drafted", 0) - demand
+        point, up_to = rule["min"] + rule.get("safety", 0), rule["max"] + rule.get("safety", 0)
+        if position >= point:
+            continue
+        need = round_up(up_to - position, rule.get("multiple", 1))
+        erpnext = max(rule["max"] - rule["min"], point - position)
+        sku, location = c["cell"].split("@")
+        for donor in sorted((k for k in surplus if k.split("@")[0] == sku and k != c["cell"]),
+                            key=lambda k: (-surplus[k], k.split("@")[1])):
+            if need <= 0:
+                break
+            moved = min(need, surplus[donor])
+            surplus[donor] -= moved
+            need -= moved
+            out.append({"cell": c["cell"], "action": "transfer:" + donor.split("@")[1], "quantity": moved,
+                        "erpnext": erpnext})
+        if need > 0:
+            quantity = need
+            if terms:
+                pack = terms.get("item_pack", {}).get(sku, terms.get("pack_size", 1))
+                quantity = round_up(max(need, terms.get("minimum_order", 0)), pack)
+            out.append({"cell": c["cell"], "action": "buy:" + (rule.get("supplier") if terms else "-"),
+                        "quantity": quantity, "erpnext": erpnext})
+    return out
+
+
+def rule_text(rule):
+    fields = {"min": rule["min"], "max": rule["max"], "multiple": rule.get("multiple", 1),
+              "safety": rule.get("safety", 0), "route": "buy", "trigger": "manual"}
+    for key in ("lead_days", "supplier", "snooze_until"):
+        if key in rule:
+            fields[key] = rule[key]
+    return ";".join(f"{k}={v}" for k, v in sorted(fields.items()))
+
+
+def plan_case(cells, suppliers, now=0):
+    return {"now": now, "suppliers": suppliers,
+            "cells": [dict(c, rule=rule_text(c["rule"])) if c.get("rule") else c for c in cells],
+            "suggestions": plan(cells, suppliers, now)}
+
+
+DAIRY = {"dairyco": {"lead_days": 2, "minimum_order": 24, "pack_size": 12}}
+PLAN_CASES = {
+    "replenishment/odoo-order-up-to-max-rounded-to-the-multiple": plan_case(
+        [{"cell": "A@s1", "rule": {"min": 10, "max": 30, "multiple": 6}, "states": {"on_hand": 4}}], {}),
+    "replenishment/open-and-drafted-documents-count": plan_case(
+        [{"cell": "A@s1", "rule": {"min": 10, "max": 30}, "states": {"on_hand": 4, "incoming": 4, "in_transit": 1},
+          "drafted": 2}], {}),
+    "replenishment/an-overstocked-store-gives-first": plan_case(
+        [{"cell": "A@s1", "rule": {"min": 10, "max": 30, "multiple": 6, "supplier": "dairyco"}, "states": {"on_hand": 4}},
+         {"cell": "A@s2", "rule": {"min": 5, "max": 20}, "states": {"on_hand": 30}},
+         {"cell": "A@s3", "rule": {"min": 5, "max": 20}, "states": {"on_hand": 24, "committed": 1}}], DAIRY),
+    "replenishment/supplier-minimum-and-pack": plan_case(
+        [{"cell": "B@s1", "rule": {"min": 8, "max": 20, "safety": 2, "supplier": "dairyco"}, "states": {"on_hand": 3}}],
+        DAIRY),
+    "replenishment/lead-time-demand-lowers-the-position": plan_case(
+        [{"cell": "C@s1", "rule": {"min": 5, "max": 10, "lead_days": 7}, "states": {"on_hand": 8}, "units_sold": 56}], {}),
+    "replenishment/snoozed-until-its-time": plan_case(
+        [{"cell": "D@s1", "rule": {"min": 5, "max": 10, "snooze_until": 5000}, "states": {"on_hand": 0}}], {}, now=4999),
+    "replenishment/committed-units-are-a-need": plan_case(
+        [{"cell": "E@s1", "rule": {"min": 0, "max": 6}, "states": {"on_hand": 2, "committed": 5, "held": 1}}], {}),
+}
+
+for name, case in {**ALERT_CASES, **PLAN_CASES}.items():
+    folder = os.path.join(HERE, name)
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "case.json"), "w") as f:
+        json.dump(case, f, indent=1, sort_keys=True)
+        f.write("\n")
+print(f"wrote {len(ALERT_CASES) + len(PLAN_CASES)} arithmetic vectors")

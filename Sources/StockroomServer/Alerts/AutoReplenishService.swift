@@ -13,7 +13,8 @@ struct AutoReplenishService: Service {
 
     func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            try? await Task.sleep(for: interval)
+            // A long sleep must end at shutdown, or the node would wait it out before exiting.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
             guard !Task.isCancelled && !Task.isShuttingDownGracefully else { break }
             do {
                 let applied = try await store.applyReplenishment(automaticOnly: true, actor: "system:replenishment")

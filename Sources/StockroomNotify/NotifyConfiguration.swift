@@ -95,7 +95,9 @@ public struct NotifyConfiguration: Sendable, CustomStringConvertible {
         -> NotifyConfiguration
     {
         func invalid(_ message: String) -> Invalid { Invalid("\(source): \(message)") }
-        try checkKeys(object, [
+        try checkKeys(
+            object,
+            [
                 "email", "sms", "webhook", "recipients", "digest_hour_utc", "timeout_seconds", "retry_base_seconds",
             ], invalid)
         var config = NotifyConfiguration()

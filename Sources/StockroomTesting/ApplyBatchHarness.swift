@@ -98,7 +98,8 @@ public final class ApplyBatchHarness: @unchecked Sendable {
 
     /// Seed inputs of issue #12's op kinds, as pushes from `store-1`: an order placed and
     /// fulfilled, a transfer shipped, a PO received with its cost, a hold, unavailable units,
-    /// a grant, a policy, a supplier (and, odd seeds, the same as pull answers).
+    /// a grant, a policy, a supplier, issue #13's settings (and, odd seeds, the same as pull
+    /// answers).
     public static func documentSeeds() -> [[UInt8]] {
         let node = NodeID("store-1")!
         let sku = skus[0]
@@ -135,6 +136,18 @@ public final class ApplyBatchHarness: @unchecked Sendable {
             [
                 .allowance(key, channel: NodeID("hub")!, quantity: 3),
                 .allowancePolicy(AllowancePolicy(scope: .chain, channel: NodeID("hub")!, sharePercent: 50, keep: 2)),
+            ],
+            // Issue #13: setting registers (alert and reorder rules, an acknowledgement).
+            [
+                .setting(
+                    Setting(
+                        namespace: .alertRule, key: "low|*|store-1", value: "hysteresis=2;state=available;threshold=5")),
+                .setting(
+                    Setting(
+                        namespace: .reorderRule, key: "\(sku)|store-1",
+                        value: ReorderRule(min: 2, max: 9, multiple: 3).text)),
+                .setting(Setting(namespace: .alertAction, key: "ep-0123456789abcdef", value: "ack=1")),
+                .setting(Setting(namespace: .alertRule, key: "low|*|store-1", value: nil)),
             ],
         ]
         return streams.enumerated().flatMap { index, payloads -> [[UInt8]] in

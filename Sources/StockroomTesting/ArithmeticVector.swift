@@ -21,7 +21,8 @@ public struct ArithmeticVector: Sendable {
                     let json = try JSONSerialization.jsonObject(with: data) as? [String: Any]
                 else { throw SyncVector.LoadError(description: "\(area)/\(name): unreadable case.json") }
                 vectors.append(
-                    area == "alerts" ? try alerts(json, name: area + "/" + name) : try plan(json, name: area + "/" + name))
+                    area == "alerts"
+                        ? try alerts(json, name: area + "/" + name) : try plan(json, name: area + "/" + name))
             }
         }
         return vectors

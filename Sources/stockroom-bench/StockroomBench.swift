@@ -13,7 +13,7 @@ struct StockroomBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stockroom-bench",
         abstract: "Stockroom's sync benchmarks: hub apply rate, week-offline catch-up, bytes on the wire.",
-        subcommands: [HubApply.self, StoreApply.self, StoreScans.self, CatchUp.self, SyncSize.self])
+        subcommands: [HubApply.self, StoreApply.self, StoreScans.self, CatchUp.self, SyncSize.self, Replenishment.self])
 }
 
 struct BenchOutput: ParsableArguments {

@@ -44,7 +44,9 @@ struct Alerts: AsyncParsableCommand {
             let (store, _) = try await AdminStore.open(options)
             let episode = try await Alerts.find(id, store)
             print(Alerts.line(episode))
-            print("  rule \(episode.rule); crossed at op \(episode.crossing) with \(episode.state) \(episode.openedValue)")
+            print(
+                "  rule \(episode.rule); crossed at op \(episode.crossing) with \(episode.state) \(episode.openedValue)"
+            )
             for message in episode.deliveries {
                 print(
                     "  → \(message.recipient) by \(message.channel.rawValue): \(message.status), \(message.attempts) attempt(s)\(message.lastError.map { "; \($0)" } ?? "")"
@@ -79,7 +81,9 @@ struct Alerts: AsyncParsableCommand {
         @Option(help: "Who snoozes (recorded in the audit trail).") var actor = "cli"
 
         func run() async throws {
-            guard hours > 0, hours <= 2160 else { throw ValidationError("--hours must be more than 0 and at most 2160") }
+            guard hours > 0, hours <= 2160 else {
+                throw ValidationError("--hours must be more than 0 and at most 2160")
+            }
             let (store, _) = try await AdminStore.open(options)
             let episode = try await Alerts.find(id, store)
             let until = store.wallClockMillis() + UInt64(hours * 3_600_000)
@@ -230,7 +234,8 @@ struct Notify: AsyncParsableCommand {
         func run() async throws {
             let (store, _) = try await AdminStore.open(options)
             guard try await store.retryMessage(id) else {
-                throw ValidationError("no dead or cancelled message '\(id)'; 'stockroom notify list --status dead' lists them")
+                throw ValidationError(
+                    "no dead or cancelled message '\(id)'; 'stockroom notify list --status dead' lists them")
             }
             print("queued \(id) again; the running daemon sends it within a second")
         }

@@ -53,9 +53,12 @@ import Testing
         book.set(AlertRuleKey(kind: .low, scope: .chain, location: nil), AlertRule(threshold: 2))
         book.set(AlertRuleKey(kind: .low, scope: .category("Dairy"), location: nil), AlertRule(threshold: 6))
         book.set(AlertRuleKey(kind: .low, scope: .category("Dairy"), location: "store-2"), AlertRule(threshold: 8))
-        book.set(AlertRuleKey(kind: .low, scope: .item("EGGS-6"), location: "store-1"), AlertRule(threshold: 0, enabled: false))
+        book.set(
+            AlertRuleKey(kind: .low, scope: .item("EGGS-6"), location: "store-1"),
+            AlertRule(threshold: 0, enabled: false))
         func threshold(_ sku: String, _ category: String?, _ location: String, catalogue: Int64? = nil) -> Int64? {
-            book.rule(.low, sku: sku, category: category, location: location, catalogueThreshold: catalogue)?.rule.threshold
+            book.rule(.low, sku: sku, category: category, location: location, catalogueThreshold: catalogue)?.rule
+                .threshold
         }
         #expect(threshold("TEA-1", "Beverages", "store-1") == 2)
         #expect(threshold("MILK-1", "Dairy", "store-1") == 6)
@@ -176,7 +179,8 @@ import Testing
         #expect(AlertRecipient.addressProblem("+15551234567", channel: .sms) == nil)
         #expect(AlertRecipient.addressProblem("5551234567", channel: .sms) != nil)
         let recipient = AlertRecipient(
-            id: "dairy", channel: .email, address: "d@c.e", locations: ["store-1"], categories: ["Dairy"], kinds: [.out])
+            id: "dairy", channel: .email, address: "d@c.e", locations: ["store-1"], categories: ["Dairy"], kinds: [.out]
+        )
         #expect(recipient.wants(.out, location: "store-1/backroom", category: "Dairy"))
         #expect(!recipient.wants(.low, location: "store-1", category: "Dairy"))
         #expect(!recipient.wants(.out, location: "store-10", category: "Dairy"))
@@ -184,7 +188,9 @@ import Testing
     }
 
     @Test func settingOpsMeetRuleV13() {
-        func check(_ setting: Setting, from origin: NodeID = Self.store, policy: LocationPolicy? = .own(Self.store))
+        func check(
+            _ setting: Setting, from origin: NodeID = Self.store, policy: LocationPolicy? = .own(Self.store)
+        )
             -> OpViolation?
         {
             let op = Op(

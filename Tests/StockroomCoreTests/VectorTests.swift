@@ -23,7 +23,7 @@ import Testing
     @Test func alertAndReplenishmentArithmeticMatchesTheVectors() throws {
         let vectors = try ArithmeticVector.all()
         #expect(vectors.filter { $0.name.hasPrefix("alerts/") }.count >= 5)
-        #expect(vectors.filter { $0.name.hasPrefix("replenishment/") }.count >= 7)
+        #expect(vectors.filter { $0.name.hasPrefix("replenishment/") }.count >= 8)
         for vector in vectors { #expect(vector.actual == vector.expected, "\(vector.name)") }
     }
 

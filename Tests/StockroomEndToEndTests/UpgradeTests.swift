@@ -6,27 +6,36 @@ import StockroomCore
 import StockroomSync
 import Testing
 
-/// Issue #12's upgrade promise, against fixtures/v1: data folders and sync exchanges made
-/// by the release before the quantity-states schema (protocol 1, schema v4).
+/// The upgrade promise (issues #12 and #13), against the data folders and sync exchanges
+/// made by earlier releases: fixtures/v1 (issue #11: protocol 1, schema v4) and
+/// fixtures/v2 (issue #12: protocol 2, schema v5, with documents).
 @Suite(.serialized) struct UpgradeTests {
-    static let fixture = NodeProcess.fixtures + "/v1"
+    static let versions = ["v1", "v2"]
 
     /// A copy of a fixture folder, so the test never changes the fixture.
-    static func copy(_ name: String) throws -> NodeProcess {
+    static func copy(_ name: String, of version: String) throws -> NodeProcess {
         let node = try NodeProcess()
         try FileManager.default.removeItem(atPath: node.dataDirectory)
-        try FileManager.default.copyItem(atPath: fixture + "/" + name, toPath: node.dataDirectory)
+        try FileManager.default.copyItem(
+            atPath: NodeProcess.fixtures + "/\(version)/" + name, toPath: node.dataDirectory)
         return node
     }
 
-    static func expected(_ name: String) throws -> [String: Any] {
-        let data = try Data(contentsOf: URL(fileURLWithPath: "\(fixture)/\(name).expected.json"))
+    static func expected(_ name: String, of version: String) throws -> [String: Any] {
+        let data = try Data(
+            contentsOf: URL(fileURLWithPath: "\(NodeProcess.fixtures)/\(version)/\(name).expected.json"))
         return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
     }
 
-    @Test(arguments: [("hub", ["--role", "hub", "--node", "hub"]), ("store-1", ["--node", "store-1"])])
-    func aDataFolderOfTheOldReleaseOpensMigratesAndKeepsEveryQuantity(name: String, arguments: [String]) async throws {
-        let node = try Self.copy(name)
+    static let folders = versions.flatMap { version in
+        [(version, "hub", ["--role", "hub", "--node", "hub"]), (version, "store-1", ["--node", "store-1"])]
+    }
+
+    @Test(arguments: folders)
+    func aDataFolderOfTheOldReleaseOpensMigratesAndKeepsEveryQuantity(
+        version: String, name: String, arguments: [String]
+    ) async throws {
+        let node = try Self.copy(name, of: version)
         let check = try node.run(["check"])
         #expect(check.status == 0, "stockroom check on the migrated \(name): \(check.output)")
         try await node.start(extraArguments: arguments)
@@ -34,7 +43,7 @@ import Testing
         let http = HTTPClient.shared
         let client = NodeClient(
             http: http, base: "http://127.0.0.1:\(node.port)", token: try node.credentials()["admin"]!)
-        let expected = try Self.expected(name)
+        let expected = try Self.expected(name, of: version)
         let status = try await client.send(.GET, "/v1/status").body
         #expect(status["ops"] as? Int == expected["ops"] as? Int)
         #expect(status["items"] as? Int == expected["items"] as? Int)
@@ -43,23 +52,31 @@ import Testing
             (status["version_vector"] as? [String: Int]) == (expected["version_vector"] as? [String: Int]),
             "\(status)")
         let cells = try #require(expected["cells"] as? [String: Int])
+        // fixtures/v1 predates the states: everything is on hand and nothing committed.
+        let states = expected["states"] as? [String: [String: Int]]
         var seen = 0
         for location in Set(cells.keys.map { String($0.split(separator: "@")[1]) }) {
             let page = try await client.send(.GET, "/v1/stock?location=\(location)&limit=1000").body
             for item in page["items"] as? [[String: Any]] ?? [] {
                 let key = "\(item["sku"] as! String)@\(location)"
-                #expect(item["quantity"] as? Int == cells[key], "\(name) \(key)")
-                #expect(item["on_hand"] as? Int == cells[key] && item["committed"] as? Int == 0, "\(name) \(key)")
+                #expect(item["quantity"] as? Int == cells[key], "\(version) \(name) \(key)")
+                for (state, value) in states?[key] ?? ["on_hand": cells[key] ?? -1, "committed": 0] {
+                    #expect(item[state] as? Int == value, "\(version) \(name) \(key) \(state)")
+                }
                 seen += 1
             }
         }
         #expect(seen == cells.count)
+        for (document, status) in expected["documents"] as? [String: String] ?? [:] {
+            let answer = try await client.send(.GET, "/v1/\(document)").body
+            #expect(answer["status"] as? String == status, "\(version) \(name) \(document)")
+        }
     }
 
     /// The migrated store and hub sync with the current protocol, new op kinds included.
-    @Test func theMigratedStoreSyncsWithACurrentHub() async throws {
-        let hub = try Self.copy("hub")
-        let store = try Self.copy("store-1")
+    @Test(arguments: versions) func theMigratedStoreSyncsWithACurrentHub(version: String) async throws {
+        let hub = try Self.copy("hub", of: version)
+        let store = try Self.copy("store-1", of: version)
         let created = try hub.run(["token", "create", "--role", "peer", "--node", "store-1"]).output
         let token = try #require(created.split(separator: "\n").first { $0.hasPrefix("sr_") }.map(String.init))
         try await hub.start(extraArguments: ["--role", "hub", "--node", "hub"])
@@ -90,21 +107,34 @@ import Testing
             if !synced { try await Task.sleep(for: .milliseconds(200)) }
         }
         #expect(synced, "orders did not cross between the migrated store and hub; store log: \(store.log.suffix(2000))")
+        let before = version == "v2" ? 2 : 0  // fixtures/v2 holds web:1001, 2 units of BEV-000001
         let committed = try await atStore.send(.GET, "/v1/stock/BEV-000001").body["committed"] as? Int
-        #expect(committed == 1)
+        #expect(committed == before + 1)
+        // Issue #13's setting ops cross too: a chain rule set at the hub reaches the store.
+        let rule = try await atHub.send(.PUT, "/v1/alert-rules", json: #"{"kind":"low","threshold":3}"#)
+        #expect(rule.status == 200, "\(rule.body)")
+        let ruleDeadline = Date().addingTimeInterval(20)
+        var arrived = false
+        while Date() < ruleDeadline && !arrived {
+            arrived = (try await atStore.send(.GET, "/v1/alert-rules").body["items"] as? [Any])?.count == 1
+            if !arrived { try await Task.sleep(for: .milliseconds(200)) }
+        }
+        #expect(arrived, "the hub's alert rule did not reach the migrated store")
     }
 
-    /// Stores of the old release keep syncing with a hub of this one: their recorded pushes
-    /// get the same answers, and their pulls get batches of version 1 with the same ops.
-    @Test func recordedProtocol1ExchangesReplayAgainstTheCurrentHub() async throws {
-        let lines = try String(contentsOfFile: Self.fixture + "/exchanges.jsonl", encoding: .utf8).split(
-            separator: "\n")
+    /// Stores of the old releases keep syncing with a hub of this one: their recorded pushes
+    /// get the same answers, and their pulls get batches of their own version with the same
+    /// ops first.
+    @Test(arguments: versions) func recordedExchangesReplayAgainstTheCurrentHub(version: String) async throws {
+        let lines = try String(
+            contentsOfFile: NodeProcess.fixtures + "/\(version)/exchanges.jsonl", encoding: .utf8
+        ).split(separator: "\n")
         let exchanges = try lines.map {
             try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
         }
         #expect(exchanges.count >= 10)
-        let before = try Self.copy("hub-before")
-        let after = try Self.copy("hub")
+        let before = try Self.copy("hub-before", of: version)
+        let after = try Self.copy("hub", of: version)
         try await before.start(extraArguments: ["--role", "hub", "--node", "hub"])
         defer { before.kill(signal: SIGTERM) }
         try await after.start(extraArguments: ["--role", "hub", "--node", "hub"])
@@ -139,9 +169,12 @@ import Testing
             } else {
                 pulls += 1
                 let inflated = try WireCompression.decompress(body)
+                // A store of protocol N gets a batch of at most version N (a version-2 store
+                // is sent a version-1 batch when every op in it is of a version-1 kind).
+                let protocolVersion = version == "v1" ? 1 : 2
                 #expect(
-                    Array(inflated.prefix(5)) == Array("SRB1".utf8) + [1],
-                    "a protocol-1 store must get a version-1 batch")
+                    Array(inflated.prefix(4)) == Array("SRB1".utf8) && Int(inflated[4]) <= protocolVersion,
+                    "a protocol-\(protocolVersion) store got a batch of version \(inflated[4])")
                 let new = try WireCompression.batch(fromWire: body)
                 let old = try WireCompression.batch(fromWire: recorded)
                 #expect(

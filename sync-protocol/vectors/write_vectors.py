@@ -486,7 +486,7 @@ def plan(cells, suppliers, now=0):
         need = round_up(up_to - position, rule.get("multiple", 1))
         erpnext = max(rule["max"] - rule["min"], point - position)
         sku, location = c["cell"].split("@")
-        for donor in sorted((k for k in surplus if k.split("@")[0] == sku and k != c["cell"]),
+        for donor in sorted((k for k in surplus if k.split("@")[0] == sku and k != c["cell"] and surplus[k] > 0),
                             key=lambda k: (-surplus[k], k.split("@")[1])):
             if need <= 0:
                 break
@@ -538,6 +538,17 @@ PLAN_CASES = {
         [{"cell": "C@s1", "rule": {"min": 5, "max": 10, "lead_days": 7}, "states": {"on_hand": 8}, "units_sold": 56}], {}),
     "replenishment/snoozed-until-its-time": plan_case(
         [{"cell": "D@s1", "rule": {"min": 5, "max": 10, "snooze_until": 5000}, "states": {"on_hand": 0}}], {}, now=4999),
+    # A cell whose stock is above its max yet short for the lead time gives to no one, least
+    # of all itself; another store's surplus still serves it.
+    "replenishment/a-cell-never-gives-to-itself": plan_case(
+        [{"cell": "F@s1", "rule": {"min": 10, "max": 20, "lead_days": 7}, "states": {"on_hand": 25}, "units_sold": 280},
+         {"cell": "F@s2", "rule": {"min": 1, "max": 2}, "states": {"on_hand": 5}}], {}),
+    # A donor spent by the first store that needs the item gives nothing more: the second
+    # buys, and no transfer of 0 units is suggested.
+    "replenishment/a-spent-donor-gives-no-more": plan_case(
+        [{"cell": "G@s1", "rule": {"min": 5, "max": 10}, "states": {"on_hand": 0}},
+         {"cell": "G@s2", "rule": {"min": 5, "max": 10}, "states": {"on_hand": 0}},
+         {"cell": "G@s3", "rule": {"min": 1, "max": 2}, "states": {"on_hand": 8}}], {}),
     "replenishment/committed-units-are-a-need": plan_case(
         [{"cell": "E@s1", "rule": {"min": 0, "max": 6}, "states": {"on_hand": 2, "committed": 5, "held": 1}}], {}),
 }

@@ -74,44 +74,57 @@ public struct ReorderRule: Hashable, Sendable {
     }
 
     /// Reads a register's text; refuses max < min, negative numbers, a multiple below 1.
+    /// One pass over the text with no dictionary: a hub parses every rule of the chain
+    /// (200,000 for 10,000 items at 20 stores) per replenishment.
     public static func parse(_ text: String) -> Parsed<ReorderRule> {
-        guard let fields = SettingFields(text) else { return .invalid("a reorder rule is name=value;… text") }
-        let known: Set = [
-            "min", "max", "multiple", "lead_days", "safety", "supplier", "route", "trigger", "snooze_until",
-        ]
-        if let unknown = fields.values.keys.sorted().first(where: { !known.contains($0) }) {
-            return .invalid("a reorder rule has no field '\(unknown)'; fields: \(known.sorted().joined(separator: ", "))")
+        var rule = ReorderRule(min: -1, max: -1)
+        var seen: Set<Substring> = []
+        var problem: String?
+        func number(_ name: Substring, _ value: Substring, _ range: ClosedRange<Int64>) -> Int64? {
+            guard let number = Int64(value), range.contains(number) else {
+                problem = "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)"
+                return nil
+            }
+            return number
         }
         let units = 0...InputRules.maxQuantity
-        do {
-            guard let min = try fields.integer("min", in: units, default: nil).get() else {
-                return .invalid("a reorder rule needs min (the reorder point, 0 or more units)")
+        let wellFormed = SettingFields.forEachPair(text) { name, value in
+            guard seen.insert(name).inserted else { return false }
+            switch name {
+            case "min": rule.min = number(name, value, units) ?? -1
+            case "max": rule.max = number(name, value, units) ?? -1
+            case "multiple": rule.multiple = number(name, value, 1...InputRules.maxQuantity) ?? 1
+            case "lead_days": rule.leadDays = number(name, value, 0...365)
+            case "safety": rule.safety = number(name, value, units) ?? 0
+            case "snooze_until": rule.snoozedUntil = number(name, value, 0...Int64.max).map { UInt64($0) }
+            case "supplier":
+                let supplier = String(value)
+                if let issue = InputRules.identifierProblem(supplier, name: "supplier") { problem = issue }
+                rule.supplier = supplier
+            case "route":
+                guard let route = Route(String(value)) else {
+                    problem = "route must be buy or transfer:LOCATION"
+                    return true
+                }
+                rule.route = route
+            case "trigger":
+                guard value == "auto" || value == "manual" else {
+                    problem = "trigger must be auto or manual"
+                    return true
+                }
+                rule.automatic = value == "auto"
+            default:
+                problem =
+                    "a reorder rule has no field '\(name)'; fields: lead_days, max, min, multiple, route, safety, snooze_until, supplier, trigger"
             }
-            guard let max = try fields.integer("max", in: units, default: nil).get() else {
-                return .invalid("a reorder rule needs max (the order-up-to level)")
-            }
-            guard max >= min else { return .invalid("max (\(max)) must be at least min (\(min))") }
-            let multiple = try fields.integer("multiple", in: 1...InputRules.maxQuantity, default: 1).get() ?? 1
-            let lead = try fields.integer("lead_days", in: 0...365, default: nil).get()
-            let safety = try fields.integer("safety", in: units, default: 0).get() ?? 0
-            if let supplier = fields["supplier"], let problem = InputRules.identifierProblem(supplier, name: "supplier")
-            {
-                return .invalid(problem)
-            }
-            guard let route = Route(fields["route"] ?? "buy") else {
-                return .invalid("route must be buy or transfer:LOCATION")
-            }
-            guard let trigger = fields["trigger"].map({ ["auto": true, "manual": false][$0] }) ?? false else {
-                return .invalid("trigger must be auto or manual")
-            }
-            let snooze = try fields.integer("snooze_until", in: 0...Int64.max, default: nil).get()
-            return .value(
-                ReorderRule(
-                    min: min, max: max, multiple: multiple, leadDays: lead, safety: safety, supplier: fields["supplier"],
-                    route: route, automatic: trigger, snoozedUntil: snooze.map { UInt64($0) }))
-        } catch {
-            return .invalid((error as? SettingFields.Problem)?.message ?? "\(error)")
+            return problem == nil
         }
+        if let problem { return .invalid(problem) }
+        guard wellFormed else { return .invalid("a reorder rule is name=value;… text, each name once") }
+        guard seen.contains("min") else { return .invalid("a reorder rule needs min (the reorder point, 0 or more units)") }
+        guard seen.contains("max") else { return .invalid("a reorder rule needs max (the order-up-to level)") }
+        guard rule.max >= rule.min else { return .invalid("max (\(rule.max)) must be at least min (\(rule.min))") }
+        return .value(rule)
     }
 }
 

@@ -73,22 +73,28 @@ public enum ReplenishmentPlanner {
     public static func plan(
         _ cells: [Cell], suppliers: [String: SupplierTerms], now: UInt64
     ) -> [Suggestion] {
-        var byKey: [StockKey: Cell] = [:]
-        var locationsBySKU: [String: [String]] = [:]
-        for cell in cells {
-            byKey[cell.key] = cell
-            locationsBySKU[cell.key.sku, default: []].append(cell.key.location)
+        // One SKU at a time: a need is met from the same SKU's other locations only, so
+        // each group's lookups are in a handful of cells (a chain's locations), not in a
+        // table of every cell.
+        var groups: [String: [Int]] = [:]
+        for (index, cell) in cells.enumerated() { groups[cell.key.sku, default: []].append(index) }
+        var suggestions: [Suggestion] = []
+        for sku in groups.keys.sorted() {
+            let group = groups[sku]!.sorted { cells[$0].key.location < cells[$1].key.location }
+            plan(group.map { cells[$0] }, suppliers: suppliers, now: now, into: &suggestions)
         }
+        return suggestions
+    }
+
+    /// The cells of one SKU, sorted by location.
+    static func plan(_ cells: [Cell], suppliers: [String: SupplierTerms], now: UInt64, into suggestions: inout [Suggestion]) {
         // What each location can give: what it has available above its own order-up-to
         // level (its own need comes first). Spent as transfers are suggested.
-        var surplus: [StockKey: Int64] = [:]
-        for cell in cells {
-            guard let rule = cell.rule else { continue }
-            let spare = StockMerge.sum(cell.states.available, -StockMerge.sum(rule.max, rule.safety))
-            if spare > 0 { surplus[cell.key] = spare }
+        var surplus = cells.map { cell -> Int64 in
+            guard let rule = cell.rule else { return 0 }
+            return max(0, StockMerge.sum(cell.states.available, -StockMerge.sum(rule.max, rule.safety)))
         }
-        var suggestions: [Suggestion] = []
-        for cell in cells.sorted(by: { $0.key < $1.key }) {
+        for (index, cell) in cells.enumerated() {
             guard let rule = cell.rule, (rule.snoozedUntil ?? 0) <= now else { continue }
             let terms = rule.supplier.flatMap { suppliers[$0] }
             let leadDays = rule.leadDays ?? terms?.leadDays ?? 0
@@ -118,8 +124,7 @@ public enum ReplenishmentPlanner {
             }
             switch rule.route {
             case .transfer(let from):
-                let source = StockKey(sku: cell.key.sku, location: from)
-                let sourceCell = byKey[source]
+                let sourceCell = cells.first { $0.key.location == from }
                 // A source gives what it has available above its own reorder point.
                 let keep = sourceCell?.rule.map { StockMerge.sum($0.min, $0.safety) } ?? 0
                 let spare = max(0, StockMerge.sum(sourceCell?.states.available ?? 0, -keep))
@@ -129,16 +134,15 @@ public enum ReplenishmentPlanner {
                     + (moved < need ? " (\(need - moved) short: no other source on this route)" : "")
                 if moved > 0 { suggest(.transfer(from: from), moved, [note], sources: [from]) }
             case .buy:
-                // Overstocked locations first, largest surplus first, then by name.
-                let donors = (locationsBySKU[cell.key.sku] ?? [])
-                    .filter { $0 != cell.key.location }
-                    .compactMap { location -> (String, Int64)? in
-                        surplus[StockKey(sku: cell.key.sku, location: location)].map { (location, $0) }
-                    }
-                    .sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
-                for (location, spare) in donors where need > 0 {
+                // Overstocked locations first, largest surplus first, then by name (the
+                // cells are in location order, and the sort is stable).
+                let donors = cells.indices.filter { $0 != index && surplus[$0] > 0 }.sorted {
+                    surplus[$0] != surplus[$1] ? surplus[$0] > surplus[$1] : $0 < $1
+                }
+                for donor in donors where need > 0 {
+                    let (location, spare) = (cells[donor].key.location, surplus[donor])
                     let moved = min(need, spare)
-                    surplus[StockKey(sku: cell.key.sku, location: location)] = spare - moved
+                    surplus[donor] = spare - moved
                     need -= moved
                     suggest(
                         .transfer(from: location), moved,
@@ -164,7 +168,6 @@ public enum ReplenishmentPlanner {
                 suggest(.purchase(supplier: terms == nil ? nil : rule.supplier), quantity, [])
             }
         }
-        return suggestions
     }
 
     static func formatRate(_ rate: Double) -> String {

@@ -71,7 +71,8 @@ extension BatchCodec {
         var kinds: [OpKind] = []
         for _ in 0..<count {
             let code = try reader.varint()
-            guard let kind = OpKind(rawValue: UInt8(clamping: code)), code <= 255, UInt64(kind.protocolVersion) <= version
+            guard let kind = OpKind(rawValue: UInt8(clamping: code)), code <= 255,
+                UInt64(kind.protocolVersion) <= version
             else {
                 throw DecodingError.malformed("unknown op kind \(code) in a version \(version) batch")
             }
@@ -120,7 +121,9 @@ extension BatchCodec {
         var contextEntries = 0
         for index in 0..<count {
             let sku = skus[index]
-            guard [.event, .allowancePolicy, .supplier, .setting].contains(kinds[index]) || InputRules.isIdentifier(sku) else {
+            guard
+                [.event, .allowancePolicy, .supplier, .setting].contains(kinds[index]) || InputRules.isIdentifier(sku)
+            else {
                 throw DecodingError.malformed("invalid sku")
             }
             let payload: OpPayload

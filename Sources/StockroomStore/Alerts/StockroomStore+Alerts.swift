@@ -1,5 +1,5 @@
-public import StockroomCore
 import GRDB
+public import StockroomCore
 
 /// An alert episode as `GET /v1/alerts` lists it.
 public struct AlertEpisodeRecord: Hashable, Sendable {
@@ -47,17 +47,37 @@ extension StockroomStore {
         }
     }
 
+    /// Sets many registers in one transaction (an import of reorder rules): all of them, or
+    /// none when one breaks a rule. Registers that already hold their value are skipped.
+    /// Returns the number of ops written.
+    @discardableResult
+    public func setSettings(_ settings: [Setting], actor: String) async throws -> Int {
+        try await groupWriter.submit { db, context in
+            var written = 0
+            for setting in settings
+            where try Self.settingRecord(setting.namespace, setting.key, db: db)?.value != setting.value
+                || setting.value == nil
+            {
+                _ = try OpApplier.appendLocal(.setting(setting), actor: actor, in: db, context: &context)
+                written += 1
+            }
+            return written
+        }
+    }
+
     /// The registers of a namespace that hold a value, by key.
     public func settings(_ namespace: SettingNamespace) async throws -> [SettingRecord] {
         try await read { db in
             try Row.fetchAll(
                 db,
-                sql: "SELECT key, value, hlc, origin FROM settings WHERE namespace = ? AND value IS NOT NULL ORDER BY key",
+                sql:
+                    "SELECT key, value, hlc, origin FROM settings WHERE namespace = ? AND value IS NOT NULL ORDER BY key",
                 arguments: [Int64(namespace.rawValue)]
             ).compactMap { row in
                 NodeID(row[3] as String).map {
                     SettingRecord(
-                        namespace: namespace, key: row[0], value: row[1], stamp: Stamp(hlc: HLC(packed: row[2]), origin: $0))
+                        namespace: namespace, key: row[0], value: row[1],
+                        stamp: Stamp(hlc: HLC(packed: row[2]), origin: $0))
                 }
             }
         }
@@ -73,7 +93,8 @@ extension StockroomStore {
                 db, sql: "SELECT value, hlc, origin FROM settings WHERE namespace = ? AND key = ?",
                 arguments: [Int64(namespace.rawValue), key]), let origin = NodeID(row[2] as String)
         else { return nil }
-        return SettingRecord(namespace: namespace, key: key, value: row[0], stamp: Stamp(hlc: HLC(packed: row[1]), origin: origin))
+        return SettingRecord(
+            namespace: namespace, key: key, value: row[0], stamp: Stamp(hlc: HLC(packed: row[1]), origin: origin))
     }
 
     /// Alert episodes, newest first: open ones (`open` true), closed ones (false) or all;
@@ -120,7 +141,8 @@ extension StockroomStore {
                 return AlertEpisodeRecord(
                     id: id, kind: kind, key: key, rule: row[4], state: watched.rawValue, threshold: row[6],
                     openedValue: row[7], crossing: OpID(origin: origin, seq: UInt64(clamping: row[9] as Int64)),
-                    openedAt: UInt64(clamping: row[10] as Int64), closedAt: (row[11] as Int64?).map { UInt64(clamping: $0) },
+                    openedAt: UInt64(clamping: row[10] as Int64),
+                    closedAt: (row[11] as Int64?).map { UInt64(clamping: $0) },
                     closedValue: row[12], acknowledged: action?.acknowledged ?? false,
                     snoozedUntil: snooze.flatMap { $0 > now ? $0 : nil },
                     value: watched.value(of: states),

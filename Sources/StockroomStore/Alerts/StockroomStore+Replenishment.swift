@@ -1,5 +1,5 @@
-public import StockroomCore
 import GRDB
+public import StockroomCore
 
 /// What `GET /v1/replenishment` answers.
 public struct ReplenishmentReport: Sendable {
@@ -45,7 +45,8 @@ extension StockroomStore {
             let elapsed = ContinuousClock.now - started
             return ReplenishmentReport(
                 suggestions: suggestions, staleness: staleness, cells: input.cells.count,
-                computedMillis: elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+                computedMillis: elapsed.components.seconds * 1000 + elapsed.components.attoseconds
+                    / 1_000_000_000_000_000)
         }
     }
 
@@ -79,13 +80,15 @@ extension StockroomStore {
                     skipped.append((suggestion, "no supplier: set one on the reorder rule"))
                 case .purchase(let supplier?):
                     guard context.localLocations.permits(suggestion.key.location) else {
-                        skipped.append((suggestion, "this node may not write \(suggestion.key.location); apply it on the hub"))
+                        skipped.append(
+                            (suggestion, "this node may not write \(suggestion.key.location); apply it on the hub"))
                         continue
                     }
                     purchases["\(supplier)\t\(suggestion.key.location)", default: []].append(suggestion)
                 case .transfer(let from):
                     guard context.localLocations.permits(from) else {
-                        skipped.append((suggestion, "this node may not ship from \(from); apply it on the hub or at \(from)"))
+                        skipped.append(
+                            (suggestion, "this node may not ship from \(from); apply it on the hub or at \(from)"))
                         continue
                     }
                     transfers["\(from)\t\(suggestion.key.location)", default: []].append(suggestion)
@@ -93,7 +96,9 @@ extension StockroomStore {
             }
             var created: [DocumentRecord] = []
             var number = 0
-            func draft(_ kind: DocumentKind, location: String, counterpart: String, _ group: [ReplenishmentPlanner.Suggestion])
+            func draft(
+                _ kind: DocumentKind, location: String, counterpart: String, _ group: [ReplenishmentPlanner.Suggestion]
+            )
                 throws
             {
                 number += 1
@@ -123,82 +128,69 @@ extension StockroomStore {
         var suppliers: [String: ReplenishmentPlanner.SupplierTerms]
     }
 
-    /// Everything the planner needs, read in bulk: rules, the states of every cell of the
-    /// SKUs that have a rule, 28 days of sales, drafts, supplier terms.
+    /// Everything the planner needs, in one pass of one query: every reorder rule with its
+    /// cell's states and 28 days of sales (index lookups per rule, in SQLite), then the
+    /// drafts and the suppliers' terms. Transfer sources without a rule of their own are
+    /// read apart (they can only give, on a `transfer:` route).
     static func replenishmentInput(skus filter: Set<String>?, now: UInt64, db: Database) throws -> ReplenishmentInput {
-        var rules: [StockKey: ReorderRule] = [:]
-        for row in try Row.fetchAll(
-            db, sql: "SELECT key, value FROM settings WHERE namespace = ? AND value IS NOT NULL",
-            arguments: [Int64(SettingNamespace.reorderRule.rawValue)])
-        {
-            guard let key = ReorderRuleKey(row[0]), let rule = ReorderRule.parse(row[1]).value,
-                filter?.contains(key.cell.sku) ?? true
-            else { continue }
-            rules[key.cell] = rule
-        }
-        let skus = Set(rules.keys.map(\.sku))
-        guard !skus.isEmpty else { return ReplenishmentInput(cells: [], suppliers: [:]) }
-        var states: [StockKey: StockStates] = [:]
-        for (key, _) in rules { states[key] = StockStates() }
-        let rows1 = try Row.fetchCursor(db, sql: "SELECT sku, location, quantity FROM stock")
-        while let row = try rows1.next() {
-            let sku: String = row[0]
-            guard skus.contains(sku) else { continue }
-            states[StockKey(sku: sku, location: row[1]), default: StockStates()].onHand = row[2]
-        }
-        let rows2 = try Row.fetchCursor(db, sql: "SELECT sku, location, quantity FROM unavailable WHERE quantity != 0")
-        while let row = try rows2.next() {
-            let sku: String = row[0]
-            guard skus.contains(sku) else { continue }
-            states[StockKey(sku: sku, location: row[1]), default: StockStates()].unavailable = row[2]
-        }
-        let rows3 = try Row.fetchCursor(
-            db,
-            sql: """
-                SELECT sku, location, state, sum(quantity) FROM document_cells
-                WHERE state != 'promised' AND (expires_at IS NULL OR expires_at > ?)
-                GROUP BY sku, location, state
-                """, arguments: [Int64(clamping: now)])
-        while let row = try rows3.next()
-        {
-            let sku: String = row[0]
-            guard skus.contains(sku), let state = DocumentState.CellState(rawValue: row[2]) else { continue }
-            states[StockKey(sku: sku, location: row[1]), default: StockStates()].add(row[3], to: state)
-        }
-        var sold: [StockKey: Int64] = [:]
         let since = HLC(millis: now &- UInt64(DaysOfCover.windowDays) * 86_400_000, logical: 0).packed
-        let rows4 = try Row.fetchCursor(
+        let statement = try HotStatement(
             db,
-            sql: """
-                SELECT sku, location, -sum(quantity) FROM ops WHERE kind = 1 AND reason = 1 AND hlc >= ?
-                GROUP BY sku, location
-                """, arguments: [since])
-        while let row = try rows4.next()
-        {
-            let sku: String = row[0]
-            guard skus.contains(sku) else { continue }
-            sold[StockKey(sku: sku, location: row[1])] = row[2]
+            """
+            WITH rules AS (
+                SELECT key, value, substr(key, 1, instr(key, '|') - 1) AS sku, substr(key, instr(key, '|') + 1) AS location
+                FROM settings WHERE namespace = ?1 AND value IS NOT NULL)
+            SELECT r.sku, r.location, r.value,
+                (SELECT quantity FROM stock WHERE sku = r.sku AND location = r.location),
+                (SELECT quantity FROM unavailable WHERE sku = r.sku AND location = r.location),
+                (SELECT sum(quantity) FROM document_cells WHERE sku = r.sku AND location = r.location AND state = 'committed'),
+                (SELECT sum(quantity) FROM document_cells WHERE sku = r.sku AND location = r.location AND state = 'held'
+                    AND (expires_at IS NULL OR expires_at > ?2)),
+                (SELECT sum(quantity) FROM document_cells WHERE sku = r.sku AND location = r.location AND state = 'incoming'),
+                (SELECT sum(quantity) FROM document_cells WHERE sku = r.sku AND location = r.location AND state = 'in_transit'),
+                (SELECT -sum(quantity) FROM ops WHERE sku = r.sku AND location = r.location AND kind = 1 AND reason = 1
+                    AND hlc >= ?3)
+            FROM rules r
+            """)
+        statement.bind(1, Int64(SettingNamespace.reorderRule.rawValue))
+        statement.bind(2, Int64(clamping: now))
+        statement.bind(3, since)
+        var cells: [ReplenishmentPlanner.Cell] = []
+        var sources: Set<StockKey> = []
+        try statement.forEach { row in
+            let sku = row.text(0)
+            guard filter?.contains(sku) ?? true, let rule = ReorderRule.parse(row.text(2)).value else { return }
+            let states = StockStates(
+                onHand: row.optionalInt64(3) ?? 0, committed: row.optionalInt64(5) ?? 0, held: row.optionalInt64(6) ?? 0,
+                unavailable: row.optionalInt64(4) ?? 0, incoming: row.optionalInt64(7) ?? 0,
+                inTransit: row.optionalInt64(8) ?? 0)
+            let key = StockKey(sku: sku, location: row.text(1))
+            if case .transfer(let from) = rule.route { sources.insert(StockKey(sku: sku, location: from)) }
+            cells.append(.init(key: key, rule: rule, states: states, unitsSold: row.optionalInt64(9) ?? 0))
+        }
+        guard !cells.isEmpty else { return ReplenishmentInput(cells: [], suppliers: [:]) }
+        let ruled = Set(cells.map(\.key))
+        for source in sources.subtracting(ruled) {
+            cells.append(.init(key: source, rule: nil, states: try cellStates(source, now: now, db: db)))
         }
         var drafted: [StockKey: Int64] = [:]
-        let rows5 = try Row.fetchCursor(
+        let rows = try Row.fetchCursor(
             db,
             sql: "SELECT \(documentColumns) FROM documents WHERE status = 'draft' AND kind IN (?, ?)",
             arguments: [Int64(DocumentKind.purchaseOrder.code), Int64(DocumentKind.transfer.code)])
-        while let row = try rows5.next()
-        {
+        while let row = try rows.next() {
             let document = try documentRecord(row)
             let destination = document.key.kind == .transfer ? document.counterpart : document.location
             guard let destination else { continue }
-            for line in document.lines where skus.contains(line.sku) {
+            for line in document.lines {
                 drafted[StockKey(sku: line.sku, location: destination), default: 0] += line.quantity
             }
         }
-        let cells = states.map { key, states in
-            ReplenishmentPlanner.Cell(
-                key: key, rule: rules[key], states: states, unitsSold: sold[key] ?? 0, drafted: drafted[key] ?? 0)
+        if !drafted.isEmpty {
+            for index in cells.indices { cells[index].drafted = drafted[cells[index].key] ?? 0 }
         }
         var suppliers: [String: ReplenishmentPlanner.SupplierTerms] = [:]
-        for name in Set(rules.values.compactMap(\.supplier)) {
+        for name in Set(cells.compactMap(\.rule?.supplier)) {
             guard let record = try supplier(name, db: db) else { continue }
             var terms = ReplenishmentPlanner.SupplierTerms(
                 leadDays: record.fields[.leadTimeDays]?.int ?? 0, minimumOrder: record.fields[.minimumOrder]?.int ?? 0,
@@ -212,7 +204,9 @@ extension StockroomStore {
     }
 
     /// When this node last received an op from the store each location belongs to.
-    static func staleness(of locations: Set<String>, me: NodeID, now: UInt64, db: Database) throws
+    static func staleness(
+        of locations: Set<String>, me: NodeID, now: UInt64, db: Database
+    ) throws
         -> [String: ReplenishmentReport.Staleness]
     {
         var result: [String: ReplenishmentReport.Staleness] = [:]
@@ -279,7 +273,9 @@ extension StockroomStore {
     /// unit_cost; cells that start with = + - @ are neutralised against formula injection.
     public func purchaseOrderCSV(_ id: String) async throws -> (DocumentRecord, String)? {
         try await read { db in
-            guard let document = try Self.document(DocumentKey(kind: .purchaseOrder, id: id), db: db) else { return nil }
+            guard let document = try Self.document(DocumentKey(kind: .purchaseOrder, id: id), db: db) else {
+                return nil
+            }
             let supplier = try document.counterpart.flatMap { try Self.supplier($0, db: db) }
             var csv = "sku,supplier_sku,name,quantity,unit_cost\r\n"
             for line in document.lines {

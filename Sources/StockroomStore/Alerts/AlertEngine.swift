@@ -82,7 +82,9 @@ public final class AlertEngine: Sendable {
     /// Observes `key` after `op` (stamped `millis`) and opens or closes its episodes; `now`
     /// is this node's wall clock, for hold expiry and when messages fall due. Throws only
     /// database errors (the op's transaction then fails with it).
-    func evaluate(_ key: StockKey, after op: OpID, at millis: UInt64, now: UInt64, db: Database) throws {
+    func evaluate(
+        _ key: StockKey, after op: OpID, at millis: UInt64, now: UInt64, onHand: Int64? = nil, db: Database
+    ) throws {
         let book = try book(db)
         // The item's category and catalogue threshold: one primary-key read.
         let item = try HotStatement(db, "SELECT category, threshold FROM items WHERE sku = ?")
@@ -90,15 +92,21 @@ public final class AlertEngine: Sendable {
         let (category, threshold) =
             try item.fetchFirst { row in (row.optionalText(0), row.optionalInt64(1)) } ?? (nil, nil)
         guard !book.isEmpty || threshold != nil else { return }
-        let low = book.rule(
-            .low, sku: key.sku, category: category, location: key.location, catalogueThreshold: threshold)
-        let out = book.rule(.out, sku: key.sku, category: category, location: key.location)
+        // No rule written anywhere (a chain that relies on the catalogue's thresholds): the
+        // item's own threshold is the only rule, found without a lookup.
+        let low =
+            book.isEmpty
+            ? threshold.map { _ in
+                book.rule(.low, sku: key.sku, category: nil, location: key.location, catalogueThreshold: threshold)
+            } ?? nil
+            : book.rule(.low, sku: key.sku, category: category, location: key.location, catalogueThreshold: threshold)
+        let out = book.isEmpty ? nil : book.rule(.out, sku: key.sku, category: category, location: key.location)
         guard low != nil || out != nil else { return }
         let statement = try HotStatement(
             db,
             """
             SELECT
-                (SELECT quantity FROM stock WHERE sku = ?1 AND location = ?2),
+                coalesce(?4, (SELECT quantity FROM stock WHERE sku = ?1 AND location = ?2)),
                 (SELECT quantity FROM unavailable WHERE sku = ?1 AND location = ?2),
                 (SELECT sum(quantity) FROM document_cells WHERE sku = ?1 AND location = ?2 AND state = 'committed'),
                 (SELECT sum(quantity) FROM document_cells WHERE sku = ?1 AND location = ?2 AND state = 'held'
@@ -111,6 +119,7 @@ public final class AlertEngine: Sendable {
         statement.bind(1, key.sku)
         statement.bind(2, key.location)
         statement.bind(3, Int64(clamping: now))
+        statement.bind(4, onHand)  // known from the op for deltas and counts: one seek less
         guard
             let (states, openLow, openOut) = try statement.fetchFirst({ row in
                 (
@@ -149,19 +158,32 @@ public final class AlertEngine: Sendable {
         at millis: UInt64, now: UInt64, category: String?, db: Database
     ) throws {
         let episode = AlertTrigger.episodeID(kind: kind, key: key, crossing: crossing)
-        try db.cachedStatement(
-            sql: """
-                INSERT OR IGNORE INTO alert_episodes
-                    (id, kind, sku, location, rule, state, threshold, opened_value, crossing_origin, crossing_seq, opened_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(arguments: [
-            episode, kind.rawValue, key.sku, key.location, ruleKey.description, rule.state.rawValue, rule.threshold,
-            value, crossing.origin.rawValue, Int64(crossing.seq), Int64(clamping: millis),
-        ])
-        try db.cachedStatement(
-            sql: "INSERT OR REPLACE INTO alert_cells (sku, location, kind, episode) VALUES (?, ?, ?, ?)"
-        ).execute(arguments: [key.sku, key.location, kind.rawValue, episode])
+        let insert = try HotStatement(
+            db,
+            """
+            INSERT OR IGNORE INTO alert_episodes
+                (id, kind, sku, location, rule, state, threshold, opened_value, crossing_origin, crossing_seq, opened_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        insert.bind(1, episode)
+        insert.bind(2, kind.rawValue)
+        insert.bind(3, key.sku)
+        insert.bind(4, key.location)
+        insert.bind(5, ruleKey.description)
+        insert.bind(6, rule.state.rawValue)
+        insert.bind(7, rule.threshold)
+        insert.bind(8, value)
+        insert.bind(9, crossing.origin.rawValue)
+        insert.bind(10, Int64(crossing.seq))
+        insert.bind(11, Int64(clamping: millis))
+        try insert.execute()
+        let mark = try HotStatement(
+            db, "INSERT OR REPLACE INTO alert_cells (sku, location, kind, episode) VALUES (?, ?, ?, ?)")
+        mark.bind(1, key.sku)
+        mark.bind(2, key.location)
+        mark.bind(3, kind.rawValue)
+        mark.bind(4, episode)
+        try mark.execute()
         guard !routing.recipients.isEmpty, try delivers(key.location, db: db) else { return }
         let subject =
             kind == .out

@@ -65,7 +65,8 @@ enum OpApplier {
         if let alerts = context.alerts {
             let now = context.wallMillis()
             if let key = op.payload.stockKey, op.payload.kind != .allowance {
-                try alerts.evaluate(key, after: op.id, at: op.hlc.millis, now: now, db: db)
+                let onHand = op.payload.kind == .delta || op.payload.kind == .count ? quantity : nil
+                try alerts.evaluate(key, after: op.id, at: op.hlc.millis, now: now, onHand: onHand, db: db)
             } else if case .event(let event) = op.payload {
                 for location in event.locations {
                     for sku in Set(event.lines.map(\.sku)).sorted() {

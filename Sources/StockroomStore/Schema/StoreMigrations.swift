@@ -312,7 +312,6 @@ enum StoreMigrations {
                         closed_value INTEGER
                     ) WITHOUT ROWID;
                     CREATE INDEX alert_episodes_by_time ON alert_episodes(opened_at);
-                    CREATE INDEX alert_episodes_by_cell ON alert_episodes(sku, location);
 
                     -- The outbox (section 11.7): one row per message to one recipient, written in
                     -- the transaction of the op that caused it; the id makes it once only.

@@ -78,7 +78,7 @@ public struct ReorderRule: Hashable, Sendable {
     /// (200,000 for 10,000 items at 20 stores) per replenishment.
     public static func parse(_ text: String) -> Parsed<ReorderRule> {
         var rule = ReorderRule(min: -1, max: -1)
-        var seen: Set<Substring> = []
+        var seen: UInt16 = 0  // one bit per field: each name once, min and max present
         var problem: String?
         func number(_ name: Substring, _ value: Substring, _ range: ClosedRange<Int64>) -> Int64? {
             guard let number = Int64(value), range.contains(number) else {
@@ -89,7 +89,21 @@ public struct ReorderRule: Hashable, Sendable {
         }
         let units = 0...InputRules.maxQuantity
         let wellFormed = SettingFields.forEachPair(text) { name, value in
-            guard seen.insert(name).inserted else { return false }
+            let bit: UInt16
+            switch name {
+            case "min": bit = 1
+            case "max": bit = 2
+            case "multiple": bit = 4
+            case "lead_days": bit = 8
+            case "safety": bit = 16
+            case "snooze_until": bit = 32
+            case "supplier": bit = 64
+            case "route": bit = 128
+            case "trigger": bit = 256
+            default: bit = 0
+            }
+            guard seen & bit == 0 else { return false }
+            seen |= bit
             switch name {
             case "min": rule.min = number(name, value, units) ?? -1
             case "max": rule.max = number(name, value, units) ?? -1
@@ -102,7 +116,7 @@ public struct ReorderRule: Hashable, Sendable {
                 if let issue = InputRules.identifierProblem(supplier, name: "supplier") { problem = issue }
                 rule.supplier = supplier
             case "route":
-                guard let route = Route(String(value)) else {
+                guard let route = value == "buy" ? .buy : Route(String(value)) else {
                     problem = "route must be buy or transfer:LOCATION"
                     return true
                 }
@@ -121,8 +135,8 @@ public struct ReorderRule: Hashable, Sendable {
         }
         if let problem { return .invalid(problem) }
         guard wellFormed else { return .invalid("a reorder rule is name=value;… text, each name once") }
-        guard seen.contains("min") else { return .invalid("a reorder rule needs min (the reorder point, 0 or more units)") }
-        guard seen.contains("max") else { return .invalid("a reorder rule needs max (the order-up-to level)") }
+        guard seen & 1 != 0 else { return .invalid("a reorder rule needs min (the reorder point, 0 or more units)") }
+        guard seen & 2 != 0 else { return .invalid("a reorder rule needs max (the order-up-to level)") }
         guard rule.max >= rule.min else { return .invalid("max (\(rule.max)) must be at least min (\(rule.min))") }
         return .value(rule)
     }

@@ -87,7 +87,9 @@ public enum ReplenishmentPlanner {
     }
 
     /// The cells of one SKU, sorted by location.
-    static func plan(_ cells: [Cell], suppliers: [String: SupplierTerms], now: UInt64, into suggestions: inout [Suggestion]) {
+    static func plan(
+        _ cells: [Cell], suppliers: [String: SupplierTerms], now: UInt64, into suggestions: inout [Suggestion]
+    ) {
         // What each location can give: what it has available above its own order-up-to
         // level (its own need comes first). Spent as transfers are suggested.
         var surplus = cells.map { cell -> Int64 in

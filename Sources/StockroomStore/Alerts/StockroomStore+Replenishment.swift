@@ -161,7 +161,8 @@ extension StockroomStore {
             let sku = row.text(0)
             guard filter?.contains(sku) ?? true, let rule = ReorderRule.parse(row.text(2)).value else { return }
             let states = StockStates(
-                onHand: row.optionalInt64(3) ?? 0, committed: row.optionalInt64(5) ?? 0, held: row.optionalInt64(6) ?? 0,
+                onHand: row.optionalInt64(3) ?? 0, committed: row.optionalInt64(5) ?? 0,
+                held: row.optionalInt64(6) ?? 0,
                 unavailable: row.optionalInt64(4) ?? 0, incoming: row.optionalInt64(7) ?? 0,
                 inTransit: row.optionalInt64(8) ?? 0)
             let key = StockKey(sku: sku, location: row.text(1))

@@ -107,8 +107,11 @@ struct Alerts: AsyncParsableCommand {
             episode.closedAt != nil ? "recovered" : episode.acknowledged ? "acknowledged" : "open"
         let cover = episode.daysOfCover.map { "\($0) days cover" } ?? "no recent sales"
         let sent = episode.deliveries.filter { $0.status == "sent" }.count
+        let told =
+            episode.deliveries.isEmpty
+            ? "no message from this node" : "\(sent)/\(episode.deliveries.count) messages sent"
         return
-            "\(episode.id)  \(episode.kind.rawValue.padding(toLength: 3, withPad: " ", startingAt: 0))  \(status.padding(toLength: 12, withPad: " ", startingAt: 0))  \(episode.key.sku)@\(episode.key.location)  \(episode.state) \(episode.value) (alert at \(episode.threshold))  \(cover)  since \(DocumentListing.time(episode.openedAt))  \(sent)/\(episode.deliveries.count) sent"
+            "\(episode.id)  \(episode.kind.rawValue.padding(toLength: 3, withPad: " ", startingAt: 0))  \(status.padding(toLength: 12, withPad: " ", startingAt: 0))  \(episode.key.sku)@\(episode.key.location)  \(episode.state) \(episode.value) (alert at \(episode.threshold))  \(cover)  since \(DocumentListing.time(episode.openedAt))  \(told)"
     }
 }
 

@@ -67,7 +67,10 @@ import Testing
         #expect(threshold("EGGS-6", "Dairy", "store-2") == 8)
         #expect(threshold("MILK-1", "Dairy", "store-1", catalogue: 3) == 3)  // the item's own threshold
         #expect(book.rule(.out, sku: "MILK-1", category: "Dairy", location: "store-1") == nil)
-        #expect(book.hasCategoryRules)
+        #expect(
+            AlertRuleBook().rule(.low, sku: "X", category: nil, location: "s", catalogueThreshold: 4)?.rule.threshold
+                == 4)
+        #expect(AlertRuleBook().rule(.out, sku: "X", category: nil, location: "s", catalogueThreshold: 4) == nil)
     }
 
     @Test func ruleKeysAndValuesRoundTripAndBadOnesAreRefused() {

@@ -133,8 +133,6 @@ public struct AlertRuleKey: Hashable, Sendable, CustomStringConvertible {
 /// Every alert rule a node holds, and which one applies to a cell.
 public struct AlertRuleBook: Sendable {
     public private(set) var rules: [AlertRuleKey: AlertRule] = [:]
-    /// Whether any rule is per category: only then does evaluation need a cell's category.
-    public private(set) var hasCategoryRules = false
 
     public init(_ rules: [AlertRuleKey: AlertRule] = [:]) {
         for (key, rule) in rules { set(key, rule) }
@@ -144,7 +142,6 @@ public struct AlertRuleBook: Sendable {
 
     public mutating func set(_ key: AlertRuleKey, _ rule: AlertRule?) {
         rules[key] = rule
-        hasCategoryRules = rules.keys.contains { if case .category = $0.scope { true } else { false } }
     }
 
     /// The rule for a cell: the first that exists of item at the location, item anywhere,
@@ -159,15 +156,19 @@ public struct AlertRuleBook: Sendable {
     public func rule(
         _ kind: AlertKind, sku: String, category: String?, location: String, catalogueThreshold: Int64? = nil
     ) -> (key: AlertRuleKey, rule: AlertRule)? {
+        // No rule written anywhere (a chain that relies on the catalogue's thresholds): the
+        // scan path pays no key lookups.
+        if rules.isEmpty {
+            return kind == .low ? catalogueThreshold.flatMap { Self.catalogueRule(sku: sku, threshold: $0) } : nil
+        }
         for place in [location, nil] {
             let key = AlertRuleKey(kind: kind, scope: .item(sku), location: place)
             if let rule = rules[key] { return rule.enabled ? (key, rule) : nil }
         }
-        if kind == .low, let threshold = catalogueThreshold, threshold >= 0 {
-            return (
-                AlertRuleKey(kind: .low, scope: .item(sku), location: nil),
-                AlertRule(threshold: threshold, hysteresis: Swift.max(1, threshold / 5))
-            )
+        if kind == .low, let threshold = catalogueThreshold,
+            let rule = Self.catalogueRule(sku: sku, threshold: threshold)
+        {
+            return rule
         }
         var scopes: [AlertScope] = []
         if let category, !category.isEmpty { scopes.append(.category(category)) }
@@ -179,5 +180,14 @@ public struct AlertRuleBook: Sendable {
             }
         }
         return nil
+    }
+
+    /// An item's catalogue `threshold` as a low rule on `available`.
+    static func catalogueRule(sku: String, threshold: Int64) -> (key: AlertRuleKey, rule: AlertRule)? {
+        guard threshold >= 0 else { return nil }
+        return (
+            AlertRuleKey(kind: .low, scope: .item(sku), location: nil),
+            AlertRule(threshold: threshold, hysteresis: Swift.max(1, threshold / 5))
+        )
     }
 }

@@ -112,9 +112,6 @@ public enum OpKind: UInt8, CaseIterable, Sendable {
     case delta = 1, count = 2, itemCreate = 3, itemUpdate = 4, itemDelete = 5, event = 6, unavailable = 7,
         allowance = 8, allowancePolicy = 9, supplier = 10, setting = 11
 
-    /// The kinds of protocol version 1: a puller that speaks only version 1 is sent these.
-    public var isVersion1: Bool { rawValue <= 5 }
-
     /// The first sync protocol version that carries this kind: a puller is sent only the
     /// kinds of the version it speaks (section 8).
     public var protocolVersion: Int {

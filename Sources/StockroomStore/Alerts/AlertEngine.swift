@@ -92,15 +92,9 @@ public final class AlertEngine: Sendable {
         let (category, threshold) =
             try item.fetchFirst { row in (row.optionalText(0), row.optionalInt64(1)) } ?? (nil, nil)
         guard !book.isEmpty || threshold != nil else { return }
-        // No rule written anywhere (a chain that relies on the catalogue's thresholds): the
-        // item's own threshold is the only rule, found without a lookup.
-        let low =
-            book.isEmpty
-            ? threshold.map { _ in
-                book.rule(.low, sku: key.sku, category: nil, location: key.location, catalogueThreshold: threshold)
-            } ?? nil
-            : book.rule(.low, sku: key.sku, category: category, location: key.location, catalogueThreshold: threshold)
-        let out = book.isEmpty ? nil : book.rule(.out, sku: key.sku, category: category, location: key.location)
+        let low = book.rule(
+            .low, sku: key.sku, category: category, location: key.location, catalogueThreshold: threshold)
+        let out = book.rule(.out, sku: key.sku, category: category, location: key.location)
         guard low != nil || out != nil else { return }
         let statement = try HotStatement(
             db,

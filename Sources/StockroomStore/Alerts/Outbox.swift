@@ -191,19 +191,6 @@ extension StockroomStore {
         }
     }
 
-    /// Queues a message that no alert caused (a test message, a PO sent to its supplier).
-    /// Idempotent by `id`. Durable when it returns.
-    public func enqueueMessage(
-        id: String, to recipient: AlertRecipient, topic: String, subject: String, document: String? = nil
-    ) async throws {
-        let now = wallMillis()
-        try await groupWriter.submit { db, _ in
-            try Outbox.enqueue(
-                id: id, to: recipient, topic: topic, subject: subject, episode: nil, document: document, now: now,
-                dailyHourUTC: 7, db: db)
-        }
-    }
-
     /// Messages, newest first, optionally of one status.
     public func outboxMessages(status: String? = nil, limit: Int = 100) async throws -> [OutboxMessage] {
         try await read { db in

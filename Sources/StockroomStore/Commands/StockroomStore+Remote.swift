@@ -128,10 +128,10 @@ extension StockroomStore {
         }
         var report = RemoteApplyReport()
         for (index, op) in ops.enumerated() {
-            // Ops of the kinds a protocol-1 puller was not sent lie below its coverage once
+            // Ops of the kinds an older puller was not sent lie below its coverage once
             // it upgrades and pulls again (section 8): those are deduplicated by id.
             var fresh = op.id.seq > context.knowledge[op.id.origin]
-            if !fresh, !op.payload.kind.isVersion1, op.id.origin != context.nodeID {
+            if !fresh, op.payload.kind.protocolVersion > 1, op.id.origin != context.nodeID {
                 fresh = try !OpRow.isHeld(op.id, db: db)
             }
             guard op.id.origin != context.nodeID, fresh else {

@@ -125,7 +125,13 @@ public final class StockroomStore: Sendable {
             try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('node_id', ?)", arguments: [id.rawValue])
             return id
         }
-        let context = try writer.read { db in try Self.loadContext(nodeID: nodeID, wallMillis: wallMillis, db: db) }
+        let context = try writer.write { db in
+            var context = try Self.loadContext(nodeID: nodeID, wallMillis: wallMillis, db: db)
+            if try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'rebuild_pending'") != nil {
+                try Self.rebuild(db, context: &context)
+            }
+            return context
+        }
         self.nodeID = nodeID
         self.writer = writer
         self.logger = logger

@@ -25,12 +25,14 @@ public struct Setting: Hashable, Sendable {
         case .alertRule: AlertRuleKey(key)?.location
         case .reorderRule: ReorderRuleKey(key)?.location
         case .alertDelivery: key
-        case .alertAction: nil
+        case .alertAction, .anomalyReview: nil
         }
     }
 
     /// Whether only the hub (or a store for its own locations) may write this setting.
-    public var isLocationScoped: Bool { namespace != .alertAction }
+    /// Acknowledgements, snoozes and reviews are judgements about something a node sees,
+    /// not settings of a location: any node may write them.
+    public var isLocationScoped: Bool { namespace != .alertAction && namespace != .anomalyReview }
 
     /// Rule V13: the key and the value have the shape their namespace documents.
     public var problem: String? {
@@ -55,6 +57,9 @@ public struct Setting: Hashable, Sendable {
         case .alertDelivery:
             guard InputRules.isIdentifier(key) else { return "an alert delivery key is a location" }
             if let value, NodeID(value) == nil { return "an alert delivery value is a node id" }
+        case .anomalyReview:
+            guard OpID(key) != nil else { return "an anomaly review key is the movement's op id (origin:seq)" }
+            if let value { return AnomalyReview.parse(value).problem }
         }
         return nil
     }
@@ -66,6 +71,8 @@ public enum SettingNamespace: UInt8, CaseIterable, Hashable, Sendable {
     case reorderRule = 2
     case alertAction = 3
     case alertDelivery = 4
+    /// A loss-prevention review of a flagged movement (section 12.4), keyed by its op id.
+    case anomalyReview = 5
 
     public var name: String {
         switch self {
@@ -73,8 +80,13 @@ public enum SettingNamespace: UInt8, CaseIterable, Hashable, Sendable {
         case .reorderRule: "reorder_rule"
         case .alertAction: "alert_action"
         case .alertDelivery: "alert_delivery"
+        case .anomalyReview: "anomaly_review"
         }
     }
+
+    /// The first sync protocol version that decodes this namespace: a node of protocol 3
+    /// refuses a batch holding a namespace it does not know, so it is never sent one.
+    public var protocolVersion: Int { self == .anomalyReview ? 4 : 3 }
 
     public init?(name: String) {
         guard let match = Self.allCases.first(where: { $0.name == name }) else { return nil }
@@ -159,5 +171,48 @@ public enum Parsed<Value: Sendable>: Sendable {
     public var problem: String? {
         if case .invalid(let problem) = self { return problem }
         return nil
+    }
+}
+
+/// A reviewer's verdict on a flagged movement (namespace `anomaly_review`, section 12.4):
+/// `by=NAME;verdict=shrinkage|explained[;note=TEXT]`. Last writer wins, so a second
+/// reviewer can overturn the first.
+public struct AnomalyReview: Hashable, Sendable {
+    public enum Verdict: String, CaseIterable, Sendable {
+        /// The movement was loss: theft, fraud or an error that cost stock.
+        case shrinkage
+        /// The movement has an innocent explanation (a recount, a known breakage).
+        case explained
+    }
+
+    public var by: String
+    public var verdict: Verdict
+    public var note: String?
+
+    public init(by: String, verdict: Verdict, note: String? = nil) {
+        self.by = by
+        self.verdict = verdict
+        self.note = note
+    }
+
+    public var text: String {
+        var fields = SettingFields()
+        fields["by"] = by
+        fields["verdict"] = verdict.rawValue
+        if let note { fields["note"] = note }
+        return fields.text
+    }
+
+    public static func parse(_ text: String) -> Parsed<AnomalyReview> {
+        guard let fields = SettingFields(text), let by = fields["by"], let verdictText = fields["verdict"] else {
+            return .invalid("an anomaly review is by=NAME;verdict=shrinkage|explained[;note=TEXT]")
+        }
+        guard let verdict = Verdict(rawValue: verdictText) else {
+            return .invalid("verdict must be one of: shrinkage, explained")
+        }
+        for name in fields.values.keys where !["by", "verdict", "note"].contains(name) {
+            return .invalid("an anomaly review has no field '\(name)'; fields: by, verdict, note")
+        }
+        return .value(AnomalyReview(by: by, verdict: verdict, note: fields["note"]))
     }
 }

@@ -13,9 +13,13 @@ public struct Op: Hashable, Sendable {
     /// The client's idempotency key (a scanner's scan id), unique per origin and device.
     public var scanID: String?
     public var payload: OpPayload
+    /// When the movement happened and at what cost or price (section 12); nil for most
+    /// ops, which happened when they were stamped.
+    public var facts: OpFacts?
 
     public init(
-        id: OpID, hlc: HLC, actor: String, device: String? = nil, scanID: String? = nil, payload: OpPayload
+        id: OpID, hlc: HLC, actor: String, device: String? = nil, scanID: String? = nil, payload: OpPayload,
+        facts: OpFacts? = nil
     ) {
         self.id = id
         self.hlc = hlc
@@ -23,6 +27,7 @@ public struct Op: Hashable, Sendable {
         self.device = device
         self.scanID = scanID
         self.payload = payload
+        self.facts = facts?.isEmpty == true ? nil : facts
     }
 
     /// The order used for last-writer-wins: hybrid timestamp, then origin as tie-break.

@@ -34,6 +34,9 @@ public enum OpRules {
         if let scanID = op.scanID, !InputRules.isIdentifier(scanID) {
             return violation(.identifier, "scan id must be 1-\(InputRules.maxIdentifierLength) printable ASCII bytes")
         }
+        if let facts = op.facts, let problem = facts.problem(kind: op.payload.kind, stampMillis: op.hlc.millis) {
+            return violation(.facts, problem)
+        }
         if case .supplier(let assignment) = op.payload {
             if let problem = assignment.problem { return violation(.supplier, problem) }
             if op.hlc.millis > wallMillis &+ maxCatalogueLeadMillis {
@@ -191,6 +194,10 @@ public enum OpRule: String, CaseIterable, Hashable, Sendable {
     /// V13: a setting op names a known namespace and a key and value of the shape that
     /// namespace documents; chain-wide settings come from the hub (section 11).
     case setting
+    /// V14: business facts ride on deltas and counts only, happened between 2000 and the
+    /// op's own stamp (plus 5 minutes of scanner skew), and cost 0 to 100,000,000 cents
+    /// (section 12).
+    case facts
 }
 
 /// Why an op was refused: the rule, the op, and (in a batch) its position.

@@ -195,7 +195,9 @@ extension BatchCodec {
                         supplier: supplier, sku: skuIndex == 0 ? nil : try string(skuIndex - 1), fields: fields))
             case .setting:
                 let code = try reader.varint()
-                guard code <= 255, let namespace = SettingNamespace(rawValue: UInt8(code)) else {
+                guard code <= 255, let namespace = SettingNamespace(rawValue: UInt8(code)),
+                    UInt64(namespace.protocolVersion) <= version
+                else {
                     throw DecodingError.malformed("unknown setting namespace \(code)")
                 }
                 let key = try string(try reader.count(atMost: strings.count))
@@ -220,6 +222,22 @@ extension BatchCodec {
                 Op(
                     id: OpID(origin: origins[index], seq: seqs[index]), hlc: hlcs[index], actor: actors[index],
                     device: devices[index], scanID: scanIDs[index], payload: payload))
+        }
+        if version >= 4 {
+            for index in ops.indices {
+                let flags = try reader.varint()
+                guard flags <= 7 else { throw DecodingError.malformed("unknown fact flags \(flags)") }
+                guard flags != 0 else { continue }
+                var facts = OpFacts()
+                if flags & 1 != 0 {
+                    let occurredAt = try reader.varint()
+                    guard occurredAt < (1 << 47) else { throw DecodingError.malformed("occurred_at out of range") }
+                    facts.occurredAt = occurredAt
+                }
+                if flags & 2 != 0 { facts.unitCost = try reader.signed() }
+                if flags & 4 != 0 { facts.unitPrice = try reader.signed() }
+                ops[index].facts = facts
+            }
         }
         guard reader.isAtEnd else { throw DecodingError.malformed("\(reader.remaining) bytes left over") }
         return SyncBatch(node: node, epoch: epoch, cursor: cursor, more: flags & 1 == 1, coverage: coverage, ops: ops)

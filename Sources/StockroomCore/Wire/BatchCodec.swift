@@ -8,8 +8,8 @@ public enum BatchCodec {
     /// The newest batch version this node writes and reads. A batch is written as the
     /// lowest version that carries every op kind in it, so a store of an older release can
     /// read what it is sent.
-    public static let version: UInt64 = 3
-    public static let supportedVersions: ClosedRange<UInt64> = 1...3
+    public static let version: UInt64 = 4
+    public static let supportedVersions: ClosedRange<UInt64> = 1...4
 
     public enum DecodingError: Error, Equatable, Sendable, CustomStringConvertible {
         case notABatch
@@ -19,7 +19,7 @@ public enum BatchCodec {
         public var description: String {
             switch self {
             case .notABatch: "the body is not a Stockroom sync batch (bad magic)"
-            case .unsupportedVersion(let version): "batch version \(version) is not supported; this node speaks 1 to 3"
+            case .unsupportedVersion(let version): "batch version \(version) is not supported; this node speaks 1 to 4"
             case .malformed(let reason): "malformed batch: \(reason)"
             }
         }
@@ -35,7 +35,8 @@ public enum BatchCodec {
 
         var out = ByteWriter(reservingCapacity: 64 + batch.ops.count * 24)
         out.raw(magic)
-        out.varint(UInt64(batch.ops.map(\.payload.kind.protocolVersion).max() ?? 1))
+        let version = batch.ops.map(\.protocolVersion).max() ?? 1
+        out.varint(UInt64(version))
         out.varint(batch.more ? 1 : 0)
         out.string(batch.node.rawValue)
         out.string(batch.epoch)
@@ -130,6 +131,18 @@ public enum BatchCodec {
                 out.varint(UInt64(clamping: policy.keep))
             default:
                 break
+            }
+        }
+        // Version 4: the business facts (section 12), flags then the values present.
+        if version >= 4 {
+            for op in ops {
+                let facts = op.facts ?? OpFacts()
+                out.varint(
+                    (facts.occurredAt == nil ? 0 : 1) | (facts.unitCost == nil ? 0 : 2)
+                        | (facts.unitPrice == nil ? 0 : 4))
+                if let occurredAt = facts.occurredAt { out.varint(occurredAt) }
+                if let cost = facts.unitCost { out.signed(cost) }
+                if let price = facts.unitPrice { out.signed(price) }
             }
         }
         return out.bytes

@@ -31,11 +31,12 @@ enum OpApplier {
         context: inout WriteContext
     ) throws -> Outcome {
         var quantity: Int64?
+        var before: Int64 = 0
         switch op.payload {
         case .delta(let key, let delta, _):
-            quantity = try applyDelta(op, key: key, quantity: delta, requireKnownSKU: requireKnownSKU, db: db)
+            (before, quantity) = try applyDelta(op, key: key, quantity: delta, requireKnownSKU: requireKnownSKU, db: db)
         case .count(let key, let counted, let cut):
-            quantity = try applyCount(
+            (before, quantity) = try applyCount(
                 CountRecord(id: op.id, hlc: op.hlc, counted: counted, context: cut), key: key,
                 requireKnownSKU: requireKnownSKU, db: db)
         case .itemCreate, .itemUpdate, .itemDelete:
@@ -61,7 +62,13 @@ enum OpApplier {
         }
         let lsn = try OpRow.insert(
             op, resultQuantity: recordResult ? quantity : nil, appliedAt: appliedAt, in: db)
-        if case .event(let event) = op.payload { try DocumentApplier.apply(event, of: op, db: db) }
+        if let after = quantity, op.payload.kind == .delta || op.payload.kind == .count {
+            try CellLedger.record(op, from: before, to: after, db: db)
+        }
+        if case .event(let event) = op.payload {
+            try DocumentApplier.apply(event, of: op, db: db)
+            try CellLedger.recordReceiptCosts(event, of: op, db: db)
+        }
         if let alerts = context.alerts {
             let now = context.wallMillis()
             if let key = op.payload.stockKey, op.payload.kind != .allowance {
@@ -84,10 +91,10 @@ enum OpApplier {
     /// enters the log, so seq and clock cannot be advanced any other way.
     static func appendLocal(
         _ payload: OpPayload, actor: String, device: String? = nil, scanID: String? = nil, recordResult: Bool = false,
-        in db: Database, context: inout WriteContext
+        facts: OpFacts? = nil, in db: Database, context: inout WriteContext
     ) throws -> (op: Op, outcome: Outcome) {
         let (id, hlc) = context.nextLocalID()
-        let op = Op(id: id, hlc: hlc, actor: actor, device: device, scanID: scanID, payload: payload)
+        let op = Op(id: id, hlc: hlc, actor: actor, device: device, scanID: scanID, payload: payload, facts: facts)
         // The same rules a peer's op meets (OpRules): a local write that would be refused
         // at the hub must not enter the log, or this node's sync would stop at it.
         if let violation = OpRules.check(op, locations: context.localLocations, wallMillis: context.wallMillis()) {
@@ -172,13 +179,13 @@ enum OpApplier {
     /// Rule S1, incrementally.
     private static func applyDelta(
         _ op: Op, key: StockKey, quantity delta: Int64, requireKnownSKU: Bool, db: Database
-    ) throws -> Int64 {
+    ) throws -> (before: Int64, after: Int64) {
         let cell = try fetchCell(key, db: db) ?? newCell(key, op: op.id, requireKnownSKU: requireKnownSKU, db: db)
         let quantity = StockMerge.quantity(
             cell.quantity, applyingDelta: delta, id: op.id, winningCount: cell.winningCount)
         try storeCell(key, Cell(quantity: quantity, winningCount: cell.winningCount), hlc: op.hlc, db: db)
         try flagNegative(key, from: cell.quantity, to: quantity, op: op.id, hlc: op.hlc, db: db)
-        return quantity
+        return (cell.quantity, quantity)
     }
 
     /// Rules S2 and S3: recompute the winner among all counts of the cell, and the quantity
@@ -186,7 +193,7 @@ enum OpApplier {
     /// history rather than keeping more state on the hot path.
     private static func applyCount(
         _ count: CountRecord, key: StockKey, requireKnownSKU: Bool, db: Database
-    ) throws -> Int64 {
+    ) throws -> (before: Int64, after: Int64) {
         let cell = try fetchCell(key, db: db) ?? newCell(key, op: count.id, requireKnownSKU: requireKnownSKU, db: db)
         let others = try Row.fetchAll(
             db.cachedStatement(
@@ -214,7 +221,7 @@ enum OpApplier {
             ])
         }
         let winner = StockMerge.winningCount(of: others + [count])
-        guard winner != cell.winningCount else { return cell.quantity }
+        guard winner != cell.winningCount else { return (cell.quantity, cell.quantity) }
         let deltas = try Row.fetchAll(
             db.cachedStatement(
                 sql: "SELECT origin, seq, quantity FROM ops WHERE sku = ? AND location = ? AND kind = ?"),
@@ -229,7 +236,7 @@ enum OpApplier {
         }
         try storeCell(key, Cell(quantity: quantity, winningCount: winner), hlc: count.hlc, db: db)
         try flagNegative(key, from: cell.quantity, to: quantity, op: count.id, hlc: count.hlc, db: db)
-        return quantity
+        return (cell.quantity, quantity)
     }
 
     /// Rule S4: open an oversell conflict when a cell crosses below zero, close it when it

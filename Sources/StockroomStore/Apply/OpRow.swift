@@ -9,8 +9,8 @@ import StockroomCore
 enum OpRow {
     static let insertSQL = """
         INSERT INTO ops (origin, seq, hlc, kind, sku, location, quantity, reason, body, actor, device, scan_id,
-                         result_quantity, applied_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                         result_quantity, applied_at, occurred_at, unit_cost, unit_price)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
 
     static func insert(_ op: Op, resultQuantity: Int64?, appliedAt: UInt64, in db: Database) throws -> Int64 {
@@ -60,6 +60,9 @@ enum OpRow {
         statement.bind(12, op.scanID)
         statement.bind(13, resultQuantity)
         statement.bind(14, Int64(appliedAt))
+        statement.bind(15, op.facts?.occurredAt.map { Int64($0) })
+        statement.bind(16, op.facts?.unitCost)
+        statement.bind(17, op.facts?.unitPrice)
         try statement.execute()
         return db.lastInsertedRowID
     }
@@ -72,7 +75,7 @@ enum OpRow {
     }
 
     static let selectColumns =
-        "lsn, origin, seq, hlc, kind, sku, location, quantity, reason, body, actor, device, scan_id, result_quantity"
+        "lsn, origin, seq, hlc, kind, sku, location, quantity, reason, body, actor, device, scan_id, result_quantity, occurred_at, unit_cost, unit_price"
 
     /// ``selectColumns`` qualified by the table name `ops`, for joins.
     static let qualifiedColumns = selectColumns.split(separator: ", ").map { "ops.\($0)" }.joined(separator: ", ")
@@ -156,7 +159,11 @@ enum OpRow {
         let op = Op(
             id: OpID(origin: origin, seq: UInt64(seq)), hlc: stamp, actor: try row.checked(10, "\(at) actor"),
             device: device.isEmpty ? nil : device, scanID: try row.checkedOptional(12, "\(at) scan_id"),
-            payload: payload)
+            payload: payload,
+            facts: OpFacts(
+                occurredAt: (try row.checkedOptional(14, "\(at) occurred_at") as Int64?).map { UInt64(clamping: $0) },
+                unitCost: try row.checkedOptional(15, "\(at) unit_cost"),
+                unitPrice: try row.checkedOptional(16, "\(at) unit_price")))
         return (lsn, op, try row.checkedOptional(13, "\(at) result_quantity"))
     }
 

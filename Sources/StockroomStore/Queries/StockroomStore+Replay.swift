@@ -99,6 +99,14 @@ extension StockroomStore {
     /// One transaction: a crash mid-rebuild leaves the previous state untouched.
     public func rebuildMaterialisedState() async throws {
         try await groupWriter.submit { db, context in
+            try Self.rebuild(db, context: &context)
+        }
+    }
+
+    /// The body of ``rebuildMaterialisedState()``, in the caller's transaction; also run
+    /// once at open after a migration that adds a derived table (meta `rebuild_pending`).
+    static func rebuild(_ db: Database, context: inout WriteContext) throws {
+        do {
             for table in StoreMigrations.materialisedTables { try db.execute(sql: "DELETE FROM \(table)") }
             try db.execute(sql: "CREATE TEMP TABLE replay_source AS SELECT * FROM ops")
             defer { try? db.execute(sql: "DROP TABLE temp.replay_source") }
@@ -110,7 +118,7 @@ extension StockroomStore {
             while let row = try rows.next() {
                 let decoded = try OpRow.decode(row)
                 let outcome = try OpApplier.apply(
-                    decoded.op, recordResult: decoded.resultQuantity != nil, appliedAt: UInt64(row[14] as Int64),
+                    decoded.op, recordResult: decoded.resultQuantity != nil, appliedAt: UInt64(row[17] as Int64),
                     in: db, context: &replayContext)
                 if outcome.lsn != decoded.lsn {
                     try db.execute(
@@ -122,6 +130,7 @@ extension StockroomStore {
             context.localLocations = localLocations
             context.alerts = alerts
             alerts?.invalidate()
+            try db.execute(sql: "DELETE FROM meta WHERE key = 'rebuild_pending'")
         }
     }
 }

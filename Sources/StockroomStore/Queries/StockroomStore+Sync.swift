@@ -13,10 +13,12 @@ extension StockroomStore {
     ///
     /// Reads a WAL snapshot: concurrent writes neither block it nor appear half-way.
     ///
-    /// A puller of protocol 1 (`protocolVersion` 1) is sent only ops of the kinds it knows
-    /// (section 8); once upgraded it pulls again from the start and gets the rest.
+    /// A puller of an older protocol is sent only ops of the kinds it knows (section 8), and
+    /// ops without their business facts below protocol 4 (section 12); once upgraded it
+    /// pulls again from the start and gets the rest.
     public func pullBatch(
-        epoch clientEpoch: String, cursor: UInt64, interest: SyncInterest, limit: Int, protocolVersion: Int = 3
+        epoch clientEpoch: String, cursor: UInt64, interest: SyncInterest, limit: Int,
+        protocolVersion: Int = Int(BatchCodec.version)
     ) async throws
         -> SyncBatch
     {
@@ -45,8 +47,10 @@ extension StockroomStore {
                     if interest.reportsCoverage(of: decoded.op.id.origin) {
                         coverage[decoded.op.id.origin] = max(coverage[decoded.op.id.origin], decoded.op.id.seq)
                     }
-                    if interest.concerns(decoded.op), decoded.op.payload.kind.protocolVersion <= protocolVersion {
-                        ops.append(decoded.op)
+                    if interest.concerns(decoded.op), decoded.op.payload.protocolVersion <= protocolVersion {
+                        var op = decoded.op
+                        if protocolVersion < 4 { op.facts = nil }
+                        ops.append(op)
                     }
                 }
             }

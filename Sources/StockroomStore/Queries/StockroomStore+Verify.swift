@@ -109,6 +109,9 @@ extension StockroomStore {
         return bad
     }
 
+    /// Every column of `ops`, named: the quarantine's columns come in another order.
+    static let opColumns = OpRow.selectColumns + ", applied_at"
+
     /// Moves every bad op (``badOps(_:)``) to `quarantined_ops`, with its reason, and
     /// rebuilds the state from what remains, in one transaction. For `stockroom check
     /// --repair`, with the daemon stopped. Returns how many rows moved.
@@ -122,7 +125,8 @@ extension StockroomStore {
             for (lsn, problem) in bad {
                 try db.execute(
                     sql: """
-                        INSERT INTO quarantined_ops SELECT *, ?, ? FROM ops WHERE lsn = ?;
+                        INSERT INTO quarantined_ops (\(Self.opColumns), problem, quarantined_at)
+                            SELECT \(Self.opColumns), ?, ? FROM ops WHERE lsn = ?;
                         DELETE FROM ops WHERE lsn = ?;
                         """, arguments: [problem, Int64(Self.systemWallMillis()), lsn, lsn])
             }

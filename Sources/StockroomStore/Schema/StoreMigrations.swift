@@ -349,6 +349,70 @@ enum StoreMigrations {
                     UPDATE sync_peers SET cursor = 0, epoch = '';
                     """)
         }
+        migrator.registerMigration("v7-business-time-and-ledger") { db in
+            // Section 12 of sync-protocol: business facts on ops, the daily cell ledger,
+            // stockout spans and forecasts.
+            try db.execute(
+                sql: """
+                    ALTER TABLE ops ADD COLUMN occurred_at INTEGER;
+                    ALTER TABLE ops ADD COLUMN unit_cost INTEGER;
+                    ALTER TABLE ops ADD COLUMN unit_price INTEGER;
+                    ALTER TABLE quarantined_ops ADD COLUMN occurred_at INTEGER;
+                    ALTER TABLE quarantined_ops ADD COLUMN unit_cost INTEGER;
+                    ALTER TABLE quarantined_ops ADD COLUMN unit_price INTEGER;
+
+                    -- Per business day (UTC) and cell, the movements summed (CellLedger).
+                    -- Keyed by day first: today's rows are the ones written, at the end.
+                    CREATE TABLE cell_days (
+                        day INTEGER NOT NULL,
+                        location TEXT NOT NULL,
+                        sku TEXT NOT NULL,
+                        sold INTEGER NOT NULL DEFAULT 0,
+                        returned INTEGER NOT NULL DEFAULT 0,
+                        received INTEGER NOT NULL DEFAULT 0,
+                        adjusted INTEGER NOT NULL DEFAULT 0,
+                        damaged INTEGER NOT NULL DEFAULT 0,
+                        transferred INTEGER NOT NULL DEFAULT 0,
+                        counted INTEGER NOT NULL DEFAULT 0,
+                        net INTEGER NOT NULL DEFAULT 0,
+                        priced_units INTEGER NOT NULL DEFAULT 0,
+                        priced_cents INTEGER NOT NULL DEFAULT 0,
+                        received_costed INTEGER NOT NULL DEFAULT 0,
+                        received_cost INTEGER NOT NULL DEFAULT 0,
+                        PRIMARY KEY (day, location, sku)
+                    ) WITHOUT ROWID;
+
+                    -- Spans at zero on hand or below, from the op that emptied the cell to the
+                    -- one that refilled it (NULL: still out), in business time.
+                    CREATE TABLE stockouts (
+                        sku TEXT NOT NULL,
+                        location TEXT NOT NULL,
+                        started_at INTEGER NOT NULL,
+                        started_by TEXT NOT NULL,
+                        ended_at INTEGER,
+                        PRIMARY KEY (sku, location, started_at)
+                    ) WITHOUT ROWID;
+
+                    -- Daily demand forecasts, refreshed in the background (not derived from the
+                    -- log alone: they depend on when they were fitted).
+                    CREATE TABLE forecasts (
+                        sku TEXT NOT NULL,
+                        location TEXT NOT NULL,
+                        as_of INTEGER NOT NULL,
+                        model TEXT NOT NULL,
+                        daily TEXT NOT NULL,
+                        level REAL NOT NULL,
+                        sigma REAL NOT NULL,
+                        fitted_at INTEGER NOT NULL,
+                        PRIMARY KEY (sku, location)
+                    ) WITHOUT ROWID;
+
+                    -- A store of protocol 3 was not sent review settings: pull everything again once.
+                    UPDATE sync_peers SET cursor = 0, epoch = '';
+                    -- The ledger is filled by replaying the log once, on the next open.
+                    INSERT OR REPLACE INTO meta (key, value) VALUES ('rebuild_pending', 'v7');
+                    """)
+        }
         return migrator
     }
 
@@ -356,6 +420,7 @@ enum StoreMigrations {
     static let materialisedTables = [
         "conflicts", "stock", "barcodes", "item_registers", "items", "documents", "document_events", "document_cells",
         "unavailable", "allowances", "allowance_policies", "cell_costs", "supplier_registers", "settings",
+        "cell_days", "stockouts",
     ]
     // Note: sync_coverage and sync_peers are bookkeeping of what was received, not state
     // derived from the log, so a rebuild keeps them. So are alert episodes and the outbox:

@@ -291,10 +291,5 @@ extension StockroomStore {
         }
     }
 
-    static func csvCell(_ text: String) -> String {
-        var text = text
-        if let first = text.first, "=+-@\t\r".contains(first), Int64(text) == nil { text = "'" + text }
-        guard text.contains(where: { "\",\r\n".contains($0) }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
+    static func csvCell(_ text: String) -> String { ReportTable.csvField(text) }
 }

@@ -50,37 +50,55 @@ enum CellLedger {
             costCents = units.multipliedReportingOverflow(by: cost).partialValue
         }
         if column == .sold || column == .returned || column == .damaged { units = Int64(units.magnitude) }
-        let statement = try HotStatement(db, column.upsertSQL)
-        statement.bind(1, day(op.businessMillis))
-        statement.bind(2, key.location)
-        statement.bind(3, key.sku)
-        statement.bind(4, units)
-        statement.bind(5, pricedUnits)
-        statement.bind(6, pricedCents)
-        statement.bind(7, costedUnits)
-        statement.bind(8, costCents)
-        try statement.execute()
+        let businessDay = day(op.businessMillis)
+        for sql in [column.cellUpsertSQL, column.locationUpsertSQL] {
+            let statement = try HotStatement(db, sql)
+            statement.bind(1, businessDay)
+            statement.bind(2, key.location)
+            statement.bind(3, key.sku)
+            statement.bind(4, units)
+            statement.bind(5, pricedUnits)
+            statement.bind(6, pricedCents)
+            statement.bind(7, costedUnits)
+            statement.bind(8, costCents)
+            try statement.execute()
+        }
+        try invalidateMonths(businessDay: day(op.businessMillis), writtenDay: day(op.hlc.millis), db: db)
         try recordStockout(key, op: op, from: before, to: after, db: db)
+    }
+
+    /// A movement dated in a month before the one it was written in (history, or a store
+    /// that was offline across a month end) changes that month's running totals and every
+    /// later month's: they are rolled up again when a report next needs them.
+    @inline(__always)
+    static func invalidateMonths(businessDay: Int64, writtenDay: Int64, db: Database) throws {
+        guard businessDay < writtenDay, LedgerMonths.month(ofDay: businessDay) < LedgerMonths.month(ofDay: writtenDay)
+        else { return }
+        try db.cachedStatement(sql: "DELETE FROM ledger_rolled WHERE month >= ?")
+            .execute(arguments: [LedgerMonths.month(ofDay: businessDay)])
     }
 
     /// What a purchase order receipt paid: its lines' unit costs, on the receipt's day.
     /// The units themselves arrive by the `receive` deltas written beside the event.
     static func recordReceiptCosts(_ event: DocumentEvent, of op: Op, db: Database) throws {
         let day = day(event.occurredAt ?? op.businessMillis)
+        if !CellCost.receipts(of: event).isEmpty {
+            try invalidateMonths(businessDay: day, writtenDay: Self.day(op.hlc.millis), db: db)
+        }
         for line in CellCost.receipts(of: event) where line.quantity > 0 {
             guard let cost = line.unitCost else { continue }
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO cell_days (day, location, sku, received_costed, received_cost)
-                    VALUES (?, ?, ?, ?, ?)
-                    ON CONFLICT (day, location, sku) DO UPDATE SET
-                        received_costed = received_costed + excluded.received_costed,
-                        received_cost = received_cost + excluded.received_cost
-                    """
-            ).execute(arguments: [
-                day, event.location, line.sku, line.quantity,
-                line.quantity.multipliedReportingOverflow(by: cost).partialValue,
-            ])
+            let cents = line.quantity.multipliedReportingOverflow(by: cost).partialValue
+            for (table, key) in [("cell_days", "day, location, sku"), ("location_days", "day, location")] {
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO \(table) (\(key), received_costed, received_cost)
+                        VALUES (\(table == "cell_days" ? "?1, ?2, ?3" : "?1, ?2"), ?4, ?5)
+                        ON CONFLICT (\(key)) DO UPDATE SET
+                            received_costed = received_costed + excluded.received_costed,
+                            received_cost = received_cost + excluded.received_cost
+                        """
+                ).execute(arguments: [day, event.location, line.sku, line.quantity, cents])
+            }
         }
     }
 
@@ -121,15 +139,20 @@ enum CellLedger {
                 }
         }
 
+        var cellUpsertSQL: String { upsertSQL(table: "cell_days", key: ["day", "location", "sku"]) }
+        var locationUpsertSQL: String { upsertSQL(table: "location_days", key: ["day", "location"]) }
+
         /// Adds units, priced units and cents, costed units and cents to one day's row;
-        /// `net` is the change of on hand, whatever the column.
-        var upsertSQL: String {
+        /// `net` is the change of on hand, whatever the column. Binds ?1 day, ?2 location,
+        /// ?3 sku (unused by location_days), ?4 units, ?5-?8 priced and costed figures.
+        private func upsertSQL(table: String, key: [String]) -> String {
             let sign = self == .sold || self == .damaged ? "-" : "+"
+            let keyValues = key.count == 3 ? "?1, ?2, ?3" : "?1, ?2"
             return """
-                INSERT INTO cell_days (day, location, sku, \(rawValue), net, priced_units, priced_cents,
+                INSERT INTO \(table) (\(key.joined(separator: ", ")), \(rawValue), net, priced_units, priced_cents,
                                        received_costed, received_cost)
-                VALUES (?1, ?2, ?3, ?4, \(sign)?4, ?5, ?6, ?7, ?8)
-                ON CONFLICT (day, location, sku) DO UPDATE SET
+                VALUES (\(keyValues), ?4, \(sign)?4, ?5, ?6, ?7, ?8)
+                ON CONFLICT (\(key.joined(separator: ", "))) DO UPDATE SET
                     \(rawValue) = \(rawValue) + excluded.\(rawValue), net = net + excluded.net,
                     priced_units = priced_units + excluded.priced_units,
                     priced_cents = priced_cents + excluded.priced_cents,

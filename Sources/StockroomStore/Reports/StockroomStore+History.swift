@@ -81,7 +81,10 @@ extension StockroomStore {
                     summary.from = min(summary.from ?? row.occurredAt, row.occurredAt)
                     summary.to = max(summary.to ?? row.occurredAt, row.occurredAt)
                     if !liveSKUs.contains(row.sku) {
-                        note(.init(line: row.line, message: "no live item has SKU '\(row.sku)'; import the catalogue first"))
+                        note(
+                            .init(
+                                line: row.line, message: "no live item has SKU '\(row.sku)'; import the catalogue first"
+                            ))
                     } else if !policy.permits(row.location) {
                         note(.init(line: row.line, message: "this node may not write stock at '\(row.location)'"))
                     }
@@ -91,7 +94,8 @@ extension StockroomStore {
         }
         if problemCount > 0 {
             if problemCount > problems.count {
-                problems.append(.init(line: 0, message: "and \(problemCount - problems.count) more problems not listed"))
+                problems.append(
+                    .init(line: 0, message: "and \(problemCount - problems.count) more problems not listed"))
             }
             throw CatalogCSV.Problems(problems)
         }

@@ -382,6 +382,51 @@ enum StoreMigrations {
                         PRIMARY KEY (day, location, sku)
                     ) WITHOUT ROWID;
 
+                    -- The same per business day and location, for reports by period and store.
+                    CREATE TABLE location_days (
+                        day INTEGER NOT NULL,
+                        location TEXT NOT NULL,
+                        sold INTEGER NOT NULL DEFAULT 0,
+                        returned INTEGER NOT NULL DEFAULT 0,
+                        received INTEGER NOT NULL DEFAULT 0,
+                        adjusted INTEGER NOT NULL DEFAULT 0,
+                        damaged INTEGER NOT NULL DEFAULT 0,
+                        transferred INTEGER NOT NULL DEFAULT 0,
+                        counted INTEGER NOT NULL DEFAULT 0,
+                        net INTEGER NOT NULL DEFAULT 0,
+                        priced_units INTEGER NOT NULL DEFAULT 0,
+                        priced_cents INTEGER NOT NULL DEFAULT 0,
+                        received_costed INTEGER NOT NULL DEFAULT 0,
+                        received_cost INTEGER NOT NULL DEFAULT 0,
+                        PRIMARY KEY (day, location)
+                    ) WITHOUT ROWID;
+
+                    -- Running totals of cell_days per cell at the end of each month (month =
+                    -- months since 1970-01), for reports: a period's totals are two rows per
+                    -- cell and the days at its ends. A cache of cell_days, rolled up on demand;
+                    -- ledger_rolled lists the months whose rows are valid.
+                    CREATE TABLE cell_cumulative (
+                        month INTEGER NOT NULL,
+                        location TEXT NOT NULL,
+                        sku TEXT NOT NULL,
+                        sold INTEGER NOT NULL,
+                        returned INTEGER NOT NULL,
+                        received INTEGER NOT NULL,
+                        adjusted INTEGER NOT NULL,
+                        damaged INTEGER NOT NULL,
+                        transferred INTEGER NOT NULL,
+                        counted INTEGER NOT NULL,
+                        net INTEGER NOT NULL,
+                        priced_units INTEGER NOT NULL,
+                        priced_cents INTEGER NOT NULL,
+                        received_costed INTEGER NOT NULL,
+                        received_cost INTEGER NOT NULL,
+                        last_sale_day INTEGER,
+                        last_receipt_day INTEGER,
+                        PRIMARY KEY (month, location, sku)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE ledger_rolled (month INTEGER PRIMARY KEY);
+
                     -- Spans at zero on hand or below, from the op that emptied the cell to the
                     -- one that refilled it (NULL: still out), in business time.
                     CREATE TABLE stockouts (
@@ -420,7 +465,7 @@ enum StoreMigrations {
     static let materialisedTables = [
         "conflicts", "stock", "barcodes", "item_registers", "items", "documents", "document_events", "document_cells",
         "unavailable", "allowances", "allowance_policies", "cell_costs", "supplier_registers", "settings",
-        "cell_days", "stockouts",
+        "cell_days", "location_days", "stockouts", "cell_cumulative", "ledger_rolled",
     ]
     // Note: sync_coverage and sync_peers are bookkeeping of what was received, not state
     // derived from the log, so a rebuild keeps them. So are alert episodes and the outbox:

@@ -65,8 +65,8 @@ public struct MessageRenderer: Sendable {
     ) {
         let name = (try? await store.item(sku: episode.key.sku, includeDeleted: true).name) ?? episode.key.sku
         let cover =
-            episode.daysOfCover.map { "\($0) days at the last 28 days' sales (\(episode.unitsSold) sold)" }
-            ?? "no sales in the last 28 days"
+            episode.daysOfCover.map { "\($0) days at \(episode.coverBasis)" }
+            ?? "no sales in the last 28 days and no demand forecast"
         let what = episode.kind == .out ? "Out of stock" : "Low stock"
         let since = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(episode.openedAt) / 1000))
         let next =

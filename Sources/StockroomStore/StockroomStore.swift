@@ -229,6 +229,13 @@ public final class StockroomStore: Sendable {
     /// The writer's view as of the last commit: this node's version vector, clock, lsn.
     public var writeContext: WriteContext { groupWriter.context }
 
+    /// The folder of the database file, for large temporary files that belong beside it
+    /// (a history upload being spooled); the system's temporary folder for an in-memory store.
+    public var folder: String {
+        let path = writer.path
+        return path.hasPrefix("/") ? (path as NSString).deletingLastPathComponent : NSTemporaryDirectory()
+    }
+
     /// Runs a read on a WAL snapshot.
     /// This node's wall clock (ms since the Unix epoch), as its writes see it.
     public func wallClockMillis() -> UInt64 { wallMillis() }

@@ -54,6 +54,14 @@ public enum DaysOfCover {
         return Double(tenths.partialValue / unitsSold) / 10
     }
 
+    /// `available / forecast units a day`, to one decimal, rounded down; nil when the
+    /// forecast is no demand.
+    public static func days(available: Int64, dailyForecast: Double) -> Double? {
+        guard dailyForecast > 0 else { return nil }
+        guard available > 0 else { return 0 }
+        return (Double(available) / dailyForecast * 10).rounded(.down) / 10
+    }
+
     /// The daily rate of sale over the window, in units per day.
     public static func dailyRate(unitsSold: Int64, windowDays: Int64 = windowDays) -> Double {
         windowDays > 0 && unitsSold > 0 ? Double(unitsSold) / Double(windowDays) : 0

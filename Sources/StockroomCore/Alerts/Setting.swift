@@ -29,6 +29,13 @@ public struct Setting: Hashable, Sendable {
         }
     }
 
+    /// The first sync protocol version that decodes this setting: its namespace's, and 4
+    /// for a reorder rule with a service level (a node of protocol 3 refuses the field).
+    public var protocolVersion: Int {
+        if namespace == .reorderRule, let value, value.contains("service=") { return 4 }
+        return namespace.protocolVersion
+    }
+
     /// Whether only the hub (or a store for its own locations) may write this setting.
     /// Acknowledgements, snoozes and reviews are judgements about something a node sees,
     /// not settings of a location: any node may write them.

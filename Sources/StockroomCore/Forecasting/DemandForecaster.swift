@@ -54,10 +54,17 @@ public struct DemandForecaster: Sendable {
         }
         var profile: [Double]?
         if let season = seasonLength, season > 1, history.count >= 2 * season {
-            let own =
-                history.reduce(0, +) >= ownProfileMinimum
-                ? Self.profile(history, season: season, first: firstSeason) : nil
-            profile = own ?? pooled
+            let total = history.reduce(0, +)
+            let own = total >= ownProfileMinimum ? Self.profile(history, season: season, first: firstSeason) : nil
+            switch (own, pooled) {
+            case (let own?, let pooled?) where pooled.count == season:
+                // Shrink the cell's own pattern towards its location's: a weekday seen a
+                // few dozen times is mostly noise.
+                let weight = total / (total + Self.poolingUnits)
+                profile = (0..<season).map { weight * own[$0] + (1 - weight) * pooled[$0] }
+            case (let own?, _): profile = own
+            case (nil, let pooled): profile = pooled
+            }
         }
         let adjusted: [Double]
         if let profile, let season = seasonLength {
@@ -100,6 +107,10 @@ public struct DemandForecaster: Sendable {
         }
         return Forecast(method: best.method, level: level, periods: periods, sigma: sigma, profile: profile)
     }
+
+    /// Units of the cell's own demand at which its weekday pattern and its location's weigh
+    /// the same.
+    public static let poolingUnits = 200.0
 
     /// The flat per-period forecast of one method.
     public static func level(_ method: Method, _ y: [Double]) -> Double {

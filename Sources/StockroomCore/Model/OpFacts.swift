@@ -62,7 +62,7 @@ extension Op {
 extension OpPayload {
     /// The first protocol version that can decode this payload.
     public var protocolVersion: Int {
-        if case .setting(let setting) = self { return setting.namespace.protocolVersion }
+        if case .setting(let setting) = self { return setting.protocolVersion }
         return kind.protocolVersion
     }
 }

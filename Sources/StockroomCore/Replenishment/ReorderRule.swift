@@ -43,6 +43,10 @@ public struct ReorderRule: Hashable, Sendable {
     public var automatic: Bool
     /// No suggestion before this time (milliseconds since the epoch).
     public var snoozedUntil: UInt64?
+    /// A service level in per mille (e.g. 950 for 95%): when set and the cell has a demand
+    /// forecast, the reorder point is lead-time demand plus the safety stock that level
+    /// needs (section 12.3), instead of `min`; `max - min` stays the order quantity.
+    public var servicePerMille: Int64?
 
     public init(
         min: Int64, max: Int64, multiple: Int64 = 1, leadDays: Int64? = nil, safety: Int64 = 0,
@@ -70,6 +74,7 @@ public struct ReorderRule: Hashable, Sendable {
         fields["route"] = route.description
         fields["trigger"] = automatic ? "auto" : "manual"
         fields["snooze_until"] = snoozedUntil.map(String.init)
+        fields["service"] = servicePerMille.map(String.init)
         return fields.text
     }
 
@@ -100,6 +105,7 @@ public struct ReorderRule: Hashable, Sendable {
             case "supplier": bit = 64
             case "route": bit = 128
             case "trigger": bit = 256
+            case "service": bit = 512
             default: bit = 0
             }
             guard seen & bit == 0 else { return false }
@@ -127,9 +133,10 @@ public struct ReorderRule: Hashable, Sendable {
                     return true
                 }
                 rule.automatic = value == "auto"
+            case "service": rule.servicePerMille = number(name, value, 500...999)
             default:
                 problem =
-                    "a reorder rule has no field '\(name)'; fields: lead_days, max, min, multiple, route, safety, snooze_until, supplier, trigger"
+                    "a reorder rule has no field '\(name)'; fields: lead_days, max, min, multiple, route, safety, service, snooze_until, supplier, trigger"
             }
             return problem == nil
         }

@@ -16,13 +16,34 @@ public enum ReplenishmentPlanner {
         public var unitsSold: Int64
         /// Units on draft purchase orders and draft transfers to this cell.
         public var drafted: Int64
+        /// The cell's demand forecast, when one was fitted (section 12.3): it replaces the
+        /// 28-day sales rate.
+        public var forecast: DemandEstimate?
 
-        public init(key: StockKey, rule: ReorderRule?, states: StockStates, unitsSold: Int64 = 0, drafted: Int64 = 0) {
+        public init(
+            key: StockKey, rule: ReorderRule?, states: StockStates, unitsSold: Int64 = 0, drafted: Int64 = 0,
+            forecast: DemandEstimate? = nil
+        ) {
             self.key = key
             self.rule = rule
             self.states = states
             self.unitsSold = unitsSold
             self.drafted = drafted
+            self.forecast = forecast
+        }
+    }
+
+    /// A forecast as the planner uses it: expected units a day, the standard deviation of
+    /// a day's demand around it, and the model that made it.
+    public struct DemandEstimate: Hashable, Sendable {
+        public var daily: Double
+        public var sigma: Double
+        public var model: String
+
+        public init(daily: Double, sigma: Double, model: String) {
+            self.daily = daily
+            self.sigma = sigma
+            self.model = model
         }
     }
 
@@ -68,6 +89,8 @@ public enum ReplenishmentPlanner {
         public var arithmetic: [String]
         /// The other locations whose data this suggestion used (a transfer's source).
         public var sources: [String]
+        /// The forecast the lead-time demand came from, if any.
+        public var forecast: DemandEstimate?
     }
 
     public static func plan(
@@ -100,12 +123,23 @@ public enum ReplenishmentPlanner {
             guard let rule = cell.rule, (rule.snoozedUntil ?? 0) <= now else { continue }
             let terms = rule.supplier.flatMap { suppliers[$0] }
             let leadDays = rule.leadDays ?? terms?.leadDays ?? 0
-            let rate = DaysOfCover.dailyRate(unitsSold: cell.unitsSold)
+            let rate = cell.forecast?.daily ?? DaysOfCover.dailyRate(unitsSold: cell.unitsSold)
             let demand = ReorderQuantity.leadTimeDemand(dailyRate: rate, leadDays: leadDays)
             let states = cell.states
             let position = StockMerge.sum(StockMerge.sum(states.projected, cell.drafted), -demand)
-            let reorderPoint = StockMerge.sum(rule.min, rule.safety)
-            let orderUpTo = StockMerge.sum(rule.max, rule.safety)
+            var reorderPoint = StockMerge.sum(rule.min, rule.safety)
+            var pointText = "reorder point \(reorderPoint) (min \(rule.min) + safety \(rule.safety))"
+            // With a service level and a forecast, the reorder point is lead-time demand plus
+            // safety stock; the position already has the demand taken off, so what it is
+            // compared with is the safety stock (plus the rule's fixed safety).
+            if let service = rule.servicePerMille, let forecast = cell.forecast {
+                let safetyStock = ReorderQuantity.safetyStock(
+                    sigmaPerDay: forecast.sigma, leadDays: leadDays, servicePerMille: service)
+                reorderPoint = StockMerge.sum(safetyStock, rule.safety)
+                pointText =
+                    "reorder point = lead-time demand \(demand) + safety stock \(safetyStock) (z \(formatRate(ReorderQuantity.z(servicePerMille: service))) for \(Double(service) / 10)% × σ \(formatRate(forecast.sigma))/day × √\(leadDays) days) + safety \(rule.safety); position is net of the demand, so it must stay above \(reorderPoint)"
+            }
+            let orderUpTo = StockMerge.sum(reorderPoint, StockMerge.sum(rule.max, -rule.min))
             var need = ReorderQuantity.odoo(
                 position: position, reorderPoint: reorderPoint, orderUpTo: orderUpTo, multiple: rule.multiple)
             guard need > 0 else { continue }
@@ -113,16 +147,17 @@ public enum ReplenishmentPlanner {
                 projected: position, level: reorderPoint, reorderQty: StockMerge.sum(rule.max, -rule.min))
             var lines = [
                 "projected \(states.projected) = on hand \(states.onHand) − committed \(states.committed) − held \(states.held) + incoming \(states.incoming) + in transit \(states.inTransit)",
-                "position \(position) = projected \(states.projected) + drafted \(cell.drafted) − lead-time demand \(demand) (\(formatRate(rate))/day × \(leadDays) days)",
-                "position \(position) < reorder point \(reorderPoint) (min \(rule.min) + safety \(rule.safety))",
-                "order up to \(orderUpTo) (max \(rule.max) + safety \(rule.safety)): \(orderUpTo) − \(position) = \(StockMerge.sum(orderUpTo, -position)), rounded up to a multiple of \(rule.multiple): \(need)",
+                "position \(position) = projected \(states.projected) + drafted \(cell.drafted) − lead-time demand \(demand) (\(formatRate(rate))/day × \(leadDays) days, \(cell.forecast.map { "forecast by \($0.model)" } ?? "sales of the last \(DaysOfCover.windowDays) days"))",
+                "position \(position) < \(pointText)",
+                "order up to \(orderUpTo) (reorder point + max \(rule.max) − min \(rule.min)): \(orderUpTo) − \(position) = \(StockMerge.sum(orderUpTo, -position)), rounded up to a multiple of \(rule.multiple): \(need)",
             ]
             func suggest(_ action: Action, _ quantity: Int64, _ extra: [String], sources: [String] = []) {
                 suggestions.append(
                     Suggestion(
                         key: cell.key, action: action, quantity: quantity, position: position,
                         reorderPoint: reorderPoint, orderUpTo: orderUpTo, erpnextQuantity: erpnext,
-                        automatic: rule.automatic, arithmetic: lines + extra, sources: sources))
+                        automatic: rule.automatic, arithmetic: lines + extra, sources: sources, forecast: cell.forecast)
+                )
             }
             switch rule.route {
             case .transfer(let from):

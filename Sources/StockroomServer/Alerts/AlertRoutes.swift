@@ -133,13 +133,15 @@ struct AlertRoutes {
         var snoozedUntil: String?
         var daysOfCover: Double?
         var unitsSold28d: Int64
+        var forecastDaily: Double?
+        var forecastModel: String?
         var deliveries: [DeliveryResponse]
 
         enum CodingKeys: String, CodingKey {
             case id, kind, sku, location, rule, state, threshold, value, status, acknowledged, deliveries
             case valueAtCrossing = "value_at_crossing", crossingOp = "crossing_op", openedAt = "opened_at"
             case closedAt = "closed_at", snoozedUntil = "snoozed_until", daysOfCover = "days_of_cover"
-            case unitsSold28d = "units_sold_28d"
+            case unitsSold28d = "units_sold_28d", forecastDaily = "forecast_daily", forecastModel = "forecast_model"
         }
 
         init(_ record: AlertEpisodeRecord) {
@@ -160,6 +162,8 @@ struct AlertRoutes {
             snoozedUntil = record.snoozedUntil.map { Timestamps.iso(HLC(millis: $0)) }
             daysOfCover = record.daysOfCover
             unitsSold28d = record.unitsSold
+            forecastDaily = record.forecastDaily.map { ($0 * 10_000).rounded() / 10_000 }
+            forecastModel = record.forecastModel
             deliveries = record.deliveries.map {
                 DeliveryResponse(
                     recipient: $0.recipient, channel: $0.channel.rawValue, status: $0.status, attempts: $0.attempts,

@@ -21,10 +21,12 @@ struct ReplenishmentRoutes {
         var route: String?
         var trigger: String?
         var snoozeUntil: String?
+        /// 0.5 to 0.999: the reorder point becomes lead-time demand plus safety stock.
+        var serviceLevel: Double?
 
         enum CodingKeys: String, CodingKey {
             case sku, location, min, max, multiple, safety, supplier, route, trigger
-            case leadDays = "lead_days", snoozeUntil = "snooze_until"
+            case leadDays = "lead_days", snoozeUntil = "snooze_until", serviceLevel = "service_level"
         }
     }
 
@@ -40,11 +42,12 @@ struct ReplenishmentRoutes {
         var route: String
         var trigger: String
         var snoozeUntil: String?
+        var serviceLevel: Double?
         var setAt: String
 
         enum CodingKeys: String, CodingKey {
             case sku, location, min, max, multiple, safety, supplier, route, trigger
-            case leadDays = "lead_days", snoozeUntil = "snooze_until", setAt = "set_at"
+            case leadDays = "lead_days", snoozeUntil = "snooze_until", setAt = "set_at", serviceLevel = "service_level"
         }
 
         init?(_ record: SettingRecord) {
@@ -61,6 +64,7 @@ struct ReplenishmentRoutes {
             route = rule.route.description
             trigger = rule.automatic ? "auto" : "manual"
             snoozeUntil = rule.snoozedUntil.map { Timestamps.iso(HLC(millis: $0)) }
+            serviceLevel = rule.servicePerMille.map { Double($0) / 1000 }
             setAt = Timestamps.iso(record.stamp.hlc)
         }
     }
@@ -83,11 +87,14 @@ struct ReplenishmentRoutes {
         var trigger: String
         var arithmetic: [String]
         var dataAgeSeconds: [String: Int64?]
+        /// The demand forecast used (units a day, and the model), when there was one.
+        var forecastDaily: Double?
+        var forecastModel: String?
 
         enum CodingKeys: String, CodingKey {
             case sku, location, action, supplier, from, quantity, position, trigger, arithmetic
             case reorderPoint = "reorder_point", orderUpTo = "order_up_to", erpnextQuantity = "erpnext_quantity"
-            case dataAgeSeconds = "data_age_seconds"
+            case dataAgeSeconds = "data_age_seconds", forecastDaily = "forecast_daily", forecastModel = "forecast_model"
         }
 
         init(_ suggestion: ReplenishmentPlanner.Suggestion, staleness: [String: ReplenishmentReport.Staleness]) {
@@ -108,6 +115,8 @@ struct ReplenishmentRoutes {
             erpnextQuantity = suggestion.erpnextQuantity
             trigger = suggestion.automatic ? "auto" : "manual"
             arithmetic = suggestion.arithmetic
+            forecastDaily = suggestion.forecast.map { ($0.daily * 10_000).rounded() / 10_000 }
+            forecastModel = suggestion.forecast?.model
             var ages: [String: Int64?] = [:]
             for place in [suggestion.key.location] + suggestion.sources {
                 ages[place] = staleness[place]?.ageSeconds
@@ -210,6 +219,12 @@ struct ReplenishmentRoutes {
             fields["route"] = body.route ?? "buy"
             fields["trigger"] = body.trigger ?? "manual"
             fields["snooze_until"] = snooze.map(String.init)
+            if let level = body.serviceLevel {
+                guard (0.5...0.999).contains(level) else {
+                    throw InputError("invalid_value", "service_level must be 0.5 to 0.999 (0.95 is 95%)")
+                }
+                fields["service"] = String(Int64((level * 1000).rounded()))
+            }
             // The core's parser is the one judge of a rule (max < min, negative, bad route).
             let parsed = ReorderRule.parse(fields.text)
             guard let rule = parsed.value else { throw InputError("invalid_value", parsed.problem ?? "invalid rule") }

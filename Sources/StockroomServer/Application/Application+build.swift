@@ -100,8 +100,12 @@ public func buildRouter(
     notifications.registerAdmin(on: admin)
     audit.registerReads(on: reads)
     system.registerStatus(on: reads)
+    let reports = ReportRoutes(store: store)
+    reports.registerReads(on: reads)
 
-    items.registerWrites(on: v1.group().add(middleware: AuthMiddleware(.catalogue, authenticator: authenticator)))
+    let catalogueWrites = v1.group().add(middleware: AuthMiddleware(.catalogue, authenticator: authenticator))
+    items.registerWrites(on: catalogueWrites)
+    reports.registerImport(on: catalogueWrites)
     audit.registerAudit(on: v1.group().add(middleware: AuthMiddleware(.audit, authenticator: authenticator)))
     let syncRoutes = SyncRoutes(
         store: store, metrics: metrics, isHub: role == "hub", locationGrants: locationGrants, services: sync)

@@ -16,6 +16,44 @@ enum RequestDecoding {
     /// decoded as garbage) and a declared `Content-Length` over the limit (413 at once, so
     /// a client waiting on `Expect: 100-continue` is answered instead of left hanging).
     static func body(_ request: Request, limit: Int) async throws -> ByteBuffer {
+        var collected: ByteBuffer?
+        try await forEachChunk(of: request, limit: limit) { chunk in
+            if collected == nil {
+                collected = chunk  // the usual case, one chunk: no copy
+            } else {
+                var chunk = chunk
+                collected!.writeBuffer(&chunk)
+            }
+        }
+        return collected ?? ByteBuffer()
+    }
+
+    /// Writes the body to a new file at `path` as it arrives, for bodies too large to hold
+    /// in memory (a movement history of millions of rows). Same limits and deadline as
+    /// ``body(_:limit:)``; the file is removed when this throws.
+    static func spool(_ request: Request, limit: Int, to path: String) async throws {
+        guard FileManager.default.createFile(atPath: path, contents: nil),
+            let handle = FileHandle(forWritingAtPath: path)
+        else {
+            throw APIError(.internalServerError, "spool_failed", "cannot write a temporary file in the data folder")
+        }
+        do {
+            try await forEachChunk(of: request, limit: limit) { chunk in
+                try handle.write(contentsOf: chunk.readableBytesView)
+            }
+            try handle.close()
+        } catch {
+            try? handle.close()
+            try? FileManager.default.removeItem(atPath: path)
+            throw error
+        }
+    }
+
+    /// Hands over the body's chunks, refusing a body over `limit` bytes or one that does
+    /// not arrive before its deadline.
+    private static func forEachChunk(
+        of request: Request, limit: Int, _ body: (ByteBuffer) throws -> Void
+    ) async throws {
         if let encoding = request.headers[.contentEncoding], encoding.lowercased() != "identity" {
             throw APIError(
                 .unsupportedMediaType, "unsupported_content_encoding",
@@ -28,8 +66,8 @@ enum RequestDecoding {
         // connection for ever (finding 13 of issue #11): the whole body has a deadline,
         // checked as each chunk arrives (a stalled client meets the idle timeout instead).
         let deadline = ContinuousClock.now + (limit > BodyLimits.batch ? largeBodyDeadline : bodyDeadline)
+        var received = 0
         do {
-            var collected: ByteBuffer?
             for try await chunk in request.body {
                 guard ContinuousClock.now < deadline else {
                     var error = APIError(
@@ -38,15 +76,10 @@ enum RequestDecoding {
                     error.headers[.connection] = "close"
                     throw error
                 }
-                guard (collected?.readableBytes ?? 0) + chunk.readableBytes <= limit else { throw tooLarge(limit) }
-                if collected == nil {
-                    collected = chunk  // the usual case, one chunk: no copy
-                } else {
-                    var chunk = chunk
-                    collected!.writeBuffer(&chunk)
-                }
+                received += chunk.readableBytes
+                guard received <= limit else { throw tooLarge(limit) }
+                try body(chunk)
             }
-            return collected ?? ByteBuffer()
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw tooLarge(limit)
         }

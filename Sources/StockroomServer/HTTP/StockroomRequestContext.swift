@@ -38,6 +38,8 @@ public enum BodyLimits {
     public static let batch = 2 * 1024 * 1024
     /// A catalogue CSV.
     public static let catalogCSV = 256 * 1024 * 1024
+    /// A movement history CSV, spooled to disk as it arrives (5,000,000 rows are ~400 MB).
+    public static let historyCSV = 2 * 1024 * 1024 * 1024
 }
 
 extension StockroomRequestContext {

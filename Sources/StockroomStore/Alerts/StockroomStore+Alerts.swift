@@ -16,10 +16,22 @@ public struct AlertEpisodeRecord: Hashable, Sendable {
     public var closedValue: Int64?
     public var acknowledged: Bool
     public var snoozedUntil: UInt64?
-    /// The watched state now, and how many days it lasts at the last 28 days' sales.
+    /// The watched state now, and how many days it lasts: at the cell's demand forecast
+    /// when one was fitted, else at the last 28 days' sales.
     public var value: Int64
     public var daysOfCover: Double?
     public var unitsSold: Int64
+    /// The forecast the cover was taken at (units a day and model), if any.
+    public var forecastDaily: Double?
+    public var forecastModel: String?
+
+    /// What the days of cover were computed from, in words.
+    public var coverBasis: String {
+        if let daily = forecastDaily, let model = forecastModel {
+            return "the demand forecast of \((daily * 100).rounded() / 100) a day (\(model))"
+        }
+        return "the last 28 days' sales (\(unitsSold) sold)"
+    }
     /// Messages of this episode: recipient, channel, status, attempts, last error.
     public var deliveries: [OutboxMessage]
 }
@@ -138,6 +150,8 @@ extension StockroomStore {
                 let states = try Self.cellStates(key, now: now, db: db)
                 let watched = WatchedState(rawValue: row[5]) ?? .available
                 let sold = try Self.unitsSold(key, since: now &- UInt64(DaysOfCover.windowDays) * 86_400_000, db: db)
+                let forecast = try Self.storedEstimate(key, db: db)
+                let available = states.available
                 return AlertEpisodeRecord(
                     id: id, kind: kind, key: key, rule: row[4], state: watched.rawValue, threshold: row[6],
                     openedValue: row[7], crossing: OpID(origin: origin, seq: UInt64(clamping: row[9] as Int64)),
@@ -146,7 +160,9 @@ extension StockroomStore {
                     closedValue: row[12], acknowledged: action?.acknowledged ?? false,
                     snoozedUntil: snooze.flatMap { $0 > now ? $0 : nil },
                     value: watched.value(of: states),
-                    daysOfCover: DaysOfCover.days(available: states.available, unitsSold: sold), unitsSold: sold,
+                    daysOfCover: forecast.map { DaysOfCover.days(available: available, dailyForecast: $0.daily) }
+                        ?? DaysOfCover.days(available: available, unitsSold: sold),
+                    unitsSold: sold, forecastDaily: forecast?.daily, forecastModel: forecast?.model,
                     deliveries: try Row.fetchAll(
                         db, sql: "SELECT \(OutboxMessage.columns) FROM outbox WHERE episode = ? ORDER BY recipient",
                         arguments: [id]

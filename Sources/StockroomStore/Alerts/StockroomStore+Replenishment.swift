@@ -149,8 +149,9 @@ extension StockroomStore {
                 (SELECT sum(quantity) FROM document_cells WHERE sku = r.sku AND location = r.location AND state = 'incoming'),
                 (SELECT sum(quantity) FROM document_cells WHERE sku = r.sku AND location = r.location AND state = 'in_transit'),
                 (SELECT -sum(quantity) FROM ops WHERE sku = r.sku AND location = r.location AND kind = 1 AND reason = 1
-                    AND hlc >= ?3)
-            FROM rules r
+                    AND hlc >= ?3),
+                f.level, f.sigma, f.model
+            FROM rules r LEFT JOIN forecasts f ON f.sku = r.sku AND f.location = r.location
             """)
         statement.bind(1, Int64(SettingNamespace.reorderRule.rawValue))
         statement.bind(2, Int64(clamping: now))
@@ -167,7 +168,13 @@ extension StockroomStore {
                 inTransit: row.optionalInt64(8) ?? 0)
             let key = StockKey(sku: sku, location: row.text(1))
             if case .transfer(let from) = rule.route { sources.insert(StockKey(sku: sku, location: from)) }
-            cells.append(.init(key: key, rule: rule, states: states, unitsSold: row.optionalInt64(9) ?? 0))
+            var forecast: ReplenishmentPlanner.DemandEstimate?
+            if let model = row.optionalText(12) {
+                forecast = .init(daily: row.double(10), sigma: row.double(11), model: model)
+            }
+            cells.append(
+                .init(
+                    key: key, rule: rule, states: states, unitsSold: row.optionalInt64(9) ?? 0, forecast: forecast))
         }
         guard !cells.isEmpty else { return ReplenishmentInput(cells: [], suppliers: [:]) }
         let ruled = Set(cells.map(\.key))

@@ -95,6 +95,8 @@ struct HotRow {
 
     func optionalInt64(_ column: Int32) -> Int64? { isNull(column) ? nil : int64(column) }
 
+    func double(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
+
     func text(_ column: Int32) -> String {
         guard let bytes = sqlite3_column_text(handle, column) else { return "" }
         let count = Int(sqlite3_column_bytes(handle, column))

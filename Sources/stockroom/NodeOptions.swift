@@ -16,7 +16,7 @@ struct NodeOptions: ParsableArguments {
     @Option(
         name: .long,
         help:
-            "A JSON config file; keys: listen, data, node, role, synchronous, hub, hub_token, hub_ca, tls_cert, tls_key, peers, location_grants, shopify, notify, replenish_every, idle_timeout, log_level."
+            "A JSON config file; keys: listen, data, node, role, synchronous, hub, hub_token, hub_ca, tls_cert, tls_key, peers, location_grants, shopify, notify, replenish_every, forecast_every, idle_timeout, log_level."
     )
     var config: String?
 
@@ -46,7 +46,7 @@ struct NodeOptions: ParsableArguments {
         "listen": .string, "data": .string, "node": .string, "role": .string, "synchronous": .string,
         "hub": .string, "hub_token": .string, "hub_ca": .string, "tls_cert": .string, "tls_key": .string,
         "log_level": .string, "idle_timeout": .number, "peers": .strings, "location_grants": .strings,
-        "shopify": .string, "notify": .string, "replenish_every": .number,
+        "shopify": .string, "notify": .string, "replenish_every": .number, "forecast_every": .number,
     ]
 
     enum ConfigValueKind {

@@ -92,6 +92,13 @@ struct Serve: AsyncParsableCommand {
     )
     var replenishEvery: Double?
 
+    @Option(
+        name: .long,
+        help:
+            "Seconds between refits of the daily demand forecasts (reorder points, days of cover, replenishment); 0 turns them off. Default 21600 (6 hours); the first runs a minute after start."
+    )
+    var forecastEvery: Double?
+
     func run() async throws {
         let reader = try await options.reader()
         let logger = try options.bootstrapLogging(reader)
@@ -184,6 +191,9 @@ struct Serve: AsyncParsableCommand {
         let every = replenishEvery ?? reader.double(forKey: "replenish_every", default: 900)
         guard every >= 0 else { throw ValidationError("--replenish-every must be 0 (off) or more seconds") }
         configuration.replenishEvery = every == 0 ? nil : .milliseconds(Int64(every * 1000))
+        let forecastEvery = forecastEvery ?? reader.double(forKey: "forecast_every", default: 21_600)
+        guard forecastEvery >= 0 else { throw ValidationError("--forecast-every must be 0 (off) or more seconds") }
+        configuration.forecastEvery = forecastEvery == 0 ? nil : .milliseconds(Int64(forecastEvery * 1000))
 
         let directory = DataDirectory(path: configuration.dataDirectory)
         try directory.create()

@@ -8,7 +8,7 @@ struct Stockroom: AsyncParsableCommand {
         subcommands: [
             Serve.self, Import.self, Token.self, Status.self, Check.self, Orders.self, Transfers.self,
             PurchaseOrders.self,
-            Holds.self, Alerts.self, Replenish.self, Notify.self, Report.self, Forecast.self,
+            Holds.self, Alerts.self, Replenish.self, Notify.self, Report.self, Forecast.self, Anomalies.self,
         ],
         defaultSubcommand: nil)
 }

@@ -102,6 +102,7 @@ public func buildRouter(
     system.registerStatus(on: reads)
     let reports = ReportRoutes(store: store)
     reports.registerReads(on: reads)
+    reports.registerForecast(on: reads)
 
     let catalogueWrites = v1.group().add(middleware: AuthMiddleware(.catalogue, authenticator: authenticator))
     items.registerWrites(on: catalogueWrites)
@@ -129,6 +130,9 @@ func notificationServices(
     }
     if configuration.role == .hub, let interval = configuration.replenishEvery {
         services.append(AutoReplenishService(store: store, interval: interval, logger: logger))
+    }
+    if let interval = configuration.forecastEvery {
+        services.append(ForecastService(store: store, interval: interval, logger: logger))
     }
     return services
 }

@@ -43,6 +43,8 @@ public struct NodeConfiguration: Sendable {
     public var notify: NotifyConfiguration?
     /// On a hub: how often rules with `trigger=auto` become draft documents; nil: never.
     public var replenishEvery: Duration? = .seconds(900)
+    /// How often every node refits its demand forecasts (section 12.3); nil: never.
+    public var forecastEvery: Duration? = .seconds(21_600)
 
     public init() {}
 

@@ -57,6 +57,68 @@ struct ReportRoutes {
         }
     }
 
+    struct ForecastResponse: ResponseEncodable {
+        struct Day: Encodable {
+            var date: String
+            var units: Double
+        }
+        struct Item: Encodable {
+            var sku: String
+            var location: String
+            var model: String
+            var level: Double
+            var sigma: Double
+            var days: [Day]
+        }
+        var asOf: String
+        var horizon: Int
+        var items: [Item]
+
+        enum CodingKeys: String, CodingKey {
+            case horizon, items
+            case asOf = "as_of"
+        }
+    }
+
+    func registerForecast(on group: RouterGroup<StockroomRequestContext>) {
+        group.get("forecast") { request, context -> Response in
+            let horizon = try request.queryInt("horizon", default: 14, range: 1...366)
+            let arguments: (asOf: Int64, horizon: Int)
+            do {
+                arguments = try ReportQuery.forecastArguments(asOf: request.queryString("as_of"), horizon: horizon)
+            } catch let error as ReportQuery.ArgumentProblem {
+                throw APIError.badRequest(error.message)
+            }
+            let sku = request.queryString("sku")
+            let location = request.queryString("location")
+            for (value, name) in [(sku, "sku"), (location, "location")] {
+                if let value, let problem = InputRules.identifierProblem(value, name: name) {
+                    throw APIError.badRequest(problem)
+                }
+            }
+            let forecasts = try await store.fitForecasts(
+                asOf: arguments.asOf, horizon: arguments.horizon, location: location, sku: sku)
+            if request.queryString("format") == "csv" {
+                return try Self.render(CellForecast.table(forecasts, asOf: arguments.asOf), format: "csv")
+            }
+            guard request.queryString("format") ?? "json" == "json" else {
+                throw APIError.badRequest("query parameter 'format' must be json or csv")
+            }
+            let round = { (value: Double) in (value * 10_000).rounded() / 10_000 }
+            let body = ForecastResponse(
+                asOf: ISODate.dateText(day: arguments.asOf), horizon: arguments.horizon,
+                items: forecasts.map { forecast in
+                    .init(
+                        sku: forecast.key.sku, location: forecast.key.location, model: forecast.model,
+                        level: round(forecast.level), sigma: round(forecast.sigma),
+                        days: forecast.daily.enumerated().map { offset, units in
+                            .init(date: ISODate.dateText(day: forecast.asOf + Int64(offset)), units: round(units))
+                        })
+                })
+            return try body.response(from: request, context: context)
+        }
+    }
+
     /// JSON (default) or RFC 4180 CSV with `format=csv`, named for a download.
     static func render(_ table: ReportTable, format: String?) throws -> Response {
         switch format ?? "json" {

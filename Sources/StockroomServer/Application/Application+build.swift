@@ -103,6 +103,8 @@ public func buildRouter(
     let reports = ReportRoutes(store: store)
     reports.registerReads(on: reads)
     reports.registerForecast(on: reads)
+    reports.registerExplain(on: reads)
+    reports.registerAnomalies(reads: reads, writes: documentWrites)
 
     let catalogueWrites = v1.group().add(middleware: AuthMiddleware(.catalogue, authenticator: authenticator))
     items.registerWrites(on: catalogueWrites)

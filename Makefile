@@ -4,7 +4,8 @@
 SWIFT ?= swift
 DATA ?= ./stockroom-data
 LISTEN ?= 127.0.0.1:8080
-DEBIAN_PACKAGES := libsqlite3-dev zlib1g-dev libcurl4-openssl-dev
+SAMPLE_SCALE ?= 0.3
+DEBIAN_PACKAGES := libsqlite3-dev zlib1g-dev libcurl4-openssl-dev python3
 TEST_PACKAGES := curl procps faketime python3 python3-venv openssl
 RELEASE_BIN := .build/release/stockroom
 # The Swift runtime and Foundation linked in: the binary needs only Debian's own libraries
@@ -13,14 +14,18 @@ RELEASE_FLAGS := -c release --static-swift-stdlib
 
 .PHONY: run test deps test-deps build release format lint bench soak fuzz clean
 
-## Build in release mode and start an edge node on $(LISTEN) with its data in $(DATA).
-## On first start the sample catalogue (fixtures/catalog-10k.csv) is loaded with its opening
-## stock (fixtures/opening-stock-10k.csv: a shelf count per item).
+## Build in release mode and start an edge node (store-1) on $(LISTEN) with its data in
+## $(DATA). On first start the sample catalogue (fixtures/catalog-10k.csv) is loaded with a
+## 180-day history made by fixtures/generate_history.py (opening counts, sales, receipts,
+## cycle counts, returns, damage and a little injected shrinkage), so reports, forecasts
+## and the anomaly list have something to show. SAMPLE_SCALE scales its demand.
 run: deps release
 	@if [ ! -f "$(DATA)/stockroom.sqlite" ]; then \
-		echo "first start: loading the sample catalogue and its opening stock into $(DATA)"; \
-		$(RELEASE_BIN) import catalog fixtures/catalog-10k.csv --data "$(DATA)"; \
-		$(RELEASE_BIN) import stock fixtures/opening-stock-10k.csv --data "$(DATA)"; \
+		echo "first start: loading the sample catalogue and 180 days of its history into $(DATA)"; \
+		$(RELEASE_BIN) import catalog fixtures/catalog-10k.csv --data "$(DATA)" --node store-1 && \
+		python3 fixtures/generate_history.py --location store-1 --scale $(SAMPLE_SCALE) > "$(DATA)/sample-history.csv" && \
+		$(RELEASE_BIN) import history "$(DATA)/sample-history.csv" --data "$(DATA)" && \
+		rm -f "$(DATA)/sample-history.csv"; \
 	fi
 	exec $(RELEASE_BIN) serve --data "$(DATA)" --listen "$(LISTEN)"
 

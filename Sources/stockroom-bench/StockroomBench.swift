@@ -13,7 +13,10 @@ struct StockroomBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stockroom-bench",
         abstract: "Stockroom's sync benchmarks: hub apply rate, week-offline catch-up, bytes on the wire.",
-        subcommands: [HubApply.self, StoreApply.self, StoreScans.self, CatchUp.self, SyncSize.self, Replenishment.self])
+        subcommands: [
+            HubApply.self, StoreApply.self, StoreScans.self, CatchUp.self, SyncSize.self, Replenishment.self,
+            ForecastEval.self, ForecastSpeed.self, AnomalySpeed.self, AnomalyExport.self, ReportSpeed.self,
+        ])
 }
 
 struct BenchOutput: ParsableArguments {

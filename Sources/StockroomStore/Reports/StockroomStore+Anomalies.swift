@@ -222,3 +222,30 @@ extension ReportQuery {
         return (start, budget)
     }
 }
+
+extension StockroomStore {
+    /// For the bench: every movement's features and score, fit half and scored half, keyed
+    /// by the op's scan id (the history row's key, which the labels name) or op id.
+    @_spi(Bench)
+    public func scoredMovementsForBench(since: UInt64) async throws -> (
+        fit: [(key: String, features: [Double], score: Double)],
+        scored: [(key: String, features: [Double], score: Double)]
+    ) {
+        let (fit, scored, keys) = try await read { db in
+            let (fit, scored) = try Self.featurise(since: since, location: nil, db: db)
+            var keys: [OpID: String] = [:]
+            for row in try Row.fetchAll(
+                db, sql: "SELECT origin, seq, scan_id FROM ops WHERE kind IN (1, 2) AND scan_id IS NOT NULL")
+            {
+                if let origin = NodeID(row[0] as String) { keys[OpID(origin: origin, seq: UInt64(row[1] as Int64))] = row[2] }
+            }
+            return (fit, scored, keys)
+        }
+        var forest = IsolationForest()
+        forest.fit(fit.count >= 256 ? fit.map(\.features) : (fit + scored).map(\.features), seed: Self.anomalySeed)
+        func rows(_ entries: [Featured]) -> [(key: String, features: [Double], score: Double)] {
+            entries.map { (keys[$0.event.id] ?? $0.event.id.description, $0.features, forest.score($0.features)) }
+        }
+        return (rows(fit), rows(scored))
+    }
+}

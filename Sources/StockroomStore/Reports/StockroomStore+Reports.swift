@@ -764,3 +764,71 @@ struct ReportReader {
         return result
     }
 }
+
+extension StockroomStore {
+    /// For the bench: fills the daily ledger (`cell_days` and `location_days`) with a
+    /// synthetic year of a hub, without ops, to time reports at chain scale. Seeded.
+    @_spi(Bench)
+    public func loadSyntheticLedgerForBench(
+        items: Int, locations: Int, firstDay: Int64, lastDay: Int64, density: Double, seed: UInt64
+    ) async throws -> Int {
+        var total = 0
+        for location in 0..<locations {
+            let name = "store-\(location + 1)"
+            total += try await groupWriter.submit { db, _ -> Int in
+                var random = SplitMix64(seed: seed &+ UInt64(location))
+                var rows = 0
+                let cell = try db.makeStatement(
+                    sql: """
+                        INSERT INTO cell_days (day, location, sku, sold, received, net, priced_units, priced_cents,
+                                               received_costed, received_cost)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """)
+                var byDay: [Int64: (sold: Int64, received: Int64, cents: Int64, cost: Int64)] = [:]
+                for item in 0..<items {
+                    let sku = String(format: "SKU-%06d", item)
+                    var day = firstDay
+                    while day <= lastDay {
+                        defer { day += 1 }
+                        guard Double(random.next() >> 11) / Double(1 << 53) < density else { continue }
+                        let sold = Int64(1 + random.next() % 4)
+                        let received = random.next() % 7 == 0 ? Int64(10 + random.next() % 20) : 0
+                        let price = Int64(100 + item % 900)
+                        try cell.execute(arguments: [
+                            day, name, sku, sold, received, received - sold, sold, sold * price, received,
+                            received * price / 2,
+                        ])
+                        var entry = byDay[day] ?? (0, 0, 0, 0)
+                        entry.sold += sold
+                        entry.received += received
+                        entry.cents += sold * price
+                        entry.cost += received * price / 2
+                        byDay[day] = entry
+                        rows += 1
+                    }
+                }
+                for (day, entry) in byDay {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO location_days (day, location, sold, received, net, priced_units, priced_cents,
+                                                       received_costed, received_cost)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            """,
+                        arguments: [
+                            day, name, entry.sold, entry.received, entry.received - entry.sold, entry.sold,
+                            entry.cents, entry.received, entry.cost,
+                        ])
+                }
+                return rows
+            }
+        }
+        try await groupWriter.submit { db, _ in
+            for item in 0..<items {
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO items (sku, alive, name, category, price_cents) VALUES (?, 1, ?, ?, ?)",
+                    arguments: [String(format: "SKU-%06d", item), "Item \(item)", "Category \(item % 12)", 100 + item % 900])
+            }
+        }
+        return total
+    }
+}

@@ -15,7 +15,7 @@ struct ForecastEval: AsyncParsableCommand {
     @Option(help: "Periods to forecast.") var horizon: Int
     @Option(help: "Season length (7 for daily series; 1 for none).") var season = 1
     @Option(help: "Season index of each series' first value.") var firstSeason = 0
-    @Option(help: "Pool the weekday profile across the series (a store's items).") var pool = false
+    @Flag(help: "Pool the weekday profile across the series (a store's items).") var pool = false
 
     func run() async throws {
         struct Input: Decodable { var series: [[Double]] }

@@ -77,7 +77,13 @@ public struct MovementFeaturizer: Sendable {
 
     private var cells: [StockKey: Cell] = [:]
     /// Per actor or device and kind, the times of recent movements (within 24 h).
-    private var recent: [String: [UInt64]] = [:]
+    private var recent: [RecentKey: [UInt64]] = [:]
+
+    struct RecentKey: Hashable {
+        var name: String
+        var kind: Int
+        var isDevice: Bool
+    }
     /// Per location, sales per hour of day (UTC).
     private var hours: [String: [Double]] = [:]
     /// Per location and scored kind, movements per hour of day: a count after closing is
@@ -105,7 +111,8 @@ public struct MovementFeaturizer: Sendable {
 
     /// Folds an event in; returns its features (and context) when its kind is scored.
     public mutating func consume(_ event: LedgerEvent) -> (features: [Double], context: Context)? {
-        var cell = cells[event.key] ?? Cell()
+        // Taken out of the table and put back: one copy of the cell, not a copy per write.
+        var cell = cells.removeValue(forKey: event.key) ?? Cell()
         let kindIndex = event.kind.rawValue
         // Decay the velocity to now.
         if event.millis > cell.velocityAt {
@@ -128,10 +135,12 @@ public struct MovementFeaturizer: Sendable {
             let kindTotal = kindHistogram.reduce(0, +)
             // -log of the smoothed share of this kind's movements here at this hour.
             let rarity = -log((kindHistogram[hourOfDay] + 0.5) / (kindTotal + 12))
-            let actorKey = "a\u{1}\(event.actor)\u{1}\(kindIndex)"
-            let deviceKey = "d\u{1}\(event.device ?? "")\u{1}\(kindIndex)"
-            let actorTimes = Self.prune(recent[actorKey] ?? [], now: event.millis)
-            let deviceTimes = Self.prune(recent[deviceKey] ?? [], now: event.millis)
+            let actorKey = RecentKey(name: event.actor, kind: kindIndex, isDevice: false)
+            let deviceKey = RecentKey(name: event.device ?? "", kind: kindIndex, isDevice: true)
+            Self.prune(&recent[actorKey, default: []], now: event.millis)
+            Self.prune(&recent[deviceKey, default: []], now: event.millis)
+            let actorTimes = recent[actorKey]!
+            let deviceTimes = recent[deviceKey]!
             let actorHour = actorTimes.filter { event.millis - $0 <= 3_600_000 }.count
             let deviceHour = deviceTimes.filter { event.millis - $0 <= 3_600_000 }.count
             let expected = max(0, cell.onHand)
@@ -177,8 +186,8 @@ public struct MovementFeaturizer: Sendable {
             kindUsual[kindIndex] = (kindUsual[kindIndex] * kindCount[kindIndex] + logSize) / (kindCount[kindIndex] + 1)
             kindCount[kindIndex] += 1
             kindHours[kindHourKey, default: Array(repeating: 0, count: 24)][hourOfDay] += 1
-            recent[actorKey] = actorTimes + [event.millis]
-            recent[deviceKey] = deviceTimes + [event.millis]
+            recent[actorKey, default: []].append(event.millis)
+            recent[deviceKey, default: []].append(event.millis)
         }
         switch event.kind {
         case .count:
@@ -213,9 +222,10 @@ public struct MovementFeaturizer: Sendable {
         return 12
     }
 
-    static func prune(_ times: [UInt64], now: UInt64) -> [UInt64] {
-        guard let first = times.first, now > first, now - first > 86_400_000 else { return times }
-        return times.filter { now - min(now, $0) <= 86_400_000 }
+    /// Drops the times more than 24 hours before `now` (in place; the list is in log order).
+    static func prune(_ times: inout [UInt64], now: UInt64) {
+        guard let first = times.first, now > first, now - first > 86_400_000 else { return }
+        times.removeAll { now - min(now, $0) > 86_400_000 }
     }
 
     /// A plain-language reason: what stands out about a scored movement, most telling first

@@ -8,8 +8,24 @@
 public struct DemandForecaster: Sendable {
     /// The methods tried, in the order ties are broken.
     public enum Method: String, CaseIterable, Sendable, Codable {
-        case ses, croston, sba, tsb, adida, imapa, ets, historicAverage = "historic_average", zero
+        case ses, croston, sba, tsb, adida, imapa, ets, historicAverage = "historic_average"
+        /// The mean with each value capped at the 90th percentile of the non-zero values:
+        /// a level that promotions and one-off bulk buys do not inflate.
+        case robust
+        /// The mean of SBA and ``robust``: the default, which another method must beat by
+        /// 10% on the holdout to be chosen instead.
+        case combined
+        case zero
+
+        /// The methods tried by default (zero is what an empty history gets).
+        public static let candidates: [Method] = [
+            .combined, .ses, .croston, .sba, .tsb, .adida, .imapa, .ets, .historicAverage, .robust,
+        ]
     }
+
+    /// How much better than ``Method/combined`` on the holdout another method must be to
+    /// be chosen: a holdout of two weeks is noisy, and a combination rarely does badly.
+    public static let switchMargin = 0.9
 
     public struct Forecast: Hashable, Sendable {
         public var method: Method
@@ -33,7 +49,7 @@ public struct DemandForecaster: Sendable {
     public var ownProfileMinimum: Double
 
     public init(
-        methods: [Method] = Method.allCases, holdout: Int = 14, seasonLength: Int? = 7, ownProfileMinimum: Double = 56
+        methods: [Method] = Method.candidates, holdout: Int = 14, seasonLength: Int? = 7, ownProfileMinimum: Double = 56
     ) {
         self.methods = methods
         self.holdout = holdout
@@ -88,13 +104,14 @@ public struct DemandForecaster: Sendable {
                     let error = history[index] - level * factor
                     squares += error * error
                 }
-                if squares < best.error - 1e-12 {
+                let handicap = method == .combined || best.method != .combined ? 1 : Self.switchMargin
+                if squares < best.error * handicap - 1e-12 {
                     best = (method, squares)
                 }
             }
             sigma = (best.error / Double(held)).squareRoot()
         } else {
-            best.method = .historicAverage
+            best.method = methods.contains(.combined) ? .combined : .historicAverage
         }
         let level = Self.level(best.method, adjusted)
         if held == 0 {
@@ -124,6 +141,8 @@ public struct DemandForecaster: Sendable {
         case .imapa: return DemandMethods.imapa(y)
         case .ets: return Smoothing.optimisedSES(y[...], lower: 0.0001, upper: 0.9999)
         case .historicAverage: return DemandMethods.historicAverage(y)
+        case .robust: return DemandMethods.winsorisedMean(y)
+        case .combined: return (DemandMethods.sba(y) + DemandMethods.winsorisedMean(y)) / 2
         case .zero: return 0
         }
     }

@@ -53,6 +53,19 @@ public enum DemandMethods {
         return sum / Double(maximum)
     }
 
+    /// The mean with every value capped at the 90th percentile (linear interpolation, as
+    /// numpy's default) of the non-zero values: robust to promotion spikes, and still 0 for
+    /// the zeros of an intermittent series.
+    public static func winsorisedMean(_ y: [Double]) -> Double {
+        let sizes = y.filter { $0 > 0 }.sorted()
+        guard !sizes.isEmpty else { return 0 }
+        let position = 0.9 * Double(sizes.count - 1)
+        let low = Int(position.rounded(.down))
+        let high = min(low + 1, sizes.count - 1)
+        let cap = sizes[low] + (sizes[high] - sizes[low]) * (position - Double(low))
+        return y.reduce(0) { $0 + min($1, cap) } / Double(y.count)
+    }
+
     // MARK: Parts
 
     /// Croston's decomposition: `smooth(sizes) / smooth(intervals)`; the last value (naive)

@@ -202,7 +202,29 @@ def at_budget(labels, scores, budget):
 
 
 def anomalies(args):
-    seed = args.seed
+    runs = [anomaly_run(args, seed) for seed in range(args.seed, args.seed + args.seeds)]
+    summary = {}
+    for label in ["Stockroom", "scikit-learn IsolationForest"]:
+        summary[label] = {metric: float(np.mean([run[label][metric] for run in runs]))
+                          for metric in ["precision", "recall", "f1", "pr_auc"]}
+        patterns = sorted(runs[0][label]["recall_per_pattern"])
+        summary[label]["recall_per_pattern"] = {
+            p: float(np.mean([run[label]["recall_per_pattern"].get(p, {"recall": 0})["recall"] for run in runs]))
+            for p in patterns}
+    ours, theirs = summary["Stockroom"], summary["scikit-learn IsolationForest"]
+    summary["target_met"] = bool(ours["f1"] > theirs["f1"] and ours["pr_auc"] > theirs["pr_auc"]
+                                 and all(v >= 0.5 for v in ours["recall_per_pattern"].values()))
+    print(f"\nmean of {len(runs)} generator seeds:")
+    for label in ["Stockroom", "scikit-learn IsolationForest"]:
+        row = summary[label]
+        patterns_text = ", ".join(f"{k} {v:.2f}" for k, v in row["recall_per_pattern"].items())
+        print(f"{label:30} P {row['precision']:.3f}  R {row['recall']:.3f}  F1 {row['f1']:.3f}  PR-AUC {row['pr_auc']:.3f}"
+              f"  recall by pattern: {patterns_text}")
+    print(f"target met: {summary['target_met']}")
+    write(args.out, {"anomalies": {"runs": runs, "mean": summary}})
+
+
+def anomaly_run(args, seed):
     work = tempfile.mkdtemp(prefix="stockroom-anomalies-")
     history, labels_path = os.path.join(work, "history.csv"), os.path.join(work, "labels.csv")
     with open(history, "w") as out:
@@ -239,8 +261,13 @@ def anomalies(args):
     patterns = [labels.get(key) for key in keys]
     from sklearn.ensemble import IsolationForest
 
-    forest = IsolationForest(n_estimators=100, max_samples=256, random_state=seed).fit(np.asarray(fit_rows))
-    theirs = list(-forest.score_samples(np.asarray(score_rows)))
+    # scikit-learn's figures vary with its random_state (PR-AUC 0.31-0.45 on this data):
+    # its scores are averaged over 10 seeds, the expected detector rather than a lucky one.
+    theirs = np.zeros(len(score_rows))
+    for state in range(10):
+        forest = IsolationForest(n_estimators=100, max_samples=256, random_state=state).fit(np.asarray(fit_rows))
+        theirs += -forest.score_samples(np.asarray(score_rows)) / 10
+    theirs = list(theirs)
     result = {"seed": seed, "items": args.items, "scored": len(score_rows), "fitted_on": len(fit_rows),
               "injected_in_scored_half": int(sum(truth)), "budget": args.budget, "features": header[2:-1],
               "history_import_seconds": import_seconds}
@@ -262,14 +289,13 @@ def anomalies(args):
         patterns_text = ", ".join(f"{k} {v['recall']:.2f}" for k, v in row["recall_per_pattern"].items())
         print(f"{label:30} P {row['precision']:.3f}  R {row['recall']:.3f}  F1 {row['f1']:.3f}  PR-AUC {row['pr_auc']:.3f}"
               f"  recall by pattern: {patterns_text}")
-    print(f"target met: {result['target_met']}")
-    write(args.out, {"anomalies": result})
+    return result
 
 
 def write(path, data):
     if path:
         with open(path, "w") as handle:
-            json.dump(data, handle, indent=1, sort_keys=True)
+            json.dump(data, handle, indent=1, sort_keys=True, default=lambda o: o.item() if hasattr(o, "item") else str(o))
 
 
 def main():
@@ -283,6 +309,7 @@ def main():
     a.add_argument("--stockroom", default=".build/release/stockroom")
     a.add_argument("--items", type=int, default=2000)
     a.add_argument("--seed", type=int, default=14)
+    a.add_argument("--seeds", type=int, default=3, help="generator seeds from --seed")
     a.add_argument("--budget", type=float, default=0.02)
     a.add_argument("--out")
     args = parser.parse_args()

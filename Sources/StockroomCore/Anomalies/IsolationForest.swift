@@ -29,7 +29,7 @@ public struct IsolationForest: Sendable {
     private var nodes: [[Node]] = []
     private var normaliser = 1.0
 
-    public init(trees: Int = 100, sampleSize: Int = 256) {
+    public init(trees: Int = 300, sampleSize: Int = 256) {
         self.trees = trees
         self.sampleSize = sampleSize
     }

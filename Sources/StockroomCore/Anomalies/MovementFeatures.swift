@@ -61,7 +61,7 @@ public struct MovementFeaturizer: Sendable {
         "size_vs_usual", "size_vs_velocity", "size_vs_on_hand", "hours_outside_opening", "actor_same_kind_1h",
         "actor_same_kind_24h", "device_same_kind_1h", "count_shortfall_share", "count_shortfall_units",
         "return_days_unsold", "value", "direction", "is_adjust", "is_damage", "is_return", "is_count",
-        "hour_rarity_for_kind",
+        "hour_rarity_for_kind", "actor_share_of_kind", "actor_same_item_24h",
     ]
 
     struct Cell {
@@ -89,6 +89,9 @@ public struct MovementFeaturizer: Sendable {
     /// Per location and scored kind, movements per hour of day: a count after closing is
     /// routine where counts are always done after closing.
     private var kindHours: [String: [Double]] = [:]
+    /// Per actor, movements of each scored kind so far, and of all kinds: someone whose
+    /// movements are mostly returns or write-offs stands out from the tills and the floor.
+    private var actorKinds: [String: [Double]] = [:]
     /// Across all cells, the mean log1p(size) per kind (for a cell's first movement).
     private var kindUsual: [Double] = [0, 0, 0, 0, 0, 0, 0]
     private var kindCount: [Double] = [0, 0, 0, 0, 0, 0, 0]
@@ -139,6 +142,11 @@ public struct MovementFeaturizer: Sendable {
             let deviceKey = RecentKey(name: event.device ?? "", kind: kindIndex, isDevice: true)
             Self.prune(&recent[actorKey, default: []], now: event.millis)
             Self.prune(&recent[deviceKey, default: []], now: event.millis)
+            // The same person moving the same item the same way again within a day: a
+            // refund rung up twice, a write-off repeated.
+            let itemKey = RecentKey(name: event.actor + "\u{1}" + event.key.sku, kind: kindIndex, isDevice: false)
+            Self.prune(&recent[itemKey, default: []], now: event.millis)
+            let sameItem = recent[itemKey]!.count
             let actorTimes = recent[actorKey]!
             let deviceTimes = recent[deviceKey]!
             let actorHour = actorTimes.filter { event.millis - $0 <= 3_600_000 }.count
@@ -156,6 +164,10 @@ public struct MovementFeaturizer: Sendable {
                 case .return: 1
                 default: event.quantity < cell.onHand ? -1 : (event.quantity > cell.onHand ? 1 : 0)
                 }
+            let history = actorKinds[event.actor] ?? Array(repeating: 0, count: 8)
+            // The share of this actor's movements that are of this kind, smoothed towards
+            // 0 for an actor with little history (a new name is not damning by itself).
+            let actorShare = (history[kindIndex] + 1) / (history[7] + 4)
             let features = [
                 logSize - usual,
                 log1p(size / max(cell.velocity / 28, 0.1)),
@@ -172,6 +184,8 @@ public struct MovementFeaturizer: Sendable {
                 event.kind == .adjust ? 1 : 0, event.kind == .damage ? 1 : 0, event.kind == .return ? 1 : 0,
                 event.kind == .count ? 1 : 0,
                 rarity,
+                actorShare,
+                log1p(Double(sameItem)),
             ]
             result = (
                 features,
@@ -187,8 +201,11 @@ public struct MovementFeaturizer: Sendable {
             kindCount[kindIndex] += 1
             kindHours[kindHourKey, default: Array(repeating: 0, count: 24)][hourOfDay] += 1
             recent[actorKey, default: []].append(event.millis)
+            recent[itemKey, default: []].append(event.millis)
             recent[deviceKey, default: []].append(event.millis)
         }
+        actorKinds[event.actor, default: Array(repeating: 0, count: 8)][kindIndex] += 1
+        actorKinds[event.actor]![7] += 1
         switch event.kind {
         case .count:
             cell.onHand = event.quantity

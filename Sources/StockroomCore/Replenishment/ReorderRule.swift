@@ -50,7 +50,8 @@ public struct ReorderRule: Hashable, Sendable {
 
     public init(
         min: Int64, max: Int64, multiple: Int64 = 1, leadDays: Int64? = nil, safety: Int64 = 0,
-        supplier: String? = nil, route: Route = .buy, automatic: Bool = false, snoozedUntil: UInt64? = nil
+        supplier: String? = nil, route: Route = .buy, automatic: Bool = false, snoozedUntil: UInt64? = nil,
+        servicePerMille: Int64? = nil
     ) {
         self.min = min
         self.max = max
@@ -61,6 +62,7 @@ public struct ReorderRule: Hashable, Sendable {
         self.route = route
         self.automatic = automatic
         self.snoozedUntil = snoozedUntil
+        self.servicePerMille = servicePerMille
     }
 
     public var text: String {

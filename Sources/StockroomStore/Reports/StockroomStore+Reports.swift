@@ -264,6 +264,11 @@ struct ReportReader {
     }
 
     mutating func run() throws -> ReportTable {
+        // Reports with one shape refuse a grouping rather than ignore it.
+        let fixed: [ReportName: ReportQuery.Grouping] = [
+            .movements: .period, .stockouts: .cell, .deadStock: .cell, .abc: .item, .suppliers: .item,
+        ]
+        if let shape = fixed[query.name] { _ = try requireGrouping([shape], default: shape) }
         switch query.name {
         case .stockValue: return try stockValue()
         case .movements: return try movements(sales: false)
@@ -438,7 +443,7 @@ struct ReportReader {
             // location_days has no per-item prices: revenue of unpriced units comes from
             // the cells (their catalogue price), so sum revenue per cell-day only when needed.
             let unpriced = try unpricedRevenueByLocationDay(items: items)
-            for entry in try locationDays() {
+            for entry in try locationDays() where entry.sums.sold != 0 || entry.sums.returned != 0 {
                 let start = by == .period ? periodStart(entry.day) : 0
                 let key = by == .period ? [String(start), entry.location] : [entry.location]
                 var group = groups[key, default: (0, 0, 0, 0)]
@@ -826,7 +831,9 @@ extension StockroomStore {
             for item in 0..<items {
                 try db.execute(
                     sql: "INSERT OR IGNORE INTO items (sku, alive, name, category, price_cents) VALUES (?, 1, ?, ?, ?)",
-                    arguments: [String(format: "SKU-%06d", item), "Item \(item)", "Category \(item % 12)", 100 + item % 900])
+                    arguments: [
+                        String(format: "SKU-%06d", item), "Item \(item)", "Category \(item % 12)", 100 + item % 900,
+                    ])
             }
         }
         return total

@@ -28,7 +28,8 @@ import Testing
         // Empty facts are no facts.
         #expect(Op(id: ops[0].id, hlc: ops[0].hlc, actor: "x", payload: ops[0].payload, facts: OpFacts()).facts == nil)
         // Unknown fact flags are refused.
-        var tampered = BatchCodec.encode(SyncBatch(node: Self.origin, ops: [Self.sale(1, facts: OpFacts(unitPrice: 5))]))
+        var tampered = BatchCodec.encode(
+            SyncBatch(node: Self.origin, ops: [Self.sale(1, facts: OpFacts(unitPrice: 5))]))
         let flagIndex = tampered.count - 2  // flags 4, then the zig-zag price 10
         #expect(tampered[flagIndex] == 4)
         tampered[flagIndex] = 9
@@ -58,14 +59,18 @@ import Testing
         #expect(review.problem == nil && review.protocolVersion == 4 && !review.isLocationScoped)
         #expect(Setting(namespace: .anomalyReview, key: "nope", value: nil).problem != nil)
         #expect(
-            Setting(namespace: .anomalyReview, key: "store-1:7", value: "by=lp;verdict=maybe").problem?.contains("verdict")
+            Setting(namespace: .anomalyReview, key: "store-1:7", value: "by=lp;verdict=maybe").problem?.contains(
+                "verdict")
                 == true)
         let rule = ReorderRule(min: 2, max: 10, leadDays: 3, servicePerMille: 950)
         #expect(ReorderRule.parse(rule.text).value == rule)
         #expect(Setting(namespace: .reorderRule, key: "A-1|s", value: rule.text).protocolVersion == 4)
-        #expect(Setting(namespace: .reorderRule, key: "A-1|s", value: ReorderRule(min: 2, max: 10).text).protocolVersion == 3)
+        #expect(
+            Setting(namespace: .reorderRule, key: "A-1|s", value: ReorderRule(min: 2, max: 10).text).protocolVersion
+                == 3)
         #expect(ReorderRule.parse("max=10;min=2;service=1000").problem != nil)
-        let op = Op(id: OpID(origin: Self.origin, seq: 1), hlc: HLC(millis: Self.now), actor: "x", payload: .setting(review))
+        let op = Op(
+            id: OpID(origin: Self.origin, seq: 1), hlc: HLC(millis: Self.now), actor: "x", payload: .setting(review))
         let bytes = BatchCodec.encode(SyncBatch(node: Self.origin, ops: [op]))
         #expect(bytes[4] == 4)
         #expect(try BatchCodec.decode(bytes).ops == [op])

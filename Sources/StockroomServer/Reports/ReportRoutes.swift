@@ -181,7 +181,9 @@ struct ReportRoutes {
         reads.get("anomalies") { request, context -> Response in
             var budget: Double?
             if let text = request.queryString("budget") {
-                guard let value = Double(text) else { throw APIError.badRequest("query parameter 'budget' must be a number like 0.02") }
+                guard let value = Double(text) else {
+                    throw APIError.badRequest("query parameter 'budget' must be a number like 0.02")
+                }
                 budget = value
             }
             let arguments: (since: UInt64, budget: Double)
@@ -208,7 +210,9 @@ struct ReportRoutes {
                             occurredAt: ISODate.text(movement.occurredAt), actor: movement.actor,
                             device: movement.device, score: (movement.score * 10_000).rounded() / 10_000,
                             reason: movement.reason,
-                            review: movement.review.map { .init(verdict: $0.verdict.rawValue, by: $0.by, note: $0.note) })
+                            review: movement.review.map {
+                                .init(verdict: $0.verdict.rawValue, by: $0.by, note: $0.note)
+                            })
                     }
                 ).response(from: request, context: context)
             default: throw APIError.badRequest("query parameter 'format' must be json or csv")
@@ -216,11 +220,15 @@ struct ReportRoutes {
         }
         writes.post("anomalies/review") { request, context -> ReviewResponse in
             let body = try await RequestDecoding.json(ReviewInput.self, from: request)
-            guard let op = OpID(body.op) else { throw InputError("invalid_value", "op must be an op id like store-1:1234") }
+            guard let op = OpID(body.op) else {
+                throw InputError("invalid_value", "op must be an op id like store-1:1234")
+            }
             guard let verdict = AnomalyReview.Verdict(rawValue: body.verdict) else {
                 throw InputError("invalid_value", "verdict must be shrinkage or explained")
             }
-            if let note = body.note, note.isEmpty || note.utf8.count > 200 || note.contains(where: { ";=\n\r\t".contains($0) }) {
+            if let note = body.note,
+                note.isEmpty || note.utf8.count > 200 || note.contains(where: { ";=\n\r\t".contains($0) })
+            {
                 throw InputError("invalid_value", "note must be 1-200 characters without ; = or line breaks")
             }
             let by = context.principal!.actorName
@@ -316,9 +324,7 @@ struct ReportRoutes {
                 // A date alone means the end of that day.
                 asOf = text.utf8.count == 10 ? millis + 43_199_999 : millis
             }
-            guard try await store.item(sku: sku, includeDeleted: true) != nil else {
-                throw APIError(.notFound, "unknown_sku", "no item has SKU '\(sku.prefix(64))'")
-            }
+            _ = try await store.item(sku: sku, includeDeleted: true)  // 404 unknown_code when there is none
             let explanation = try await store.explain(StockKey(sku: sku, location: location), asOf: asOf)
             return ExplainResponse(
                 sku: sku, location: location, asOf: asOf.map(ISODate.text), onHand: explanation.onHand,
@@ -336,7 +342,9 @@ struct ReportRoutes {
                 onTop: explanation.onTop.map(ExplainResponse.Movement.init), onTopCount: explanation.onTopCount,
                 onTopUnits: explanation.onTopUnits,
                 supersededCounts: explanation.supersededCounts.map(ExplainResponse.Movement.init),
-                documents: explanation.contributions.map { .init(document: $0.document, state: $0.state, quantity: $0.quantity) },
+                documents: explanation.contributions.map {
+                    .init(document: $0.document, state: $0.state, quantity: $0.quantity)
+                },
                 arithmetic: explanation.arithmetic)
         }
     }

@@ -3,7 +3,7 @@
 # same run on the same machine, then one table (bench/report.py) and bench/results/*.json.
 #
 #   bench/run.sh                      all scenarios
-#   SCENARIOS="edge sync" bench/run.sh   a subset: edge orders scale sync apply catchup
+#   SCENARIOS="edge sync" bench/run.sh   a subset: edge orders scale sync apply catchup analytics
 #   ROUNDS=5 SECONDS_PER_RUN=5        repetitions of each load run and their length
 #
 # Baselines (bench/baselines/): C through libsqlite3 (the write floor), nginx (the HTTP
@@ -14,12 +14,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-5}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
-SCENARIOS=${SCENARIOS:-edge orders scale sync apply catchup}
+SCENARIOS=${SCENARIOS:-edge orders scale sync apply catchup analytics}
 BIN=.build/release/stockroom
 export PATH="$PATH:/usr/sbin:/sbin"
 want() { [[ " $SCENARIOS " == *" $1 "* ]]; }
 
-./packaging/install-deps.sh wrk curl nginx-light postgresql gcc libsqlite3-dev python3
+./packaging/install-deps.sh wrk curl nginx-light postgresql gcc libsqlite3-dev python3 python3-venv time
 # The same flags as `make release` (Makefile RELEASE_FLAGS): what is measured is what ships.
 swift build -c release --static-swift-stdlib --product stockroom
 swift build -c release --static-swift-stdlib --product stockroom-bench
@@ -190,6 +190,33 @@ if want catchup; then
         rm -f "$WORK/floor.sqlite"*
         record catchup sqlite_c "$round" "$("$WORK/bin/sqlite_floor" apply "$WORK/floor.sqlite" 350000 FULL 5000)"
     done
+fi
+
+if want analytics; then
+    # Issue #14: forecasts against statsforecast (Dominick's orange juice, a daily
+    # intermittent generator), shrinkage detection against scikit-learn, and the speeds.
+    echo "== analytics: forecasts, shrinkage, history import, reports"
+    VENV=.build/analytics-venv
+    if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import statsforecast, sklearn, rdata" 2>/dev/null; then
+        python3 -m venv "$VENV"
+        "$VENV/bin/pip" install --quiet "statsforecast==2.1.1" "scikit-learn==1.9.1" "rdata==1.0.0" 2>/dev/null ||
+            "$VENV/bin/pip" install --quiet "statsforecast==2.1.1" scikit-learn rdata
+    fi
+    mkdir -p bench/results
+    "$VENV/bin/python" bench/analytics.py forecast --out bench/results/analytics-forecast.json
+    "$VENV/bin/python" bench/analytics.py anomalies --out bench/results/analytics-anomalies.json
+    .build/release/stockroom-bench forecast-speed --rounds 3 --out bench/results/analytics-forecast-speed.json
+    .build/release/stockroom-bench anomaly-speed --rounds 1 --out bench/results/analytics-anomaly-speed.json
+    .build/release/stockroom-bench report-speed --rounds 3 --out bench/results/analytics-report-speed.json
+    # 5,000,000 history rows: the time and the peak RSS of `stockroom import history`.
+    ROWS=${HISTORY_ROWS:-5000000}
+    python3 fixtures/generate_history.py --location store-1 --end 2026-11-01 --scale 2.6 2>/dev/null |
+        head -n $((ROWS + 1)) >"$WORK/history.csv"
+    "$BIN" import catalog fixtures/catalog-10k.csv --data "$WORK/history" --node store-1 >/dev/null
+    /usr/bin/time -f '{"seconds": %e, "max_rss_kb": %M}' -o "$WORK/import.json" \
+        "$BIN" import history "$WORK/history.csv" --data "$WORK/history" --quiet
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); r["rows"]=int(sys.argv[2]); print("history import:", r); json.dump(r, open("bench/results/analytics-import.json","w"))' \
+        "$WORK/import.json" "$(($(wc -l <"$WORK/history.csv") - 1))"
 fi
 
 python3 bench/report.py "$RAW" --rounds "$ROUNDS" --seconds "$SECONDS_PER_RUN"

@@ -6,11 +6,12 @@ import StockroomCore
 import StockroomSync
 import Testing
 
-/// The upgrade promise (issues #12 and #13), against the data folders and sync exchanges
-/// made by earlier releases: fixtures/v1 (issue #11: protocol 1, schema v4) and
-/// fixtures/v2 (issue #12: protocol 2, schema v5, with documents).
+/// The upgrade promise (issues #12 to #14), against the data folders and sync exchanges
+/// made by earlier releases: fixtures/v1 (issue #11: protocol 1, schema v4), fixtures/v2
+/// (issue #12: protocol 2, schema v5, with documents) and fixtures/v3 (issue #13: protocol
+/// 3, schema v6, with settings).
 @Suite(.serialized) struct UpgradeTests {
-    static let versions = ["v1", "v2"]
+    static let versions = ["v1", "v2", "v3"]
 
     /// A copy of a fixture folder, so the test never changes the fixture.
     static func copy(_ name: String, of version: String) throws -> NodeProcess {
@@ -107,7 +108,7 @@ import Testing
             if !synced { try await Task.sleep(for: .milliseconds(200)) }
         }
         #expect(synced, "orders did not cross between the migrated store and hub; store log: \(store.log.suffix(2000))")
-        let before = version == "v2" ? 2 : 0  // fixtures/v2 holds web:1001, 2 units of BEV-000001
+        let before = version == "v1" ? 0 : 2  // fixtures/v2 and v3 hold web:1001, 2 units of BEV-000001
         let committed = try await atStore.send(.GET, "/v1/stock/BEV-000001").body["committed"] as? Int
         #expect(committed == before + 1)
         // Issue #13's setting ops cross too: a chain rule set at the hub reaches the store.
@@ -116,7 +117,10 @@ import Testing
         let ruleDeadline = Date().addingTimeInterval(20)
         var arrived = false
         while Date() < ruleDeadline && !arrived {
-            arrived = (try await atStore.send(.GET, "/v1/alert-rules").body["items"] as? [Any])?.count == 1
+            // fixtures/v3's store already holds a rule of its own.
+            arrived =
+                (try await atStore.send(.GET, "/v1/alert-rules").body["items"] as? [Any])?.count
+                == (version == "v3" ? 2 : 1)
             if !arrived { try await Task.sleep(for: .milliseconds(200)) }
         }
         #expect(arrived, "the hub's alert rule did not reach the migrated store")

@@ -63,11 +63,11 @@ enum OpApplier {
         let lsn = try OpRow.insert(
             op, resultQuantity: recordResult ? quantity : nil, appliedAt: appliedAt, in: db)
         if let after = quantity, op.payload.kind == .delta || op.payload.kind == .count {
-            try CellLedger.record(op, from: before, to: after, db: db)
+            try CellLedger.record(op, from: before, to: after, into: &context.ledger, db: db)
         }
         if case .event(let event) = op.payload {
             try DocumentApplier.apply(event, of: op, db: db)
-            try CellLedger.recordReceiptCosts(event, of: op, db: db)
+            try CellLedger.recordReceiptCosts(event, of: op, into: &context.ledger, db: db)
         }
         if let alerts = context.alerts {
             let now = context.wallMillis()

@@ -120,11 +120,14 @@ extension StockroomStore {
                 let outcome = try OpApplier.apply(
                     decoded.op, recordResult: decoded.resultQuantity != nil, appliedAt: UInt64(row[17] as Int64),
                     in: db, context: &replayContext)
+                // Bounded memory on a long log: the summed ledger rows go out every 50,000 cells.
+                if replayContext.ledger.cells.count >= 50_000 { try CellLedger.flush(&replayContext.ledger, db: db) }
                 if outcome.lsn != decoded.lsn {
                     try db.execute(
                         sql: "UPDATE ops SET lsn = ? WHERE lsn = ?", arguments: [decoded.lsn, outcome.lsn])
                 }
             }
+            try CellLedger.flush(&replayContext.ledger, db: db)
             let (localLocations, alerts) = (context.localLocations, context.alerts)
             context = try Self.loadContext(nodeID: context.nodeID, wallMillis: context.wallMillis, db: db)
             context.localLocations = localLocations

@@ -18,7 +18,9 @@ enum CellLedger {
     @inline(__always) static func day(_ millis: UInt64) -> Int64 { Int64(millis / 86_400_000) }
 
     /// Folds a delta or count that took its cell from `before` to `after` into its day.
-    static func record(_ op: Op, from before: Int64, to after: Int64, db: Database) throws {
+    static func record(
+        _ op: Op, from before: Int64, to after: Int64, into pending: inout Pending, db: Database
+    ) throws {
         let key: StockKey
         var column: Column
         var units: Int64
@@ -50,19 +52,16 @@ enum CellLedger {
             costCents = units.multipliedReportingOverflow(by: cost).partialValue
         }
         if column == .sold || column == .returned || column == .damaged { units = Int64(units.magnitude) }
-        let businessDay = day(op.businessMillis)
-        for sql in [column.cellUpsertSQL, column.locationUpsertSQL] {
-            let statement = try HotStatement(db, sql)
-            statement.bind(1, businessDay)
-            statement.bind(2, key.location)
-            statement.bind(3, key.sku)
-            statement.bind(4, units)
-            statement.bind(5, pricedUnits)
-            statement.bind(6, pricedCents)
-            statement.bind(7, costedUnits)
-            statement.bind(8, costCents)
-            try statement.execute()
-        }
+        // Summed in memory and written once per cell-day when the transaction ends
+        // (``flush(_:db:)``): a batch of 5,000 pushed ops touches each store's day row
+        // once, not 5,000 times.
+        var sums = Sums()
+        sums.add(column, units)
+        sums.pricedUnits = pricedUnits
+        sums.pricedCents = pricedCents
+        sums.costedUnits = costedUnits
+        sums.costCents = costCents
+        pending.add(PendingKey(day: day(op.businessMillis), location: key.location, sku: key.sku), sums)
         try invalidateMonths(businessDay: day(op.businessMillis), writtenDay: day(op.hlc.millis), db: db)
         try recordStockout(key, op: op, from: before, to: after, db: db)
     }
@@ -80,25 +79,19 @@ enum CellLedger {
 
     /// What a purchase order receipt paid: its lines' unit costs, on the receipt's day.
     /// The units themselves arrive by the `receive` deltas written beside the event.
-    static func recordReceiptCosts(_ event: DocumentEvent, of op: Op, db: Database) throws {
+    static func recordReceiptCosts(
+        _ event: DocumentEvent, of op: Op, into pending: inout Pending, db: Database
+    ) throws {
         let day = day(event.occurredAt ?? op.businessMillis)
         if !CellCost.receipts(of: event).isEmpty {
             try invalidateMonths(businessDay: day, writtenDay: Self.day(op.hlc.millis), db: db)
         }
         for line in CellCost.receipts(of: event) where line.quantity > 0 {
             guard let cost = line.unitCost else { continue }
-            let cents = line.quantity.multipliedReportingOverflow(by: cost).partialValue
-            for (table, key) in [("cell_days", "day, location, sku"), ("location_days", "day, location")] {
-                try db.cachedStatement(
-                    sql: """
-                        INSERT INTO \(table) (\(key), received_costed, received_cost)
-                        VALUES (\(table == "cell_days" ? "?1, ?2, ?3" : "?1, ?2"), ?4, ?5)
-                        ON CONFLICT (\(key)) DO UPDATE SET
-                            received_costed = received_costed + excluded.received_costed,
-                            received_cost = received_cost + excluded.received_cost
-                        """
-                ).execute(arguments: [day, event.location, line.sku, line.quantity, cents])
-            }
+            var sums = Sums()
+            sums.costedUnits = line.quantity
+            sums.costCents = line.quantity.multipliedReportingOverflow(by: cost).partialValue
+            pending.add(PendingKey(day: day, location: event.location, sku: line.sku), sums)
         }
     }
 
@@ -139,26 +132,98 @@ enum CellLedger {
                 }
         }
 
-        var cellUpsertSQL: String { upsertSQL(table: "cell_days", key: ["day", "location", "sku"]) }
-        var locationUpsertSQL: String { upsertSQL(table: "location_days", key: ["day", "location"]) }
+    }
 
-        /// Adds units, priced units and cents, costed units and cents to one day's row;
-        /// `net` is the change of on hand, whatever the column. Binds ?1 day, ?2 location,
-        /// ?3 sku (unused by location_days), ?4 units, ?5-?8 priced and costed figures.
-        private func upsertSQL(table: String, key: [String]) -> String {
-            let sign = self == .sold || self == .damaged ? "-" : "+"
-            let keyValues = key.count == 3 ? "?1, ?2, ?3" : "?1, ?2"
-            return """
-                INSERT INTO \(table) (\(key.joined(separator: ", ")), \(rawValue), net, priced_units, priced_cents,
-                                       received_costed, received_cost)
-                VALUES (\(keyValues), ?4, \(sign)?4, ?5, ?6, ?7, ?8)
-                ON CONFLICT (\(key.joined(separator: ", "))) DO UPDATE SET
-                    \(rawValue) = \(rawValue) + excluded.\(rawValue), net = net + excluded.net,
-                    priced_units = priced_units + excluded.priced_units,
-                    priced_cents = priced_cents + excluded.priced_cents,
-                    received_costed = received_costed + excluded.received_costed,
-                    received_cost = received_cost + excluded.received_cost
-                """
+    /// One cell-day's sums, in the columns' order.
+    struct Sums: Sendable {
+        var sold: Int64 = 0, returned: Int64 = 0, received: Int64 = 0, adjusted: Int64 = 0, damaged: Int64 = 0
+        var transferred: Int64 = 0, counted: Int64 = 0, net: Int64 = 0
+        var pricedUnits: Int64 = 0, pricedCents: Int64 = 0, costedUnits: Int64 = 0, costCents: Int64 = 0
+
+        /// Adds units to a column; `net` follows (sold and damaged take stock away).
+        mutating func add(_ column: Column, _ units: Int64) {
+            switch column {
+            case .sold: sold &+= units
+            case .returned: returned &+= units
+            case .received: received &+= units
+            case .adjusted: adjusted &+= units
+            case .damaged: damaged &+= units
+            case .transferred: transferred &+= units
+            case .counted: counted &+= units
+            }
+            net &+= column == .sold || column == .damaged ? -units : units
         }
+
+        mutating func add(_ other: Sums) {
+            sold &+= other.sold
+            returned &+= other.returned
+            received &+= other.received
+            adjusted &+= other.adjusted
+            damaged &+= other.damaged
+            transferred &+= other.transferred
+            counted &+= other.counted
+            net &+= other.net
+            pricedUnits &+= other.pricedUnits
+            pricedCents &+= other.pricedCents
+            costedUnits &+= other.costedUnits
+            costCents &+= other.costCents
+        }
+
+        var values: [Int64] {
+            [
+                sold, returned, received, adjusted, damaged, transferred, counted, net, pricedUnits, pricedCents,
+                costedUnits, costCents,
+            ]
+        }
+    }
+
+    struct PendingKey: Hashable, Sendable {
+        var day: Int64
+        var location: String
+        var sku: String
+    }
+
+    /// The ledger rows a transaction has yet to write. Part of ``WriteContext``, so a unit
+    /// that rolls back takes its rows back with it.
+    struct Pending: Sendable {
+        var cells: [PendingKey: Sums] = [:]
+
+        mutating func add(_ key: PendingKey, _ sums: Sums) { cells[key, default: Sums()].add(sums) }
+        var isEmpty: Bool { cells.isEmpty }
+    }
+
+    static let columns = LedgerMonths.sums.joined(separator: ", ")
+    static let increments = LedgerMonths.sums.map { "\($0) = \($0) + excluded.\($0)" }.joined(separator: ", ")
+    static let cellFlushSQL = """
+        INSERT INTO cell_days (day, location, sku, \(columns)) VALUES (?, ?, ?, \(LedgerMonths.sums.map { _ in "?" }.joined(separator: ", ")))
+        ON CONFLICT (day, location, sku) DO UPDATE SET \(increments)
+        """
+    static let locationFlushSQL = """
+        INSERT INTO location_days (day, location, \(columns)) VALUES (?, ?, \(LedgerMonths.sums.map { _ in "?" }.joined(separator: ", ")))
+        ON CONFLICT (day, location) DO UPDATE SET \(increments)
+        """
+
+    /// Writes what the transaction summed: one upsert per cell-day and one per store-day.
+    /// Called by the writer before each commit (and by the rebuild); idempotent once empty.
+    static func flush(_ pending: inout Pending, db: Database) throws {
+        guard !pending.isEmpty else { return }
+        var locations: [PendingKey: Sums] = [:]
+        let cell = try HotStatement(db, cellFlushSQL)
+        for (key, sums) in pending.cells {
+            cell.bind(1, key.day)
+            cell.bind(2, key.location)
+            cell.bind(3, key.sku)
+            for (offset, value) in sums.values.enumerated() { cell.bind(Int32(4 + offset), value) }
+            try cell.execute()
+            locations[PendingKey(day: key.day, location: key.location, sku: ""), default: Sums()].add(sums)
+        }
+        let location = try HotStatement(db, locationFlushSQL)
+        for (key, sums) in locations {
+            location.bind(1, key.day)
+            location.bind(2, key.location)
+            for (offset, value) in sums.values.enumerated() { location.bind(Int32(3 + offset), value) }
+            try location.execute()
+        }
+        pending.cells.removeAll(keepingCapacity: true)
     }
 }

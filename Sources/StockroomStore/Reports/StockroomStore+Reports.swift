@@ -129,7 +129,11 @@ extension StockroomStore {
                 message: "from (\(ISODate.dateText(day: query.from))) is after to (\(ISODate.dateText(day: query.to)))")
         }
         let needed = LedgerMonths.month(ofDay: query.to) - 1
-        try await groupWriter.submit { db, _ in try LedgerMonths.rollUp(through: needed, db: db) }
+        try await groupWriter.submit { db, context in
+            // Ledger rows summed by earlier units of this transaction go in first.
+            try CellLedger.flush(&context.ledger, db: db)
+            try LedgerMonths.rollUp(through: needed, db: db)
+        }
         return try await read { db in
             var reader = ReportReader(db: db, query: query)
             return try reader.run()

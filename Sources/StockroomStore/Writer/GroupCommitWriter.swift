@@ -127,6 +127,7 @@ final class GroupCommitWriter: Sendable {
                         results.append(.failure(Self.translate(error)))
                     }
                 }
+                try CellLedger.flush(&context.ledger, db: db)
                 return .commit
             }
         } catch {

@@ -21,6 +21,8 @@ public struct WriteContext: Sendable {
     /// Alert evaluation (section 11.2), set by ``StockroomStore/enableAlerts(_:)`` in the
     /// daemon; nil in replays and admin commands, which announce nothing.
     public internal(set) var alerts: AlertEngine?
+    /// Ledger rows summed in this transaction, written before it commits (CellLedger).
+    var ledger = CellLedger.Pending()
 
     /// Stamps and numbers the next local op.
     mutating func nextLocalID() -> (id: OpID, hlc: HLC) {

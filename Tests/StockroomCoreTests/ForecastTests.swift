@@ -74,23 +74,10 @@ import Testing
     }
 
     @Test func theForecastIsDeterministic() {
-        var generator = SplitMix(seed: 7)
+        var generator = SplitMix64(seed: 7)
         let history = (0..<28).map { _ in Double(generator.next() % 4 == 0 ? generator.next() % 5 : 0) }
         let first = DemandForecaster().forecast(history, horizon: 14, firstSeason: 3)
         let second = DemandForecaster().forecast(history, horizon: 14, firstSeason: 3)
         #expect(first == second)
-    }
-}
-
-/// A tiny seeded generator for tests (SplitMix64).
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -175,7 +175,7 @@ import Testing
                 let inflated = try WireCompression.decompress(body)
                 // A store of protocol N gets a batch of at most version N (a version-2 store
                 // is sent a version-1 batch when every op in it is of a version-1 kind).
-                let protocolVersion = version == "v1" ? 1 : 2
+                let protocolVersion = ["v1": 1, "v2": 2, "v3": 3][version]!
                 #expect(
                     Array(inflated.prefix(4)) == Array("SRB1".utf8) && Int(inflated[4]) <= protocolVersion,
                     "a protocol-\(protocolVersion) store got a batch of version \(inflated[4])")

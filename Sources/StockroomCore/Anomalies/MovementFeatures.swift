@@ -282,7 +282,11 @@ public struct MovementFeaturizer: Sendable {
             }
         }
         if features[2] >= 0.5, kind != .return, kind != .count {
-            parts.append((features[2] * 4, "\(Int((features[2] * 100).rounded()))% of what was on hand"))
+            let text =
+                size > Double(max(0, context.onHandBefore))
+                ? "more than the \(max(0, context.onHandBefore)) on hand"
+                : "\(Int((features[2] * 100).rounded()))% of what was on hand"
+            parts.append((features[2] * 4, text))
         }
         if context.valueCents >= 10_000 {
             parts.append((log(Double(context.valueCents)) / 2, "worth \(Money.text(context.valueCents))"))

@@ -75,9 +75,14 @@ struct ForecastSpeed: AsyncParsableCommand {
             for values in data { total += forecaster.forecast(values, horizon: 28).periods[0] }
             let cpu = cpuSeconds() - startedCPU
             seconds.append(cpu)
-            print(String(format: "forecast-speed, round %d: %d series × %d days in %.3f s CPU (checksum %.1f)", round, series, days, cpu, total))
+            print(
+                String(
+                    format: "forecast-speed, round %d: %d series × %d days in %.3f s CPU (checksum %.1f)", round,
+                    series, days, cpu, total))
         }
-        try output.write(["series": series, "days": days, "cpu_seconds": seconds, "cpu_seconds_median": median(seconds)])
+        try output.write([
+            "series": series, "days": days, "cpu_seconds": seconds, "cpu_seconds_median": median(seconds),
+        ])
     }
 }
 
@@ -113,8 +118,11 @@ struct AnomalySpeed: AsyncParsableCommand {
                 LedgerEvent(
                     id: OpID(origin: origin, seq: seq),
                     key: StockKey(sku: "SKU-\(random.next() % 10_000)", location: "store-\(random.next() % 20)"),
-                    kind: kind, quantity: kind == .count ? Int64(random.next() % 30) : (kind == .return ? 1 : -1 - Int64(random.next() % 4)),
-                    millis: millis, actor: "staff-\(random.next() % 6)", device: "hh-\(random.next() % 3)", priceCents: 499))
+                    kind: kind,
+                    quantity: kind == .count
+                        ? Int64(random.next() % 30) : (kind == .return ? 1 : -1 - Int64(random.next() % 4)),
+                    millis: millis, actor: "staff-\(random.next() % 6)", device: "hh-\(random.next() % 3)",
+                    priceCents: 499))
         }
         var seconds: [Double] = []
         for round in 1...output.rounds {
@@ -129,7 +137,11 @@ struct AnomalySpeed: AsyncParsableCommand {
             for row in rows { sum += forest.score(row) }
             let elapsed = (ContinuousClock.now - started).seconds
             seconds.append(elapsed)
-            print(String(format: "anomaly-speed, round %d: %d movements (+%d sales) featurised, fitted and scored in %.2f s (mean score %.3f)", round, rows.count, events.count - rows.count, elapsed, sum / Double(max(1, rows.count))))
+            print(
+                String(
+                    format:
+                        "anomaly-speed, round %d: %d movements (+%d sales) featurised, fitted and scored in %.2f s (mean score %.3f)",
+                    round, rows.count, events.count - rows.count, elapsed, sum / Double(max(1, rows.count))))
         }
         try output.write(["movements": movements, "seconds": seconds, "seconds_median": median(seconds)])
     }
@@ -137,7 +149,8 @@ struct AnomalySpeed: AsyncParsableCommand {
 
 struct AnomalyExport: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "anomaly-export", abstract: "Write every movement's features and score as CSV (fit and score halves).")
+        commandName: "anomaly-export",
+        abstract: "Write every movement's features and score as CSV (fit and score halves).")
     @Option(help: "The data folder.") var data: String
     @Option(help: "Score movements from this ISO-8601 time; fit on those before.") var since: String
     @Option(help: "The CSV to write.") var out: String
@@ -156,7 +169,10 @@ struct AnomalyExport: AsyncParsableCommand {
             }
         }
         try (lines.joined(separator: "\n") + "\n").write(toFile: out, atomically: true, encoding: .utf8)
-        print(String(format: "anomaly-export: %d fit rows, %d scored rows in %.2f s (read, featurise, fit, score)", fit.count, scored.count, elapsed))
+        print(
+            String(
+                format: "anomaly-export: %d fit rows, %d scored rows in %.2f s (read, featurise, fit, score)",
+                fit.count, scored.count, elapsed))
     }
 }
 
@@ -178,7 +194,9 @@ struct ReportSpeed: AsyncParsableCommand {
         let started = ContinuousClock.now
         let rows = try await store.loadSyntheticLedgerForBench(
             items: items, locations: stores, firstDay: today - 365, lastDay: today - 1, density: density, seed: 14)
-        print(String(format: "report-speed: %d ledger rows loaded in %.1f s", rows, (ContinuousClock.now - started).seconds))
+        print(
+            String(
+                format: "report-speed: %d ledger rows loaded in %.1f s", rows, (ContinuousClock.now - started).seconds))
         var figures: [String: Any] = ["items": items, "stores": stores, "ledger_rows": rows]
         // The first report rolls the monthly totals up (once); its time is reported apart.
         let rollStarted = ContinuousClock.now
@@ -194,7 +212,10 @@ struct ReportSpeed: AsyncParsableCommand {
                 rowCount = try await store.report(query).rows.count
                 seconds.append((ContinuousClock.now - begin).seconds)
             }
-            print(String(format: "report-speed: %@ over 365 days: %d rows, median %.3f s", name.rawValue, rowCount, median(seconds)))
+            print(
+                String(
+                    format: "report-speed: %@ over 365 days: %d rows, median %.3f s", name.rawValue, rowCount,
+                    median(seconds)))
             figures[name.rawValue] = ["seconds": seconds, "seconds_median": median(seconds), "rows": rowCount]
         }
         try output.write(figures)

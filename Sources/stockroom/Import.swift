@@ -91,7 +91,9 @@ struct Import: AsyncParsableCommand {
                 }
                 if showProgress { FileHandle.standardError.write(Data("\n".utf8)) }
                 let span =
-                    summary.from.map { " from \(ISODate.text($0).prefix(10)) to \(ISODate.text(summary.to ?? $0).prefix(10))" }
+                    summary.from.map {
+                        " from \(ISODate.text($0).prefix(10)) to \(ISODate.text(summary.to ?? $0).prefix(10))"
+                    }
                     ?? ""
                 print(
                     "imported \(summary.rows) rows\(span) from \(file) in \(String(format: "%.1f", Date().timeIntervalSince(started)))s: "

@@ -39,7 +39,9 @@ import Testing
         case text(String), number(Int64)
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
-            if let number = try? container.decode(Int64.self) { self = .number(number) } else {
+            if let number = try? container.decode(Int64.self) {
+                self = .number(number)
+            } else {
                 self = .text(try container.decode(String.self))
             }
         }
@@ -81,11 +83,13 @@ import Testing
             #expect(Self.close(got.daysOfInventory, vector.days_of_inventory), "\(vector)")
         }
         for vector in vectors.sell_through {
-            let got = ReportArithmetic.sellThrough(sold: vector.sold, opening: vector.opening, received: vector.received)
+            let got = ReportArithmetic.sellThrough(
+                sold: vector.sold, opening: vector.opening, received: vector.received)
             #expect(Self.close(got, vector.sell_through), "\(vector)")
         }
         for vector in vectors.valuation {
-            let got = ReportArithmetic.valuation(onHand: vector.on_hand, costedUnits: vector.units, costCents: vector.cents)
+            let got = ReportArithmetic.valuation(
+                onHand: vector.on_hand, costedUnits: vector.units, costCents: vector.cents)
             #expect(got.averageCents == vector.average && got.valueCents == vector.value, "\(vector)")
         }
     }

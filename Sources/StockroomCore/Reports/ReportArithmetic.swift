@@ -25,7 +25,9 @@ public enum ReportArithmetic {
 
     /// Inventory turnover over a period: units sold over the average of the opening and
     /// closing units on hand (nil when both are 0); days of inventory = days / turnover.
-    public static func turnover(sold: Int64, opening: Int64, closing: Int64, days: Int) -> (
+    public static func turnover(
+        sold: Int64, opening: Int64, closing: Int64, days: Int
+    ) -> (
         turnover: Double?, daysOfInventory: Double?
     ) {
         let average = Double(max(0, opening) + max(0, closing)) / 2
@@ -43,7 +45,9 @@ public enum ReportArithmetic {
 
     /// Weighted average cost in cents from costed receipts (rounded half up), and the value
     /// of `onHand` units at it; nil when nothing costed was received.
-    public static func valuation(onHand: Int64, costedUnits: Int64, costCents: Int64) -> (
+    public static func valuation(
+        onHand: Int64, costedUnits: Int64, costCents: Int64
+    ) -> (
         averageCents: Int64?, valueCents: Int64?
     ) {
         let cost = CellCost(units: costedUnits, totalCents: costCents)

@@ -227,7 +227,9 @@ extension StockroomStore {
     /// For the bench: every movement's features and score, fit half and scored half, keyed
     /// by the op's scan id (the history row's key, which the labels name) or op id.
     @_spi(Bench)
-    public func scoredMovementsForBench(since: UInt64) async throws -> (
+    public func scoredMovementsForBench(
+        since: UInt64
+    ) async throws -> (
         fit: [(key: String, features: [Double], score: Double)],
         scored: [(key: String, features: [Double], score: Double)]
     ) {
@@ -237,7 +239,9 @@ extension StockroomStore {
             for row in try Row.fetchAll(
                 db, sql: "SELECT origin, seq, scan_id FROM ops WHERE kind IN (1, 2) AND scan_id IS NOT NULL")
             {
-                if let origin = NodeID(row[0] as String) { keys[OpID(origin: origin, seq: UInt64(row[1] as Int64))] = row[2] }
+                if let origin = NodeID(row[0] as String) {
+                    keys[OpID(origin: origin, seq: UInt64(row[1] as Int64))] = row[2]
+                }
             }
             return (fit, scored, keys)
         }

@@ -51,7 +51,8 @@ public struct StockExplanation: Sendable {
         var lines: [String] = []
         if let count = winningCount {
             lines.append(
-                "count of \(count.quantity) by \(count.actor) (op \(count.op)) sets on hand as of everything it had seen: \(coveredOps) earlier movement(s) (\(coveredUnits) units) are in it")
+                "count of \(count.quantity) by \(count.actor) (op \(count.op)) sets on hand as of everything it had seen: \(coveredOps) earlier movement(s) (\(coveredUnits) units) are in it"
+            )
             lines.append(
                 "\(count.quantity) + \(onTopUnits) from \(onTopCount) movement(s) after the count = \(onHand) on hand")
         } else {
@@ -59,9 +60,11 @@ public struct StockExplanation: Sendable {
         }
         if let states {
             lines.append(
-                "available \(states.available) = on hand \(states.onHand) − committed \(states.committed) − held \(states.held) − unavailable \(states.unavailable)")
+                "available \(states.available) = on hand \(states.onHand) − committed \(states.committed) − held \(states.held) − unavailable \(states.unavailable)"
+            )
             lines.append(
-                "projected \(states.projected) = available + incoming \(states.incoming) + in transit \(states.inTransit)")
+                "projected \(states.projected) = available + incoming \(states.incoming) + in transit \(states.inTransit)"
+            )
         }
         return lines
     }
@@ -77,7 +80,8 @@ extension StockroomStore {
             var deltas: [StockExplanation.Movement] = []
             let rows = try Row.fetchAll(
                 db,
-                sql: "SELECT \(OpRow.selectColumns) FROM ops WHERE sku = ? AND location = ? AND kind IN (1, 2) ORDER BY lsn",
+                sql:
+                    "SELECT \(OpRow.selectColumns) FROM ops WHERE sku = ? AND location = ? AND kind IN (1, 2) ORDER BY lsn",
                 arguments: [key.sku, key.location])
             for row in rows {
                 let op = try OpRow.decode(row).op
@@ -121,12 +125,15 @@ extension StockroomStore {
                 explanation.unavailable = explanation.states?.unavailable ?? 0
                 for row in try Row.fetchAll(
                     db,
-                    sql: "SELECT kind, id, state, quantity FROM document_cells WHERE sku = ? AND location = ? ORDER BY kind, id",
+                    sql:
+                        "SELECT kind, id, state, quantity FROM document_cells WHERE sku = ? AND location = ? ORDER BY kind, id",
                     arguments: [key.sku, key.location])
                 {
                     let kind = DocumentKind(code: UInt64(row[0] as Int64))
                     explanation.contributions.append(
-                        .init(document: "\(kind?.rawValue ?? "document"):\(row[1] as String)", state: row[2], quantity: row[3]))
+                        .init(
+                            document: "\(kind?.rawValue ?? "document"):\(row[1] as String)", state: row[2],
+                            quantity: row[3]))
                 }
             }
             return explanation

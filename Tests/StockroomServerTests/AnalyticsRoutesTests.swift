@@ -34,6 +34,25 @@ import Testing
             let forbidden = try await client.send(.post, "/v1/import/history", as: .scanner, body: Self.history)
             #expect(forbidden.status == .forbidden)
 
+            // A till that was offline sends its scan with the time it was made.
+            let yesterday = ISODate.text(UInt64(Date().timeIntervalSince1970 * 1000) - 86_400_000)
+            let late = try await client.send(
+                .post, "/v1/scans", as: .scanner,
+                body: #"{"id":"late-1","code":"B-2","qty":1,"reason":"sale","occurred_at":"\#(yesterday)"}"#)
+            #expect(late.status == .created, "\(late.text)")
+            var query = OpQuery()
+            query.sku = "B-2"
+            let lateOp = try await node.store.ops(query).items.map(\.op).first { $0.scanID == "late-1" }
+            #expect(lateOp?.facts?.occurredAt == ISODate.millis(yesterday))
+            let future = try await client.send(
+                .post, "/v1/scans", as: .scanner,
+                body: #"{"id":"late-2","code":"B-2","qty":1,"reason":"sale","occurred_at":"2999-01-01T00:00:00Z"}"#)
+            #expect(future.status == .unprocessableContent && future.errorCode == "invalid_op", "\(future.text)")
+            let garbled = try await client.send(
+                .post, "/v1/scans", as: .scanner,
+                body: #"{"id":"late-3","code":"B-2","qty":1,"reason":"sale","occurred_at":"yesterday"}"#)
+            #expect(garbled.status == .unprocessableContent && garbled.errorCode == "invalid_value")
+
             let list = try await client.send(.get, "/v1/reports", as: .scanner)
             #expect((list.json["items"] as? [[String: Any]])?.count == ReportName.allCases.count)
             let sales = try await client.send(

@@ -13,6 +13,9 @@ public struct ScanCommand: Hashable, Sendable {
     public var device: String?
     /// The document this scan fulfils or receives against, if any.
     public var reference: DocumentKey?
+    /// When the scan happened, for a device that held it while offline (business time,
+    /// section 12.1); nil: when it is written.
+    public var occurredAt: UInt64?
 
     public init(
         scanID: String, code: String, quantity: Int64, action: ScanAction, location: String? = nil,

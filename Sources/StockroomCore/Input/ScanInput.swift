@@ -12,8 +12,13 @@ public struct ScanInput: Decodable, Hashable, Sendable {
     public var device: String?
     /// A document the scan is against: `order:ID`, `transfer:ID` or `po:ID` (section 10.2).
     public var ref: String?
+    /// When a device that was offline made the scan (ISO-8601); absent: now.
+    public var occurredAt: String?
 
-    enum CodingKeys: String, CodingKey { case id, code, qty, reason, location, device, ref }
+    enum CodingKeys: String, CodingKey {
+        case id, code, qty, reason, location, device, ref
+        case occurredAt = "occurred_at"
+    }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -30,6 +35,7 @@ public struct ScanInput: Decodable, Hashable, Sendable {
         location = try container.decodeIfPresent(String.self, forKey: .location)
         device = try container.decodeIfPresent(String.self, forKey: .device)
         ref = try container.decodeIfPresent(String.self, forKey: .ref)
+        occurredAt = try container.decodeIfPresent(String.self, forKey: .occurredAt)
     }
 
     /// The scan as a command, or why not.
@@ -53,6 +59,14 @@ public struct ScanInput: Decodable, Hashable, Sendable {
             scanID: id, code: code, quantity: qty, action: action, location: location, device: device)
         if let ref {
             command.reference = try Self.reference(ref, action: action)
+        }
+        if let occurredAt {
+            // Its bounds (not before 2000, not after the op is written) are rule V14's.
+            guard let millis = ISODate.millis(occurredAt), occurredAt.utf8.count > 10 else {
+                throw InputError(
+                    "invalid_value", "occurred_at must be an ISO-8601 time like 2026-03-01T14:05:00Z")
+            }
+            command.occurredAt = millis
         }
         return command
     }

@@ -51,8 +51,8 @@ extension StockroomStore {
             case .move(let reason): .delta(key, quantity: change, reason: reason)
             }
         let (op, outcome) = try OpApplier.appendLocal(
-            payload, actor: actor, device: command.device, scanID: command.scanID, recordResult: true, in: db,
-            context: &context)
+            payload, actor: actor, device: command.device, scanID: command.scanID, recordResult: true,
+            facts: command.occurredAt.map { OpFacts(occurredAt: $0) }, in: db, context: &context)
         return ScanResult(
             opID: op.id, hlc: op.hlc, sku: sku, location: key.location, quantity: outcome.quantity ?? 0,
             action: command.action, change: change, replayed: false)

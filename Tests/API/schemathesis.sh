@@ -66,6 +66,11 @@ status=0
 echo "schemathesis: seed $SEED, $EXAMPLES examples per operation, node log $WORK/node.log"
 run "$ADMIN" --exclude-path-regex '^/v1/sync/(push|pull)$' || status=1
 run "$PEER" --include-path-regex '^/v1/sync/(push|pull)$' || status=1
+if ! kill -0 "$NODE" 2>/dev/null; then
+    echo "schemathesis: the node died; the end of its log (the crash and its backtrace):" >&2
+    grep -n -A12 -E 'Fatal error|Crash' "$WORK/node.log" | head -60 >&2
+    status=1
+fi
 if grep -Eq '^[^ ]+ (error|critical) ' "$WORK/node.log"; then
     echo "schemathesis: the node logged errors:" >&2
     grep -E '^[^ ]+ (error|critical) ' "$WORK/node.log" | head -20 >&2

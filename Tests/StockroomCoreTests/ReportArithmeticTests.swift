@@ -100,6 +100,11 @@ import Testing
         #expect(ISODate.millis("2025-03-01 14:05") == 1_740_837_900_000)
         #expect(ISODate.millis("2025-03-01T16:05:00+02:00") == 1_740_837_900_000)
         #expect(ISODate.millis("2025-03-01T14:05:00.25Z") == 1_740_837_900_250)
+        // Microseconds and nanoseconds (Postgres, Go and Python exports) are truncated to ms;
+        // this once trapped the whole daemon (schemathesis seed 2902).
+        #expect(ISODate.millis("2025-03-01T14:05:00.250999Z") == 1_740_837_900_250)
+        #expect(ISODate.millis("2025-03-01T14:05:00.123456789+00:00") == 1_740_837_900_123)
+        #expect(ISODate.millis("0265-08-19T19:06:22.021086Z") == nil)  // before 1970
         for bad in ["2025-02-30", "2025-3-1", "2025-03-01T25:00", "2025-03-01T14:05:00Q", "yesterday", ""] {
             #expect(ISODate.millis(bad) == nil, "\(bad)")
         }

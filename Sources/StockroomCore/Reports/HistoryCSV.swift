@@ -265,7 +265,8 @@ public enum ISODate {
                     index += 1
                 }
                 guard digits > 0 else { return nil }
-                for _ in digits..<3 where digits < 3 { millis *= 10 }
+                // Digits past the third (microseconds, nanoseconds) are read and dropped.
+                for _ in min(digits, 3)..<3 { millis *= 10 }
             }
         }
         var offsetMinutes = 0

@@ -99,6 +99,9 @@ struct Serve: AsyncParsableCommand {
     )
     var forecastEvery: Double?
 
+    @Flag(name: .customLong("no-web"), help: "Do not serve the web dashboard (only /v1, /healthz and /metrics).")
+    var noWeb = false
+
     func run() async throws {
         let reader = try await options.reader()
         let logger = try options.bootstrapLogging(reader)
@@ -194,6 +197,7 @@ struct Serve: AsyncParsableCommand {
         let forecastEvery = forecastEvery ?? reader.double(forKey: "forecast_every", default: 21_600)
         guard forecastEvery >= 0 else { throw ValidationError("--forecast-every must be 0 (off) or more seconds") }
         configuration.forecastEvery = forecastEvery == 0 ? nil : .milliseconds(Int64(forecastEvery * 1000))
+        configuration.web = !noWeb && reader.bool(forKey: "web", default: true)
 
         let directory = DataDirectory(path: configuration.dataDirectory)
         try directory.create()
@@ -216,6 +220,7 @@ struct Serve: AsyncParsableCommand {
         }
         let newTokens = try await directory.ensureCredentials(store: store)
         let example = try? await store.listItems(category: nil, text: nil, afterSKU: nil, limit: 1).items.first
+        let hasAdmin = (try? await store.hasEnabledAdmin()) ?? true
         let settings = configuration
         var sync: [SyncService] = []
         // One client for every sync peer (the hub, or the stores a hub pulls from). An HTTPS
@@ -243,7 +248,7 @@ struct Serve: AsyncParsableCommand {
         ) { port in
             Banner(
                 configuration: settings, port: port, store: store, directory: directory, newTokens: newTokens,
-                example: example
+                example: example, hasAdmin: hasAdmin
             ).print()
         }
         logger.info(
@@ -287,6 +292,7 @@ struct Banner {
     let directory: DataDirectory
     let newTokens: [String: String]?
     let example: ItemRecord?
+    var hasAdmin = true
 
     func print() {
         let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
@@ -307,6 +313,14 @@ struct Banner {
         if example == nil {
             lines.append(
                 "  the catalogue is empty: load one with 'stockroom import catalog FILE.csv --data \(directory.path)'")
+        }
+        if configuration.web {
+            lines.append("  dashboard:   \(base)/")
+            if !hasAdmin {
+                lines.append(
+                    "  no one can sign in yet: make the first admin with 'stockroom user create NAME --role admin --data \(directory.path)' (there is no default password)"
+                )
+            }
         }
         lines.append("  post a scan:")
         lines.append(

@@ -6,7 +6,7 @@ struct Stockroom: AsyncParsableCommand {
         commandName: "stockroom",
         abstract: "Offline-first inventory: a store's daemon, its hub, and their administration.",
         subcommands: [
-            Serve.self, Import.self, Token.self, Status.self, Check.self, Orders.self, Transfers.self,
+            Serve.self, Import.self, User.self, Token.self, Status.self, Check.self, Orders.self, Transfers.self,
             PurchaseOrders.self,
             Holds.self, Alerts.self, Replenish.self, Notify.self, Report.self, Forecast.self, Anomalies.self,
         ],

@@ -12,7 +12,7 @@ struct Token: AsyncParsableCommand {
 
         @OptionGroup var options: NodeOptions
 
-        @Option(name: .long, help: "admin, staff, scanner or peer.")
+        @Option(name: .long, help: "admin, manager, staff, readonly, scanner or peer.")
         var role: String
 
         @Option(name: .long, help: "For a peer token: the node id it is bound to.")

@@ -22,9 +22,20 @@ public func buildApplication(
     sync: [SyncService] = [], onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     RequestDecoding.bodyDeadline = .milliseconds(Int64(max(configuration.idleTimeoutSeconds, 1) * 2000))
+    var web: WebSite?
+    if configuration.web {
+        do {
+            web = try WebSite(
+                store: store, role: configuration.role.rawValue, dataFolder: configuration.dataDirectory,
+                secure: configuration.tls != nil)
+        } catch {
+            logger.error("the web dashboard is off: \(error); /v1 is served as usual")
+        }
+    }
     let router = buildRouter(
         store: store, metrics: metrics, role: configuration.role.rawValue, sync: sync,
-        locationGrants: configuration.locationGrants, shopify: configuration.shopify, notify: configuration.notify)
+        locationGrants: configuration.locationGrants, shopify: configuration.shopify, notify: configuration.notify,
+        web: web)
     let http1 = HTTPServerBuilder.http1(
         configuration: .init(
             additionalChannelHandlers: [ParserErrorResponder()],
@@ -54,7 +65,7 @@ public func buildApplication(
 public func buildRouter(
     store: StockroomStore, metrics: NodeMetrics, role: String, sync: [SyncService] = [],
     locationGrants: [NodeID: Set<String>] = [:], shopify: ShopifyConfiguration? = nil,
-    notify: NotifyConfiguration? = nil
+    notify: NotifyConfiguration? = nil, web: WebSite? = nil
 ) -> Router<StockroomRequestContext> {
     let router = Router(context: StockroomRequestContext.self)
     router.middlewares.add(ErrorMiddleware())
@@ -114,6 +125,7 @@ public func buildRouter(
         store: store, metrics: metrics, isHub: role == "hub", locationGrants: locationGrants, services: sync)
     syncRoutes.register(on: v1.group().add(middleware: AuthMiddleware(.sync, authenticator: authenticator)))
     syncRoutes.registerAdmin(on: v1.group().add(middleware: AuthMiddleware(.admin, authenticator: authenticator)))
+    web?.register(on: router)
     return router
 }
 

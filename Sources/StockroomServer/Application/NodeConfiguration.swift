@@ -45,6 +45,8 @@ public struct NodeConfiguration: Sendable {
     public var replenishEvery: Duration? = .seconds(900)
     /// How often every node refits its demand forecasts (section 12.3); nil: never.
     public var forecastEvery: Duration? = .seconds(21_600)
+    /// Serve the web dashboard at `/` (issue #15); `--no-web` turns it off.
+    public var web = true
 
     public init() {}
 

@@ -66,6 +66,22 @@ public final class TokenAuthenticator: Sendable {
             if cache.count >= Self.maxEntries { cache.removeAll() }
             cache[token] = (principal, now + Self.cacheSeconds)
         }
+        if let principal { noteUse(principal.tokenID, at: Int64(now)) }
         return principal
+    }
+
+    /// Last use is written at most once a minute per token, off the request (a cache miss
+    /// happens at most every ``cacheSeconds`` per token, so the scan path never waits on it).
+    private let lastWritten = Mutex<[String: Int64]>([:])
+    private func noteUse(_ id: String, at now: Int64) {
+        let due = lastWritten.withLock { written -> Bool in
+            guard now - (written[id] ?? 0) >= 60 else { return false }
+            if written.count >= Self.maxEntries { written.removeAll() }
+            written[id] = now
+            return true
+        }
+        guard due else { return }
+        let store = store
+        Task.detached(priority: .background) { try? await store.recordTokenUse([id: now]) }
     }
 }

@@ -18,11 +18,16 @@ public enum Permission: String, CaseIterable, Sendable {
     case admin
     /// Pull and push ops (sync).
     case sync
+    /// In the dashboard: resolve conflicts, review anomalies, set reorder rules, draft POs
+    /// from suggestions. (The same `/v1` routes take `documents`, as they always did.)
+    case manage
 
     public func isGranted(to role: Role) -> Bool {
         switch role {
         case .admin: self != .sync
+        case .manager: ![.admin, .sync].contains(self)
         case .staff: [.scan, .read, .catalogue, .audit, .metrics, .documents].contains(self)
+        case .readonly: [.read, .audit, .metrics].contains(self)
         case .scanner: [.scan, .read].contains(self)
         case .peer: self == .sync
         }

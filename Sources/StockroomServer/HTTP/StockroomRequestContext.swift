@@ -7,6 +7,10 @@ public import StockroomStore
 public struct StockroomRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var principal: Principal?
+    /// On dashboard pages: the session's CSRF token, put into every form the page renders.
+    var webCSRF: String?
+    /// On dashboard POSTs: the form fields, parsed once by ``WebAuthMiddleware``.
+    var form: [String: String] = [:]
     /// The connection, so an answer that must end it (a body cut off at its deadline) can.
     let channel: any Channel
 

@@ -6,6 +6,12 @@ public enum Role: String, CaseIterable, Hashable, Sendable {
     case admin
     /// Catalogue, scans, reads: the store's staff and operations team.
     case staff
+    /// Everything staff may, plus resolving conflicts, reviewing anomalies and setting
+    /// reorder rules in the dashboard: a store manager or a buyer. Not users, tokens or
+    /// channels.
+    case manager
+    /// Reads only: an auditor, a head-office analyst, a BI integration.
+    case readonly
     /// Scans and reads only: barcode scanners and tills.
     case scanner
     /// Sync only, bound to one node id: another Stockroom node.
@@ -19,10 +25,19 @@ public struct Principal: Hashable, Sendable {
     public var label: String
     public var node: String?
 
+    public init(tokenID: String, role: Role, label: String, node: String?) {
+        self.tokenID = tokenID
+        self.role = role
+        self.label = label
+        self.node = node
+    }
+
     /// How the principal is named in the op log's `actor`.
     /// Who an op of this token is by. Labels made before they were checked (finding 23)
     /// are cut to fit the actor rule (OpRules), so such a token can still write.
     public var actorName: String {
+        // A person signed in to the dashboard: `user:<name>` (names are checked on creation).
+        if tokenID.hasPrefix("user:") { return tokenID }
         // Fast path, every request: a label made since labels are checked.
         if label.utf8.count <= InputRules.maxTokenLabelLength, label.utf8.allSatisfy({ $0 >= 32 && $0 < 127 }) {
             return label.isEmpty ? "token:\(tokenID)" : "\(label) (token:\(tokenID))"

@@ -11,6 +11,9 @@ public struct TokenInfo: Hashable, Sendable {
     public var label: String
     public var createdAt: Date
     public var revokedAt: Date?
+    /// When the token last authenticated a request, to within a minute (nil: never, or
+    /// before this was recorded).
+    public var lastUsedAt: Date?
 }
 
 extension StockroomStore {
@@ -79,14 +82,17 @@ extension StockroomStore {
     public func listTokens() async throws -> [TokenInfo] {
         try await read { db in
             try Row.fetchAll(
-                db, sql: "SELECT id, role, node, label, created_at, revoked_at FROM tokens ORDER BY created_at, id"
+                db,
+                sql:
+                    "SELECT id, role, node, label, created_at, revoked_at, last_used_at FROM tokens ORDER BY created_at, id"
             )
             .compactMap { row in
                 guard let role = Role(rawValue: row[1]) else { return nil }
                 return TokenInfo(
                     id: row[0], role: role, node: row[2], label: row[3],
                     createdAt: Date(timeIntervalSince1970: TimeInterval(row[4] as Int64)),
-                    revokedAt: (row[5] as Int64?).map { Date(timeIntervalSince1970: TimeInterval($0)) })
+                    revokedAt: (row[5] as Int64?).map { Date(timeIntervalSince1970: TimeInterval($0)) },
+                    lastUsedAt: (row[6] as Int64?).map { Date(timeIntervalSince1970: TimeInterval($0)) })
             }
         }
     }

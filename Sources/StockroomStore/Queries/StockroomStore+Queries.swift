@@ -135,7 +135,7 @@ extension StockroomStore {
         }
     }
 
-    private static func stockLevels(
+    static func stockLevels(
         where condition: String, arguments: [any DatabaseValueConvertible], location: String, limit: Int,
         now: UInt64, db: Database
     ) throws -> [StockLevel] {

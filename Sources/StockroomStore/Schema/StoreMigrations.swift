@@ -458,6 +458,32 @@ enum StoreMigrations {
                     INSERT OR REPLACE INTO meta (key, value) VALUES ('rebuild_pending', 'v7');
                     """)
         }
+        migrator.registerMigration("v8-users-and-web-sessions") { db in
+            // Issue #15: people who sign in to the dashboard, their sessions, and when each
+            // API token was last used (the Settings page lists it).
+            try db.execute(
+                sql: """
+                    CREATE TABLE users (
+                        name TEXT PRIMARY KEY,
+                        display_name TEXT NOT NULL,
+                        role TEXT NOT NULL,
+                        password_hash TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        password_changed_at INTEGER NOT NULL,
+                        disabled_at INTEGER,
+                        last_sign_in_at INTEGER
+                    ) WITHOUT ROWID;
+                    -- Sessions as hummingbird-auth's SessionStorage keeps them (a key-value
+                    -- store with expiry): the key holds the random session id.
+                    CREATE TABLE web_sessions (
+                        key TEXT PRIMARY KEY,
+                        value BLOB NOT NULL,
+                        expires_at INTEGER
+                    ) WITHOUT ROWID;
+                    CREATE INDEX web_sessions_expiry ON web_sessions (expires_at);
+                    ALTER TABLE tokens ADD COLUMN last_used_at INTEGER;
+                    """)
+        }
         return migrator
     }
 

@@ -1,0 +1,220 @@
+public import Foundation
+import GRDB
+public import StockroomCore
+
+/// Stock of one location in four figures, as the dashboard's tiles show them.
+public struct InventorySummary: Hashable, Sendable {
+    public var skus: Int64
+    public var valueCents: Int64
+    /// Live items below their low-stock threshold but not out.
+    public var low: Int64
+    /// Live items with nothing on hand (0 or less).
+    public var out: Int64
+}
+
+/// Which cells a stock listing shows.
+public enum StockFilter: String, CaseIterable, Sendable {
+    case all
+    /// On hand above zero and not below the threshold.
+    case inStock = "in"
+    case low
+    case out
+}
+
+/// How a stock listing is ordered.
+public enum StockSort: String, CaseIterable, Sendable {
+    case sku, name, category
+    case onHand = "on_hand"
+    case available
+    case value
+
+    var expression: String {
+        switch self {
+        case .sku: "i.sku"
+        case .name: "i.name COLLATE NOCASE"
+        case .category: "i.category COLLATE NOCASE"
+        case .onHand: "coalesce(s.quantity, 0)"
+        case .available: "coalesce(s.quantity, 0) - coalesce(u.quantity, 0)"
+        case .value: StockroomStore.cellValueSQL
+        }
+    }
+}
+
+/// A stock listing page by offset, with the total the filters match.
+public struct StockListing: Sendable {
+    public var levels: [StockLevel]
+    public var total: Int64
+}
+
+/// One day of sales at a location (business time, UTC days).
+public struct DailySales: Hashable, Sendable {
+    public var day: Int64
+    public var units: Int64
+    public var cents: Int64
+
+    public init(day: Int64, units: Int64, cents: Int64) {
+        self.day = day
+        self.units = units
+        self.cents = cents
+    }
+}
+
+/// An item whose stock will last the fewest days at the forecast demand.
+public struct CoverRow: Hashable, Sendable {
+    public var sku: String
+    public var name: String
+    public var available: Int64
+    public var dailyDemand: Double
+    public var days: Double
+}
+
+extension StockroomStore {
+    /// On hand at the average cost, in SQL, as ``CellCost/value(onHand:)`` computes it
+    /// (rounded half up, 0 for nothing or negative on hand): `s` is stock, `c` cell_costs.
+    static let cellValueSQL =
+        "CASE WHEN c.units > 0 AND s.quantity > 0 THEN s.quantity * ((c.total_cents + c.units / 2) / c.units) ELSE 0 END"
+
+    /// Every location's stock of one item, including the states of cells that only hold
+    /// documents. Throws `unknownCode` for no such item.
+    public func stockAtEveryLocation(sku: String) async throws -> [StockLevel] {
+        let locations = try await read { db in
+            try String.fetchAll(
+                db,
+                sql: """
+                    SELECT location FROM stock WHERE sku = ?1 UNION SELECT location FROM document_cells WHERE sku = ?1
+                    UNION SELECT ?2 ORDER BY 1
+                    """, arguments: [sku, self.homeLocation])
+        }
+        var levels: [StockLevel] = []
+        for location in locations { levels.append(try await stock(code: sku, location: location)) }
+        return levels
+    }
+
+    /// The stored demand forecast of a cell, if the background refresh made one.
+    public func forecastEstimate(_ key: StockKey) async throws -> ReplenishmentPlanner.DemandEstimate? {
+        try await read { db in try Self.storedEstimate(key, db: db) }
+    }
+
+    /// Tiles of the overview: live SKUs, stock value at average cost, low and out cells.
+    public func inventorySummary(location: String) async throws -> InventorySummary {
+        try await read { db in
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT count(*),
+                           sum(\(Self.cellValueSQL)),
+                           sum(CASE WHEN coalesce(s.quantity, 0) > 0 AND i.threshold IS NOT NULL
+                                     AND s.quantity < i.threshold THEN 1 ELSE 0 END),
+                           sum(CASE WHEN coalesce(s.quantity, 0) <= 0 THEN 1 ELSE 0 END)
+                    FROM items i LEFT JOIN stock s ON s.sku = i.sku AND s.location = ?1
+                    LEFT JOIN cell_costs c ON c.sku = i.sku AND c.location = ?1
+                    WHERE i.alive = 1
+                    """, arguments: [location])
+            return InventorySummary(
+                skus: row?[0] ?? 0, valueCents: row?[1] ?? 0, low: row?[2] ?? 0, out: row?[3] ?? 0)
+        }
+    }
+
+    /// A page of stock at a location by offset, sorted and filtered, with the number of
+    /// rows the filters match (the dashboard's inventory list). `query.text` also matches a
+    /// barcode exactly.
+    public func stockListing(
+        _ query: StockQuery, filter: StockFilter, sort: StockSort, descending: Bool, offset: Int
+    ) async throws -> StockListing {
+        let now = wallMillis()
+        return try await read { db in
+            var conditions = ["i.alive = 1"]
+            var arguments: [any DatabaseValueConvertible] = []
+            if let category = query.category {
+                conditions.append("i.category = ?")
+                arguments.append(category)
+            }
+            if let text = query.text, !text.isEmpty {
+                conditions.append(
+                    "(i.sku LIKE ? ESCAPE '\\' OR i.name LIKE ? ESCAPE '\\' OR i.description LIKE ? ESCAPE '\\'"
+                        + " OR i.sku IN (SELECT sku FROM barcodes WHERE code = ?))")
+                let pattern = "%" + Self.escapeLike(text) + "%"
+                arguments += [pattern, pattern, pattern, text]
+            }
+            switch filter {
+            case .all: break
+            case .inStock:
+                conditions.append(
+                    "coalesce(s.quantity, 0) > 0 AND (i.threshold IS NULL OR s.quantity >= i.threshold)")
+            case .low:
+                conditions.append(
+                    "coalesce(s.quantity, 0) > 0 AND i.threshold IS NOT NULL AND s.quantity < i.threshold")
+            case .out: conditions.append("coalesce(s.quantity, 0) <= 0")
+            }
+            let condition = conditions.joined(separator: " AND ")
+            let joins = """
+                FROM items i LEFT JOIN stock s ON s.sku = i.sku AND s.location = ?1
+                LEFT JOIN unavailable u ON u.sku = i.sku AND u.location = ?1
+                LEFT JOIN cell_costs c ON c.sku = i.sku AND c.location = ?1
+                """
+            let total =
+                try Int64.fetchOne(
+                    db, sql: "SELECT count(*) \(joins) WHERE \(condition)",
+                    arguments: StatementArguments([query.location] + arguments)) ?? 0
+            let order = "\(sort.expression) \(descending ? "DESC" : "ASC"), i.sku \(descending ? "DESC" : "ASC")"
+            let skus = try String.fetchAll(
+                db, sql: "SELECT i.sku \(joins) WHERE \(condition) ORDER BY \(order) LIMIT ? OFFSET ?",
+                arguments: StatementArguments([query.location] + arguments + [query.limit, offset]))
+            guard !skus.isEmpty else { return StockListing(levels: [], total: total) }
+            let levels = try Self.stockLevels(
+                where: "i.sku IN (\(skus.map { _ in "?" }.joined(separator: ",")))", arguments: skus,
+                location: query.location, limit: skus.count, now: now, db: db)
+            let bySKU = Dictionary(uniqueKeysWithValues: levels.map { ($0.sku, $0) })
+            return StockListing(levels: skus.compactMap { bySKU[$0] }, total: total)
+        }
+    }
+
+    /// Sales per business day at a location for the `days` days up to `today` (days since
+    /// 1970), zero-filled.
+    public func dailySales(location: String, today: Int64, days: Int) async throws -> [DailySales] {
+        try await read { db in
+            let first = today - Int64(days) + 1
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT day, sold - returned, priced_cents FROM location_days
+                    WHERE location = ? AND day BETWEEN ? AND ? ORDER BY day
+                    """, arguments: [location, first, today])
+            var byDay: [Int64: DailySales] = [:]
+            for row in rows { byDay[row[0]] = DailySales(day: row[0], units: row[1], cents: row[2]) }
+            return (first...today).map { byDay[$0] ?? DailySales(day: $0, units: 0, cents: 0) }
+        }
+    }
+
+    /// The items that run out soonest at the forecast demand (forecasts table), fewest days
+    /// of cover first. Items without a forecast or demand are not listed.
+    public func lowestCover(location: String, limit: Int) async throws -> [CoverRow] {
+        try await read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT i.sku, i.name, coalesce(s.quantity, 0) - coalesce(u.quantity, 0) AS available, f.level
+                    FROM forecasts f JOIN items i ON i.sku = f.sku AND i.alive = 1
+                    LEFT JOIN stock s ON s.sku = f.sku AND s.location = f.location
+                    LEFT JOIN unavailable u ON u.sku = f.sku AND u.location = f.location
+                    WHERE f.location = ? AND f.level > 0
+                    ORDER BY max(available, 0) / f.level, i.sku LIMIT ?
+                    """, arguments: [location, limit]
+            ).map { row in
+                let available: Int64 = row[2]
+                let level: Double = row[3]
+                return CoverRow(
+                    sku: row[0], name: row[1], available: available, dailyDemand: level,
+                    days: DaysOfCover.days(available: available, dailyForecast: level) ?? 0)
+            }
+        }
+    }
+
+    /// The categories of live items, for the inventory filter.
+    public func categories() async throws -> [String] {
+        try await read { db in
+            try String.fetchAll(
+                db, sql: "SELECT DISTINCT category FROM items WHERE alive = 1 AND category != '' ORDER BY category")
+        }
+    }
+}

@@ -68,7 +68,9 @@ public func buildRouter(
     notify: NotifyConfiguration? = nil, web: WebSite? = nil
 ) -> Router<StockroomRequestContext> {
     let router = Router(context: StockroomRequestContext.self)
-    router.middlewares.add(ErrorMiddleware())
+    var htmlPage: (@Sendable (APIError, Request) -> Response)?
+    if let web { htmlPage = { error, request in web.errorPage(error, request: request) } }
+    router.middlewares.add(ErrorMiddleware<StockroomRequestContext>(htmlPage: htmlPage))
     let authenticator = TokenAuthenticator(store: store)
     let system = SystemRoutes(store: store, metrics: metrics, role: role)
     let items = ItemRoutes(store: store)

@@ -10,7 +10,16 @@ import StockroomStore
 /// body) keep their status, and anything unexpected becomes a 500 whose details go to the
 /// log, not to the client.
 public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
-    public init() {}
+    /// Renders an error as a page for a browser (the web dashboard's); nil: JSON always.
+    let htmlPage: (@Sendable (APIError, Request) -> Response)?
+
+    public init(htmlPage: (@Sendable (APIError, Request) -> Response)? = nil) { self.htmlPage = htmlPage }
+
+    /// A browser asking for a page outside `/v1` (an unknown path) gets the error as HTML.
+    func wantsPage(_ request: Request) -> Bool {
+        htmlPage != nil && !request.uri.path.hasPrefix("/v1/") && request.uri.path != "/metrics"
+            && request.headers[.accept]?.contains("text/html") == true
+    }
 
     public func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -25,9 +34,12 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 // once the answer is out, or a client trickling on would hold it.
                 channel.eventLoop.scheduleTask(in: .milliseconds(200)) { channel.close(promise: nil) }
             }
+            if wantsPage(request), let htmlPage { return htmlPage(error, request) }
             return try error.response(from: request, context: context)
         } catch {
-            return try Self.apiError(for: error, context: context).response(from: request, context: context)
+            let apiError = Self.apiError(for: error, context: context)
+            if wantsPage(request), let htmlPage { return htmlPage(apiError, request) }
+            return try apiError.response(from: request, context: context)
         }
     }
 

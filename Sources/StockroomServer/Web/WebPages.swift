@@ -68,15 +68,21 @@ extension WebSite {
         async let sales = store.dailySales(location: location, today: today, days: max(days, 8))
         async let cover = store.lowestCover(location: location, limit: 10)
         async let recent = store.ops(Self.recentQuery)
+        async let averages = averageCosts.costs(location: location)
+        async let onHand = store.onHandByItem(location: location)
         let (inventory, stats, openAlerts, daily, lowest, movements) = try await (
             summary, statistics, alerts, sales, cover, recent
         )
+        let (costs, units) = try await (averages, onHand)
+        let stockValue = units.reduce(Int64(0)) { $0 &+ AverageCosts.value(onHand: $1.value, average: costs[$1.key]) }
         let todaySales = daily.last ?? DailySales(day: today, units: 0, cents: 0)
         let lastWeek = daily.count >= 8 ? daily[daily.count - 8] : DailySales(day: today - 7, units: 0, cents: 0)
         let sync = try await syncBadge()
         let tiles: [[String: Any]] = [
             tile("SKUs", Self.number(inventory.skus), href: "/inventory"),
-            tile("Stock value", Money.text(inventory.valueCents), href: "/inventory?sort=value&dir=desc"),
+            tile(
+                "Stock value", Money.text(stockValue), href: "/reports",
+                detail: "at average cost, \(Self.number(Int64(units.count))) items in stock"),
             tile(
                 "Low stock", Self.number(inventory.low), href: "/inventory?stock=low",
                 tone: inventory.low > 0 ? "warn" : "good"),
@@ -185,7 +191,11 @@ extension WebSite {
         query.limit = csv ? 100_000 : perPage
         let listing = try await store.stockListing(
             query, filter: filter, sort: sort, descending: descending, offset: csv ? 0 : (pageNumber - 1) * perPage)
-        if csv { return inventoryCSV(listing, location: location) }
+        let costs = try await averageCosts.costs(location: location)
+        func value(_ level: StockLevel) -> Int64 {
+            AverageCosts.value(onHand: level.quantity, average: costs[level.sku] ?? level.cost.averageCents)
+        }
+        if csv { return inventoryCSV(listing, location: location, value: value) }
 
         func link(_ changes: [String: String]) -> String {
             var values: [(String, String)] = [
@@ -212,7 +222,7 @@ extension WebSite {
         let columns: [(StockSort?, String, Bool)] = [
             (.sku, "SKU", false), (.name, "Name", false), (.category, "Category", false), (.onHand, "On hand", true),
             (.available, "Available", true), (nil, "Committed", true), (nil, "Held", true), (nil, "Unavailable", true),
-            (nil, "Incoming", true), (nil, "In transit", true), (.value, "Value", true), (nil, "Status", false),
+            (nil, "Incoming", true), (nil, "In transit", true), (nil, "Value", true), (nil, "Status", false),
         ]
         let categories = try await store.categories()
         let first = listing.total == 0 ? 0 : (pageNumber - 1) * perPage + 1
@@ -249,8 +259,7 @@ extension WebSite {
                     "onHand": level.states.onHand, "available": level.states.available,
                     "committed": level.states.committed, "held": level.states.held,
                     "unavailable": level.states.unavailable, "incoming": level.states.incoming,
-                    "inTransit": level.states.inTransit,
-                    "value": Money.text((level.cost.value(onHand: level.quantity) ?? 0)),
+                    "inTransit": level.states.inTransit, "value": Money.text(value(level)),
                     "state": state.0, "stateLabel": state.1,
                 ]
             },
@@ -268,13 +277,13 @@ extension WebSite {
     }
 
     /// The current view as CSV (every matching row, not just the page), with a TOTAL row.
-    func inventoryCSV(_ listing: StockListing, location: String) -> Response {
+    func inventoryCSV(_ listing: StockListing, location: String, value: (StockLevel) -> Int64) -> Response {
         let rows = listing.levels.map { level -> [ReportTable.Cell] in
             [
                 .text(level.sku), .text(level.name), .text(level.category), .text(location),
                 .integer(level.states.onHand), .integer(level.states.available), .integer(level.states.committed),
                 .integer(level.states.held), .integer(level.states.unavailable), .integer(level.states.incoming),
-                .integer(level.states.inTransit), .money(level.cost.value(onHand: level.quantity) ?? 0),
+                .integer(level.states.inTransit), .money(value(level)),
             ]
         }
         let table = ReportTable(
@@ -323,6 +332,17 @@ extension WebSite {
                 ISODate.dateText(day: Int64((logged.op.facts?.occurredAt ?? logged.op.hlc.millis) / 86_400_000)), after
             )
         }
+        var levelRows: [[String: Any]] = []
+        for level in allLevels {
+            let average = try await averageCosts.costs(location: level.location)[level.sku] ?? level.cost.averageCents
+            levelRows.append([
+                "location": level.location, "onHand": level.states.onHand, "available": level.states.available,
+                "committed": level.states.committed, "held": level.states.held,
+                "unavailable": level.states.unavailable, "incoming": level.states.incoming,
+                "inTransit": level.states.inTransit,
+                "value": Money.text(AverageCosts.value(onHand: level.quantity, average: average)),
+            ])
+        }
         let here = allLevels.first { $0.location == location }
         let available = here?.states.available ?? 0
         var explainRows: [[String: Any]] = []
@@ -347,15 +367,7 @@ extension WebSite {
             "canEdit": Permission.catalogue.isGranted(to: context.principal!.role),
             "canMove": Permission.documents.isGranted(to: context.principal!.role),
             "formError": formError ?? "",
-            "levels": allLevels.map { level -> [String: Any] in
-                [
-                    "location": level.location, "onHand": level.states.onHand, "available": level.states.available,
-                    "committed": level.states.committed, "held": level.states.held,
-                    "unavailable": level.states.unavailable, "incoming": level.states.incoming,
-                    "inTransit": level.states.inTransit,
-                    "value": Money.text((level.cost.value(onHand: level.quantity) ?? 0)),
-                ]
-            },
+            "levels": levelRows,
             "history": [
                 "rows": Array(rows.prefix(50)),
                 "labels": chartPoints.map(\.0).joined(separator: ","),

@@ -81,6 +81,7 @@ extension WebSite {
             "tokens": tokens.map { token -> [String: Any] in
                 [
                     "id": token.id, "label": token.label, "role": token.role.rawValue, "node": token.node ?? "",
+                    "hasNode": token.node != nil,
                     "created": when(token.createdAt), "lastUsed": when(token.lastUsedAt),
                     "status": token.revokedAt == nil ? "active" : "revoked", "active": token.revokedAt == nil,
                 ]

@@ -20,6 +20,7 @@ public struct WebSite: Sendable {
     let sessions: SessionStorage<WebSession>
     let throttle = SignInThrottle()
     let users: UserDirectory
+    let averageCosts: AverageCosts
     /// `hub` or `edge`.
     let role: String
     let dataFolder: String
@@ -50,6 +51,7 @@ public struct WebSite: Sendable {
                     name: Self.sessionCookie, path: "/", secure: secure, sameSite: .strict),
                 keyPrefix: "s."))
         self.users = UserDirectory(store: store)
+        self.averageCosts = AverageCosts(store: store)
         self.role = role
         self.dataFolder = dataFolder
         self.secure = secure
@@ -81,7 +83,23 @@ public struct WebSite: Sendable {
     ) async throws -> Response {
         var fields = fields
         fields["page"] = try await layoutFields(request: request, context: context, nav: nav)
-        return html(templates.render(fields, withTemplate: template) ?? "", status: status)
+        return html(templates.render(Self.compact(fields), withTemplate: template) ?? "", status: status)
+    }
+
+    /// Drops empty strings, so `{{#field}}…{{/field}}` is false for them as a reader of
+    /// the template expects (swift-mustache treats any string, even "", as true).
+    static func compact(_ value: Any) -> Any {
+        switch value {
+        case let dictionary as [String: Any]:
+            var result: [String: Any] = [:]
+            for (key, value) in dictionary {
+                if let text = value as? String, text.isEmpty { continue }
+                result[key] = compact(value)
+            }
+            return result
+        case let array as [[String: Any]]: return array.map { compact($0) }
+        default: return value
+        }
     }
 
     func layoutFields(request: Request, context: StockroomRequestContext, nav: String) async throws -> [String: Any] {

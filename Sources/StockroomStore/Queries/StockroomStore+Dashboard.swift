@@ -26,7 +26,6 @@ public enum StockSort: String, CaseIterable, Sendable {
     case sku, name, category
     case onHand = "on_hand"
     case available
-    case value
 
     var expression: String {
         switch self {
@@ -35,7 +34,6 @@ public enum StockSort: String, CaseIterable, Sendable {
         case .category: "i.category COLLATE NOCASE"
         case .onHand: "coalesce(s.quantity, 0)"
         case .available: "coalesce(s.quantity, 0) - coalesce(u.quantity, 0)"
-        case .value: StockroomStore.cellValueSQL
         }
     }
 }
@@ -207,6 +205,17 @@ extension StockroomStore {
                     sku: row[0], name: row[1], available: available, dailyDemand: level,
                     days: DaysOfCover.days(available: available, dailyForecast: level) ?? 0)
             }
+        }
+    }
+
+    /// Units on hand per SKU at a location, for the cells holding any.
+    public func onHandByItem(location: String) async throws -> [String: Int64] {
+        try await read { db in
+            var result: [String: Int64] = [:]
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT sku, quantity FROM stock WHERE location = ? AND quantity > 0", arguments: [location])
+            while let row = try rows.next() { result[row[0]] = row[1] }
+            return result
         }
     }
 

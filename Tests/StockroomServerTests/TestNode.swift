@@ -43,7 +43,8 @@ struct TestNode {
 
     /// Runs `body` against the app in-process (no sockets).
     func test(
-        shopify: ShopifyConfiguration? = nil, _ body: @escaping @Sendable (Client) async throws -> Void
+        shopify: ShopifyConfiguration? = nil, over setup: TestingSetup = .router,
+        _ body: @escaping @Sendable (Client) async throws -> Void
     ) async throws {
         var configuration = NodeConfiguration()
         configuration.shopify = shopify
@@ -52,7 +53,7 @@ struct TestNode {
         let app = try buildApplication(
             configuration: configuration, store: store, metrics: NodeMetrics(), logger: Logger(label: "test"))
         let tokens = self.tokens
-        try await app.test(.router) { client in try await body(Client(client: client, tokens: tokens)) }
+        try await app.test(setup) { client in try await body(Client(client: client, tokens: tokens)) }
     }
 
     struct Client: Sendable {
@@ -77,6 +78,7 @@ struct TestNode {
         ) async throws -> Reply {
             var headers: HTTPFields = [.contentType: "application/json"]
             if let token = token ?? role.flatMap({ tokens[$0] }) { headers[.authorization] = "Bearer \(token)" }
+            if extra[.contentType] != nil { headers[.contentType] = nil }
             headers.append(contentsOf: extra)
             let payload = bytes.map { ByteBuffer(bytes: $0) } ?? body.map { ByteBuffer(string: $0) }
             return try await client.execute(uri: uri, method: method, headers: headers, body: payload) { response in

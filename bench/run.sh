@@ -3,7 +3,7 @@
 # same run on the same machine, then one table (bench/report.py) and bench/results/*.json.
 #
 #   bench/run.sh                      all scenarios
-#   SCENARIOS="edge sync" bench/run.sh   a subset: edge orders scale sync apply catchup analytics
+#   SCENARIOS="edge sync" bench/run.sh   a subset: edge orders scale sync apply catchup analytics web
 #   ROUNDS=5 SECONDS_PER_RUN=5        repetitions of each load run and their length
 #
 # Baselines (bench/baselines/): C through libsqlite3 (the write floor), nginx (the HTTP
@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-5}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
-SCENARIOS=${SCENARIOS:-edge orders scale sync apply catchup analytics}
+SCENARIOS=${SCENARIOS:-edge orders scale sync apply catchup analytics web}
 BIN=.build/release/stockroom
 export PATH="$PATH:/usr/sbin:/sbin"
 want() { [[ " $SCENARIOS " == *" $1 "* ]]; }
@@ -217,6 +217,10 @@ if want analytics; then
         "$BIN" import history "$WORK/history.csv" --data "$WORK/history" --quiet
     python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); r["rows"]=int(sys.argv[2]); print("history import:", r); json.dump(r, open("bench/results/analytics-import.json","w"))' \
         "$WORK/import.json" "$(($(wc -l <"$WORK/history.csv") - 1))"
+fi
+
+if want web; then
+    bench/web.sh "$BIN" "$WORK" "$ROUNDS" "$SECONDS_PER_RUN"
 fi
 
 python3 bench/report.py "$RAW" --rounds "$ROUNDS" --seconds "$SECONDS_PER_RUN"

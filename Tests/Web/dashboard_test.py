@@ -109,6 +109,7 @@ class Browser:
                 "return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right >"
                 " document.documentElement.clientWidth + 1).slice(0, 5).map(e => e.outerHTML.slice(0, 100))")
             fail(f"{label}: wider than the page: {wide}")
+        driver.save_screenshot(os.path.join(self.shots, f"{self.size_name}-{name}.png"))
         # The first Tab from the top of the page lands on a visible skip link.
         driver.execute_script("window.scrollTo(0, 0); document.activeElement && document.activeElement.blur();"
                               "document.body.setAttribute('tabindex','-1'); document.body.focus();"
@@ -123,7 +124,6 @@ class Browser:
             if (r.width < 1 || r.height < 1 || r.bottom < 0) return 'the skip link is not visible';
             return '';""")
         check(skip == "", f"{label}: first Tab: {skip}")
-        driver.save_screenshot(os.path.join(self.shots, f"{self.size_name}-{name}.png"))
         driver.switch_to.active_element.send_keys(Keys.SHIFT, Keys.TAB)
         # No request to another origin (the page, its scripts, styles, images, fetches).
         foreign = driver.execute_script(

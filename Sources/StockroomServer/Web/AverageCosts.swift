@@ -3,37 +3,90 @@ import StockroomCore
 import StockroomStore
 import Synchronization
 
+/// A value per key that is slow to compute (it reads every item or every cell), kept for a
+/// while and refreshed in the background: a page gets the last value at once, even when
+/// it is older than `maxAge`, and one refresh runs behind it. Only the first request for a
+/// key waits. Pages that show such a figure say how old it may be.
+final class BackgroundCache<Value: Sendable>: Sendable {
+    private struct Entry {
+        var value: Value?
+        var at: Double = 0
+        var refreshing = false
+    }
+    private let entries = Mutex<[String: Entry]>([:])
+    let maxAge: Double
+
+    init(maxAge: Double) { self.maxAge = maxAge }
+
+    func value(_ key: String, compute: @escaping @Sendable () async throws -> Value) async throws -> Value {
+        let now = Date().timeIntervalSince1970
+        let (cached, refresh) = entries.withLock { entries -> (Value?, Bool) in
+            var entry = entries[key] ?? Entry()
+            let stale = now - entry.at >= maxAge
+            let refresh = stale && !entry.refreshing && entry.value != nil
+            if refresh { entry.refreshing = true }
+            entries[key] = entry
+            return (entry.value, refresh)
+        }
+        if let cached {
+            if refresh {
+                Task.detached(priority: .utility) { [self] in
+                    let value = try? await compute()
+                    store(key, value)
+                }
+            }
+            return cached
+        }
+        let value = try await compute()
+        store(key, value)
+        return value
+    }
+
+    private func store(_ key: String, _ value: Value?) {
+        let now = Date().timeIntervalSince1970
+        entries.withLock { entries in
+            var entry = entries[key] ?? Entry()
+            entry.refreshing = false
+            if let value {
+                entry.value = value
+                entry.at = now
+            }
+            entries[key] = entry
+        }
+    }
+}
+
 /// Weighted average cost per item at a location, as the stock-value report computes it
-/// from the op log (receipts with a unit cost, history imports included), kept for
-/// ``maxAge`` seconds: the dashboard values stock with the same figures as
-/// `GET /v1/reports/stock-value`, without recomputing the ledger on every page.
+/// from the op log (receipts with a unit cost, history imports included): the dashboard
+/// values stock with the same figures as `GET /v1/reports/stock-value`. Recomputed in the
+/// background at most every ``maxAge`` seconds.
 final class AverageCosts: Sendable {
     static let maxAge: Double = 300
     private let store: StockroomStore
-    private let cache = Mutex<[String: (at: Double, costs: [String: Int64])]>([:])
+    private let cache = BackgroundCache<[String: Int64]>(maxAge: AverageCosts.maxAge)
 
     init(store: StockroomStore) { self.store = store }
 
     /// Cents per unit by SKU; items without a costed receipt are absent.
     func costs(location: String) async throws -> [String: Int64] {
-        let now = Date().timeIntervalSince1970
-        if let hit = cache.withLock({ $0[location] }), now - hit.at < Self.maxAge { return hit.costs }
-        let today = Int64(store.wallClockMillis() / 86_400_000)
-        let table = try await store.report(
-            ReportQuery(name: .stockValue, from: today, to: today, location: location, by: .cell))
-        guard let sku = table.columns.firstIndex(where: { $0.name == "sku" }),
-            let place = table.columns.firstIndex(where: { $0.name == "location" }),
-            let average = table.columns.firstIndex(where: { $0.name == "average_cost" })
-        else { return [:] }
-        var costs: [String: Int64] = [:]
-        for row in table.rows {
-            guard case .text(let code) = row[sku], case .text(let at) = row[place], at == location,
-                case .money(let cents) = row[average]
-            else { continue }
-            costs[code] = cents
+        let store = store
+        return try await cache.value(location) {
+            let today = Int64(store.wallClockMillis() / 86_400_000)
+            let table = try await store.report(
+                ReportQuery(name: .stockValue, from: today, to: today, location: location, by: .cell))
+            guard let sku = table.columns.firstIndex(where: { $0.name == "sku" }),
+                let place = table.columns.firstIndex(where: { $0.name == "location" }),
+                let average = table.columns.firstIndex(where: { $0.name == "average_cost" })
+            else { return [:] }
+            var costs: [String: Int64] = [:]
+            for row in table.rows {
+                guard case .text(let code) = row[sku], case .text(let at) = row[place], at == location,
+                    case .money(let cents) = row[average]
+                else { continue }
+                costs[code] = cents
+            }
+            return costs
         }
-        cache.withLock { $0[location] = (now, costs) }
-        return costs
     }
 
     /// On hand at the average cost (0 for nothing or negative on hand, or no cost known).

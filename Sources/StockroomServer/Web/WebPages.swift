@@ -62,27 +62,33 @@ extension WebSite {
             [14, 30, 90].contains(Int(request.uri.queryParameters["days"] ?? "") ?? 0)
             ? Int(request.uri.queryParameters["days"]!)! : 14
         let today = Int64(store.wallClockMillis() / 86_400_000)
-        async let summary = store.inventorySummary(location: location)
+        let store = store
+        let averageCosts = averageCosts
+        async let figures = tileFigures.value(location) {
+            async let summary = store.inventorySummary(location: location)
+            async let averages = averageCosts.costs(location: location)
+            async let onHand = store.onHandByItem(location: location)
+            let (costs, units) = try await (averages, onHand)
+            let value = units.reduce(Int64(0)) { $0 &+ AverageCosts.value(onHand: $1.value, average: costs[$1.key]) }
+            return TileFigures(summary: try await summary, stockValueCents: value, itemsInStock: units.count)
+        }
         async let statistics = store.statistics()
         async let alerts = store.alertEpisodes(open: true, location: location, limit: 1000)
         async let sales = store.dailySales(location: location, today: today, days: max(days, 8))
         async let cover = store.lowestCover(location: location, limit: 10)
         async let recent = store.ops(Self.recentQuery)
-        async let averages = averageCosts.costs(location: location)
-        async let onHand = store.onHandByItem(location: location)
-        let (inventory, stats, openAlerts, daily, lowest, movements) = try await (
-            summary, statistics, alerts, sales, cover, recent
+        let (tileFigures, stats, openAlerts, daily, lowest, movements) = try await (
+            figures, statistics, alerts, sales, cover, recent
         )
-        let (costs, units) = try await (averages, onHand)
-        let stockValue = units.reduce(Int64(0)) { $0 &+ AverageCosts.value(onHand: $1.value, average: costs[$1.key]) }
+        let inventory = tileFigures.summary
         let todaySales = daily.last ?? DailySales(day: today, units: 0, cents: 0)
         let lastWeek = daily.count >= 8 ? daily[daily.count - 8] : DailySales(day: today - 7, units: 0, cents: 0)
         let sync = try await syncBadge()
         let tiles: [[String: Any]] = [
             tile("SKUs", Self.number(inventory.skus), href: "/inventory"),
             tile(
-                "Stock value", Money.text(stockValue), href: "/reports",
-                detail: "at average cost, \(Self.number(Int64(units.count))) items in stock"),
+                "Stock value", Money.text(tileFigures.stockValueCents), href: "/reports",
+                detail: "at average cost, \(Self.number(Int64(tileFigures.itemsInStock))) items in stock"),
             tile(
                 "Low stock", Self.number(inventory.low), href: "/inventory?stock=low",
                 tone: inventory.low > 0 ? "warn" : "good"),

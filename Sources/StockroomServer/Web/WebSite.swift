@@ -13,6 +13,13 @@ public import StockroomStore
 ///
 /// Pages live at the root (`/`, `/inventory`, `/items/{sku}`, …); static files under
 /// `/static`. Nothing here is on the scan path: `/v1` routes never pass these middlewares.
+/// The overview's tiles that read every cell of a location.
+struct TileFigures: Sendable {
+    var summary: InventorySummary
+    var stockValueCents: Int64
+    var itemsInStock: Int
+}
+
 public struct WebSite: Sendable {
     let store: StockroomStore
     let templates: MustacheLibrary
@@ -21,6 +28,8 @@ public struct WebSite: Sendable {
     let throttle = SignInThrottle()
     let users: UserDirectory
     let averageCosts: AverageCosts
+    /// The overview's heavier tiles (they read every stock cell of the location).
+    let tileFigures = BackgroundCache<TileFigures>(maxAge: 30)
     /// `hub` or `edge`.
     let role: String
     let dataFolder: String

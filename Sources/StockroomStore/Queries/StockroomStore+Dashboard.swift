@@ -5,7 +5,6 @@ public import StockroomCore
 /// Stock of one location in four figures, as the dashboard's tiles show them.
 public struct InventorySummary: Hashable, Sendable {
     public var skus: Int64
-    public var valueCents: Int64
     /// Live items below their low-stock threshold but not out.
     public var low: Int64
     /// Live items with nothing on hand (0 or less).
@@ -67,11 +66,6 @@ public struct CoverRow: Hashable, Sendable {
 }
 
 extension StockroomStore {
-    /// On hand at the average cost, in SQL, as ``CellCost/value(onHand:)`` computes it
-    /// (rounded half up, 0 for nothing or negative on hand): `s` is stock, `c` cell_costs.
-    static let cellValueSQL =
-        "CASE WHEN c.units > 0 AND s.quantity > 0 THEN s.quantity * ((c.total_cents + c.units / 2) / c.units) ELSE 0 END"
-
     /// Every location's stock of one item, including the states of cells that only hold
     /// documents. Throws `unknownCode` for no such item.
     public func stockAtEveryLocation(sku: String) async throws -> [StockLevel] {
@@ -93,23 +87,21 @@ extension StockroomStore {
         try await read { db in try Self.storedEstimate(key, db: db) }
     }
 
-    /// Tiles of the overview: live SKUs, stock value at average cost, low and out cells.
+    /// Tiles of the overview: live SKUs, low and out cells. Reads the items' index and the
+    /// location's stock cells, not every item.
     public func inventorySummary(location: String) async throws -> InventorySummary {
         try await read { db in
+            let skus = try Int64.fetchOne(db, sql: "SELECT count(*) FROM items WHERE alive = 1") ?? 0
             let row = try Row.fetchOne(
                 db,
                 sql: """
                     SELECT count(*),
-                           sum(\(Self.cellValueSQL)),
-                           sum(CASE WHEN coalesce(s.quantity, 0) > 0 AND i.threshold IS NOT NULL
-                                     AND s.quantity < i.threshold THEN 1 ELSE 0 END),
-                           sum(CASE WHEN coalesce(s.quantity, 0) <= 0 THEN 1 ELSE 0 END)
-                    FROM items i LEFT JOIN stock s ON s.sku = i.sku AND s.location = ?1
-                    LEFT JOIN cell_costs c ON c.sku = i.sku AND c.location = ?1
-                    WHERE i.alive = 1
+                           coalesce(sum(i.threshold IS NOT NULL AND s.quantity < i.threshold), 0)
+                    FROM stock s JOIN items i ON i.sku = s.sku
+                    WHERE s.location = ? AND s.quantity > 0 AND i.alive = 1
                     """, arguments: [location])
-            return InventorySummary(
-                skus: row?[0] ?? 0, valueCents: row?[1] ?? 0, low: row?[2] ?? 0, out: row?[3] ?? 0)
+            let inStock: Int64 = row?[0] ?? 0
+            return InventorySummary(skus: skus, low: row?[1] ?? 0, out: skus - inStock)
         }
     }
 
@@ -128,12 +120,15 @@ extension StockroomStore {
                 arguments.append(category)
             }
             if let text = query.text, !text.isEmpty {
-                conditions.append(
-                    "(i.sku LIKE ? ESCAPE '\\' OR i.name LIKE ? ESCAPE '\\' OR i.description LIKE ? ESCAPE '\\'"
-                        + " OR i.sku IN (SELECT sku FROM barcodes WHERE code = ?))")
-                let pattern = "%" + Self.escapeLike(text) + "%"
-                arguments += [pattern, pattern, pattern, text]
+                conditions.append(Self.searchCondition(text, arguments: &arguments))
             }
+            // Only the joins the filter and the order need: at a million items, each one
+            // read for every row is most of the time.
+            var joins = ""
+            if filter != .all || sort == .onHand || sort == .available {
+                joins += " LEFT JOIN stock s ON s.sku = i.sku AND s.location = ?1"
+            }
+            if sort == .available { joins += " LEFT JOIN unavailable u ON u.sku = i.sku AND u.location = ?1" }
             switch filter {
             case .all: break
             case .inStock:
@@ -145,19 +140,19 @@ extension StockroomStore {
             case .out: conditions.append("coalesce(s.quantity, 0) <= 0")
             }
             let condition = conditions.joined(separator: " AND ")
-            let joins = """
-                FROM items i LEFT JOIN stock s ON s.sku = i.sku AND s.location = ?1
-                LEFT JOIN unavailable u ON u.sku = i.sku AND u.location = ?1
-                LEFT JOIN cell_costs c ON c.sku = i.sku AND c.location = ?1
-                """
+            // ?1 is the location in every statement, used or not, and comes first in the text
+            // (SQLite numbers each plain `?` after the highest seen so far).
+            let values: [(any DatabaseValueConvertible)?] = [query.location] + arguments.map { $0 }
+            let locationFirst = StatementArguments(values)
             let total =
                 try Int64.fetchOne(
-                    db, sql: "SELECT count(*) \(joins) WHERE \(condition)",
-                    arguments: StatementArguments([query.location] + arguments)) ?? 0
+                    db, sql: "SELECT count(*) FROM items i\(joins) WHERE ?1 = ?1 AND \(condition)",
+                    arguments: locationFirst) ?? 0
             let order = "\(sort.expression) \(descending ? "DESC" : "ASC"), i.sku \(descending ? "DESC" : "ASC")"
             let skus = try String.fetchAll(
-                db, sql: "SELECT i.sku \(joins) WHERE \(condition) ORDER BY \(order) LIMIT ? OFFSET ?",
-                arguments: StatementArguments([query.location] + arguments + [query.limit, offset]))
+                db,
+                sql: "SELECT i.sku FROM items i\(joins) WHERE ?1 = ?1 AND \(condition) ORDER BY \(order) LIMIT ? OFFSET ?",
+                arguments: StatementArguments(values + [query.limit, offset]))
             guard !skus.isEmpty else { return StockListing(levels: [], total: total) }
             let levels = try Self.stockLevels(
                 where: "i.sku IN (\(skus.map { _ in "?" }.joined(separator: ",")))", arguments: skus,
@@ -165,6 +160,21 @@ extension StockroomStore {
             let bySKU = Dictionary(uniqueKeysWithValues: levels.map { ($0.sku, $0) })
             return StockListing(levels: skus.compactMap { bySKU[$0] }, total: total)
         }
+    }
+
+    /// The search of the inventory list: any part of the SKU or name through the trigram
+    /// index (3 characters or more), else the start of the SKU; or a barcode, exactly.
+    static func searchCondition(_ text: String, arguments: inout [any DatabaseValueConvertible]) -> String {
+        if text.count >= 3 {
+            arguments += ["\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"", text]
+            return """
+                (i.sku IN (SELECT k.sku FROM item_keys k WHERE k.id IN
+                    (SELECT rowid FROM item_search WHERE item_search MATCH ?))
+                 OR i.sku IN (SELECT sku FROM barcodes WHERE code = ?))
+                """
+        }
+        arguments += [escapeLike(text) + "%", text]
+        return "(i.sku LIKE ? ESCAPE '\\' OR i.sku IN (SELECT sku FROM barcodes WHERE code = ?))"
     }
 
     /// Sales per business day at a location for the `days` days up to `today` (days since

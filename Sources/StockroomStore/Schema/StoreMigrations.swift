@@ -482,6 +482,34 @@ enum StoreMigrations {
                     ) WITHOUT ROWID;
                     CREATE INDEX web_sessions_expiry ON web_sessions (expires_at);
                     ALTER TABLE tokens ADD COLUMN last_used_at INTEGER;
+
+                    -- Search by any part of a SKU or name (the dashboard's search as you
+                    -- type) without reading every item: a trigram index, contentless (the
+                    -- text lives in items), keyed through item_keys since items has no rowid.
+                    -- Kept by triggers, so every path that writes items keeps it.
+                    CREATE TABLE item_keys (id INTEGER PRIMARY KEY, sku TEXT NOT NULL UNIQUE);
+                    -- The inventory list's count and its sort by name, without reading items.
+                    CREATE INDEX items_alive ON items (alive, sku);
+                    CREATE INDEX items_by_name ON items (name COLLATE NOCASE, sku);
+                    CREATE VIRTUAL TABLE item_search USING fts5(text, content='', tokenize='trigram');
+                    CREATE TRIGGER items_search_insert AFTER INSERT ON items BEGIN
+                        INSERT OR IGNORE INTO item_keys (sku) VALUES (new.sku);
+                        INSERT INTO item_search (rowid, text)
+                            SELECT id, new.sku || ' ' || new.name FROM item_keys WHERE sku = new.sku;
+                    END;
+                    CREATE TRIGGER items_search_update AFTER UPDATE OF name ON items WHEN old.name != new.name BEGIN
+                        INSERT INTO item_search (item_search, rowid, text)
+                            SELECT 'delete', id, old.sku || ' ' || old.name FROM item_keys WHERE sku = old.sku;
+                        INSERT INTO item_search (rowid, text)
+                            SELECT id, new.sku || ' ' || new.name FROM item_keys WHERE sku = new.sku;
+                    END;
+                    CREATE TRIGGER items_search_delete AFTER DELETE ON items BEGIN
+                        INSERT INTO item_search (item_search, rowid, text)
+                            SELECT 'delete', id, old.sku || ' ' || old.name FROM item_keys WHERE sku = old.sku;
+                    END;
+                    INSERT INTO item_keys (sku) SELECT sku FROM items;
+                    INSERT INTO item_search (rowid, text)
+                        SELECT k.id, i.sku || ' ' || i.name FROM items i JOIN item_keys k ON k.sku = i.sku;
                     """)
         }
         return migrator

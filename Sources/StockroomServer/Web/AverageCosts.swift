@@ -42,6 +42,9 @@ final class BackgroundCache<Value: Sendable>: Sendable {
         return value
     }
 
+    /// Drops every value, so the next page computes afresh (after a change it shows).
+    func forget() { entries.withLock { $0.removeAll() } }
+
     private func store(_ key: String, _ value: Value?) {
         let now = Date().timeIntervalSince1970
         entries.withLock { entries in

@@ -30,29 +30,7 @@ extension WebSite {
         }
         documents.post("items/:sku/adjust") { request, context in try await move(request, context, count: false) }
         documents.post("items/:sku/count") { request, context in try await move(request, context, count: true) }
-        for (path, nav) in [
-            ("orders", "orders"), ("reports", "reports"), ("conflicts", "dashboard"), ("alerts", "dashboard"),
-            ("sync", "dashboard"),
-        ] {
-            reads.get(RouterPath(path)) { request, context in
-                try await page(
-                    "placeholder",
-                    ["title": path.capitalized, "message": Self.comingNext[path] ?? ""], request: request,
-                    context: context, nav: nav)
-            }
-        }
     }
-
-    static let comingNext = [
-        "orders":
-            "Orders, transfers and purchase orders are managed through the API and the CLI for now (README \"HTTP API\"); their screens come next.",
-        "reports":
-            "Reports are available as CSV from the CLI (`stockroom report NAME`) and from /v1/reports; their screens come next.",
-        "conflicts":
-            "Open conflicts are listed by GET /v1/conflicts and `stockroom conflicts`; this screen comes next.",
-        "alerts": "Open alerts are listed by GET /v1/alerts and `stockroom alerts`; this screen comes next.",
-        "sync": "Sync state is shown by GET /v1/sync/status and `stockroom status`; this screen comes next.",
-    ]
 
     // MARK: Overview
 

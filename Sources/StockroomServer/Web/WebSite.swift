@@ -30,6 +30,8 @@ public struct WebSite: Sendable {
     let averageCosts: AverageCosts
     /// The overview's heavier tiles (they read every stock cell of the location).
     let tileFigures = BackgroundCache<TileFigures>(maxAge: 30)
+    /// The anomaly list of the last 30 days (scoring fits a forest over the history).
+    let anomalyCache = BackgroundCache<AnomalyReport>(maxAge: 600)
     /// `hub` or `edge`.
     let role: String
     let dataFolder: String
@@ -80,6 +82,8 @@ public struct WebSite: Sendable {
         }
         registerSignIn(on: router.group().add(middleware: WebErrorMiddleware(site: self)), signedIn: pages(.read))
         registerPages(reads: pages(.read), catalogue: pages(.catalogue), documents: pages(.documents))
+        registerDocuments(reads: pages(.read), writes: pages(.documents))
+        registerOperations(reads: pages(.read), writes: pages(.documents), manage: pages(.manage))
         registerSettings(admin: pages(.admin))
     }
 

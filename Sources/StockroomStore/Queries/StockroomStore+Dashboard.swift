@@ -166,11 +166,11 @@ extension StockroomStore {
     /// index (3 characters or more), else the start of the SKU; or a barcode, exactly.
     static func searchCondition(_ text: String, arguments: inout [any DatabaseValueConvertible]) -> String {
         if text.count >= 3 {
-            arguments += ["\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"", text]
+            arguments += ["\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"", text, text]
             return """
                 (i.sku IN (SELECT k.sku FROM item_keys k WHERE k.id IN
                     (SELECT rowid FROM item_search WHERE item_search MATCH ?))
-                 OR i.sku IN (SELECT sku FROM barcodes WHERE code = ?))
+                 OR i.sku = ? OR i.sku IN (SELECT sku FROM barcodes WHERE code = ?))
                 """
         }
         arguments += [escapeLike(text) + "%", text]

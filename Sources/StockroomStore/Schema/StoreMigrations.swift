@@ -488,26 +488,32 @@ enum StoreMigrations {
                     -- text lives in items), keyed through item_keys since items has no rowid.
                     -- Kept by triggers, so every path that writes items keeps it.
                     CREATE TABLE item_keys (id INTEGER PRIMARY KEY, sku TEXT NOT NULL UNIQUE);
-                    -- The inventory list's count and its sort by name, without reading items.
-                    CREATE INDEX items_alive ON items (alive, sku);
+                    -- The inventory list's sort by name, without sorting every item. (No
+                    -- index on `alive`: without statistics the planner would drive joins of
+                    -- barcodes and items from it, one pass over the catalogue per lookup.)
                     CREATE INDEX items_by_name ON items (name COLLATE NOCASE, sku);
                     CREATE VIRTUAL TABLE item_search USING fts5(text, content='', tokenize='trigram');
-                    CREATE TRIGGER items_search_insert AFTER INSERT ON items BEGIN
+                    -- The text of an item in the index is `SKU NAME` exactly when its name is
+                    -- not empty (an item is created bare, then named: one index write, not three).
+                    CREATE TRIGGER items_search_insert AFTER INSERT ON items WHEN new.name != '' BEGIN
                         INSERT OR IGNORE INTO item_keys (sku) VALUES (new.sku);
                         INSERT INTO item_search (rowid, text)
                             SELECT id, new.sku || ' ' || new.name FROM item_keys WHERE sku = new.sku;
                     END;
                     CREATE TRIGGER items_search_update AFTER UPDATE OF name ON items WHEN old.name != new.name BEGIN
+                        INSERT OR IGNORE INTO item_keys (sku) VALUES (new.sku);
                         INSERT INTO item_search (item_search, rowid, text)
-                            SELECT 'delete', id, old.sku || ' ' || old.name FROM item_keys WHERE sku = old.sku;
+                            SELECT 'delete', id, old.sku || ' ' || old.name FROM item_keys
+                            WHERE sku = old.sku AND old.name != '';
                         INSERT INTO item_search (rowid, text)
-                            SELECT id, new.sku || ' ' || new.name FROM item_keys WHERE sku = new.sku;
+                            SELECT id, new.sku || ' ' || new.name FROM item_keys
+                            WHERE sku = new.sku AND new.name != '';
                     END;
-                    CREATE TRIGGER items_search_delete AFTER DELETE ON items BEGIN
+                    CREATE TRIGGER items_search_delete AFTER DELETE ON items WHEN old.name != '' BEGIN
                         INSERT INTO item_search (item_search, rowid, text)
                             SELECT 'delete', id, old.sku || ' ' || old.name FROM item_keys WHERE sku = old.sku;
                     END;
-                    INSERT INTO item_keys (sku) SELECT sku FROM items;
+                    INSERT INTO item_keys (sku) SELECT sku FROM items WHERE name != '';
                     INSERT INTO item_search (rowid, text)
                         SELECT k.id, i.sku || ' ' || i.name FROM items i JOIN item_keys k ON k.sku = i.sku;
                     """)

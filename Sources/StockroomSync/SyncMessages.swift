@@ -48,6 +48,6 @@ public struct PushResponse: Codable, Sendable {
 /// The protocol version this node speaks and sends (sync-protocol section 8). It also
 /// answers version 1: a hub of this version syncs with stores of the previous release.
 public enum SyncMessages {
-    public static let protocolVersion = 4
-    public static let supportedVersions = 1...4
+    public static let protocolVersion = 5
+    public static let supportedVersions = 1...5
 }

@@ -151,6 +151,10 @@ class Browser:
                     continue
                 fail(f"{label}: console: {message[:200]}")
 
+    def errors(self):
+        """The error messages the page shows, for a failure's message."""
+        return [e.text for e in self.driver.find_elements(By.CSS_SELECTOR, ".alert-danger, h1")][:3]
+
     def sign_in(self, name, password, expect_path="/"):
         self.get("/signin")
         self.driver.find_element(By.ID, "name").send_keys(name)
@@ -314,6 +318,8 @@ def run_size(args, size, axe_source, admin_token):
         check(b.driver.find_element(By.TAG_NAME, "h1").text == "<script>alert(1)</script><b>x</b>",
               f"{s}: a name with markup did not render as text")
 
+        run_operations(b, s, args, admin_token)
+
         b.get("/settings")
         check("People" in b.driver.page_source, f"{s}: settings did not open for an admin")
         b.check_page("settings")
@@ -346,6 +352,103 @@ def run_size(args, size, axe_source, admin_token):
         b.check_page("forbidden")
     finally:
         b.quit()
+
+
+def run_operations(b, s, args, admin_token):
+    """Orders, purchase orders, alerts, conflicts, replenishment, sync, reports, anomalies."""
+    # Place an order from the dashboard and fulfil it.
+    sku = "BEV-000001"
+    api(args.base, admin_token, "POST", "/v1/scans",
+        {"id": f"stock-{s}", "code": sku, "qty": 40, "reason": "receive", "device": "test"})
+    b.get("/orders")
+    b.check_page("orders")
+    b.get("/orders-new")
+    b.check_page("order-new")
+    b.driver.find_element(By.ID, "o-reference").send_keys(f"A-{s}")
+    b.driver.find_element(By.ID, "o-sku-0").send_keys(sku)
+    b.driver.find_element(By.ID, "o-qty-0").send_keys("3")
+    b.driver.find_element(By.CSS_SELECTOR, "form.sr-form button[type=submit]").click()
+    b.settle()
+    check(b.path().startswith(f"/orders/web%3AA-{s}") or b.path().startswith(f"/orders/web:A-{s}"),
+          f"{s}: placing an order did not open it ({b.path()})")
+    check("Order placed." in b.driver.page_source, f"{s}: no confirmation of the order")
+    b.check_page("order")
+    b.driver.find_element(By.CSS_SELECTOR, "form[action$='/fulfil'] button[type=submit]").click()
+    b.settle()
+    check("Fulfil recorded." in b.driver.page_source and ">Fulfilled<" in b.driver.page_source,
+          f"{s}: fulfilling the order did not show it fulfilled: {b.errors()}")
+    order = api(args.base, admin_token, "GET", f"/v1/orders/web:A-{s}")
+    check(order.get("status") == "fulfilled", f"{s}: /v1 says the order is {order.get('status')}")
+
+    # A purchase order received in part.
+    api(args.base, admin_token, "POST", "/v1/suppliers",
+        {"id": f"sup-{s}", "name": "Northfield Drinks", "lead_time_days": 3})
+    api(args.base, admin_token, "POST", "/v1/purchase-orders",
+        {"id": f"PO-{s}", "supplier": f"sup-{s}", "lines": [{"sku": sku, "qty": 5, "unit_cost": "0.80"}]})
+    b.get(f"/purchase-orders/PO-{s}")
+    b.driver.find_element(By.CSS_SELECTOR, "form[action$='/send'] button").click()
+    b.settle()
+    check(">Sent<" in b.driver.page_source, f"{s}: the PO did not show as sent: {b.errors()}")
+    box = b.driver.find_element(By.ID, "receive-qty-0")
+    box.clear()
+    box.send_keys("2")
+    b.driver.find_element(By.CSS_SELECTOR, "form[action$='/receive'] button[type=submit]").click()
+    b.settle()
+    check(">Partly Received<" in b.driver.page_source, f"{s}: a partial receipt did not show as partly received")
+    b.check_page("purchase-order")
+    po = api(args.base, admin_token, "GET", f"/v1/purchase-orders/PO-{s}")
+    check(po.get("status") == "partly_received", f"{s}: /v1 says the PO is {po.get('status')}")
+    b.get("/purchase-orders?status=partly_received")
+    check(f"PO-{s}" in b.driver.page_source, f"{s}: the PO is missing from its status list")
+    b.get("/transfers")
+    b.check_page("transfers")
+
+    # An oversell is flagged, with its ops and what to do.
+    api(args.base, admin_token, "POST", "/v1/items", {"sku": f"OVER-{s}", "name": "Oversold thing"})
+    api(args.base, admin_token, "POST", "/v1/scans",
+        {"id": f"over-{s}", "code": f"OVER-{s}", "qty": 2, "reason": "sale", "device": "till-1"})
+    b.get("/conflicts")
+    check(f"OVER-{s}" in b.driver.page_source and "What to do" in b.driver.page_source,
+          f"{s}: the oversell is not on the conflicts page")
+    b.check_page("conflicts")
+    # Resolve it with a reason: the resolution is an op, and /v1 shows the conflict closed.
+    box = b.driver.find_element(By.CSS_SELECTOR, "input[name=reason]")
+    box.send_keys("counted: 2 more in the back room")
+    box.find_element(By.XPATH, "ancestor::form").find_element(By.TAG_NAME, "button").click()
+    b.settle()
+    check("Resolved:" in b.driver.page_source, f"{s}: resolving a conflict did not say so: {b.errors()}")
+    open_conflicts = api(args.base, admin_token, "GET", "/v1/conflicts")["items"]
+    check(all(c.get("sku") != f"OVER-{s}" for c in open_conflicts), f"{s}: /v1 still lists the resolved conflict")
+
+    b.get("/alerts")
+    b.check_page("alerts")
+    buttons = b.driver.find_elements(By.CSS_SELECTOR, "form[action$='/ack'] button")
+    if check(buttons, f"{s}: no open alert to acknowledge"):
+        buttons[0].click()
+        b.settle()
+        check("Alert acknowledged" in b.driver.page_source, f"{s}: acknowledging an alert did not say so")
+    b.get("/replenishment")
+    b.check_page("replenishment")
+    b.get("/sync")
+    b.check_page("sync")
+
+    # A report and its CSV: the same totals.
+    b.get("/reports/sales?by=item")
+    b.check_page("report")
+    footer = [c.text for c in b.driver.find_elements(By.CSS_SELECTOR, ".sr-report tfoot td")]
+    href = b.driver.find_element(By.PARTIAL_LINK_TEXT, "Export CSV").get_attribute("href")
+    text = b.driver.execute_async_script(
+        "const done = arguments[0]; fetch(%s).then(r => r.text()).then(done)" % json.dumps(href))
+    table = list(csv.reader(io.StringIO(text)))
+    check(table and table[-1][0] == "TOTAL", f"{s}: the report CSV has no TOTAL row")
+    check(footer[1:] == table[-1][1:], f"{s}: report totals differ: screen {footer[1:]} CSV {table[-1][1:]}")
+    b.get("/anomalies")
+    b.check_page("anomalies")
+    forms = b.driver.find_elements(By.CSS_SELECTOR, "form[action$='/review'] button")
+    if forms:
+        forms[0].click()
+        b.settle()
+        check("Marked" in b.driver.page_source, f"{s}: marking an anomaly reviewed did not say so")
 
 
 def run_without_javascript(args, axe_source):

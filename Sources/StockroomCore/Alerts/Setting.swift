@@ -25,7 +25,7 @@ public struct Setting: Hashable, Sendable {
         case .alertRule: AlertRuleKey(key)?.location
         case .reorderRule: ReorderRuleKey(key)?.location
         case .alertDelivery: key
-        case .alertAction, .anomalyReview: nil
+        case .alertAction, .anomalyReview, .conflictResolution: nil
         }
     }
 
@@ -39,7 +39,9 @@ public struct Setting: Hashable, Sendable {
     /// Whether only the hub (or a store for its own locations) may write this setting.
     /// Acknowledgements, snoozes and reviews are judgements about something a node sees,
     /// not settings of a location: any node may write them.
-    public var isLocationScoped: Bool { namespace != .alertAction && namespace != .anomalyReview }
+    public var isLocationScoped: Bool {
+        namespace != .alertAction && namespace != .anomalyReview && namespace != .conflictResolution
+    }
 
     /// Rule V13: the key and the value have the shape their namespace documents.
     public var problem: String? {
@@ -67,6 +69,12 @@ public struct Setting: Hashable, Sendable {
         case .anomalyReview:
             guard OpID(key) != nil else { return "an anomaly review key is the movement's op id (origin:seq)" }
             if let value { return AnomalyReview.parse(value).problem }
+        case .conflictResolution:
+            guard ConflictResolution.Key(key) != nil else {
+                return
+                    "a conflict resolution key is KIND|IDENTITY: the conflict's kind and identity (GET /v1/conflicts)"
+            }
+            if let value { return ConflictResolution.parse(value).problem }
         }
         return nil
     }
@@ -80,6 +88,8 @@ public enum SettingNamespace: UInt8, CaseIterable, Hashable, Sendable {
     case alertDelivery = 4
     /// A loss-prevention review of a flagged movement (section 12.4), keyed by its op id.
     case anomalyReview = 5
+    /// A person's resolution of a conflict (section 13), keyed by the conflict's identity.
+    case conflictResolution = 6
 
     public var name: String {
         switch self {
@@ -88,12 +98,19 @@ public enum SettingNamespace: UInt8, CaseIterable, Hashable, Sendable {
         case .alertAction: "alert_action"
         case .alertDelivery: "alert_delivery"
         case .anomalyReview: "anomaly_review"
+        case .conflictResolution: "conflict_resolution"
         }
     }
 
     /// The first sync protocol version that decodes this namespace: a node of protocol 3
     /// refuses a batch holding a namespace it does not know, so it is never sent one.
-    public var protocolVersion: Int { self == .anomalyReview ? 4 : 3 }
+    public var protocolVersion: Int {
+        switch self {
+        case .anomalyReview: 4
+        case .conflictResolution: 5
+        default: 3
+        }
+    }
 
     public init?(name: String) {
         guard let match = Self.allCases.first(where: { $0.name == name }) else { return nil }
@@ -221,5 +238,67 @@ public struct AnomalyReview: Hashable, Sendable {
             return .invalid("an anomaly review has no field '\(name)'; fields: by, verdict, note")
         }
         return .value(AnomalyReview(by: by, verdict: verdict, note: fields["note"]))
+    }
+}
+
+/// A person's resolution of a conflict (namespace `conflict_resolution`, section 13):
+/// `by=NAME;reason=TEXT`, keyed `KIND|IDENTITY` as the conflict is identified on every
+/// node. It closes the conflict in every list; it
+/// changes no stock (a count does that). Last writer wins; a nil value reopens it.
+public struct ConflictResolution: Hashable, Sendable {
+    public static let maxReasonLength = 200
+
+    /// `KIND|IDENTITY`: the conflict's kind (lower-case letters and `_`) and its identity as
+    /// every node stores it (the op ids that raised it, or a document issue's
+    /// `kind:id/code/sku`). The whole key is a setting key: at most 200 bytes of text.
+    public struct Key: Hashable, Sendable, CustomStringConvertible {
+        public var kind: String
+        public var identity: String
+
+        public init(kind: String, identity: String) {
+            self.kind = kind
+            self.identity = identity
+        }
+
+        public init?(_ text: String) {
+            guard let bar = text.firstIndex(of: "|") else { return nil }
+            let kind = text[..<bar]
+            let identity = text[text.index(after: bar)...]
+            guard (1...40).contains(kind.utf8.count), kind.utf8.allSatisfy({ (97...122).contains($0) || $0 == 95 }),
+                !identity.isEmpty
+            else { return nil }
+            self.kind = String(kind)
+            self.identity = String(identity)
+        }
+
+        public var description: String { "\(kind)|\(identity)" }
+    }
+
+    public var by: String
+    public var reason: String
+
+    public init(by: String, reason: String) {
+        self.by = by
+        self.reason = reason
+    }
+
+    public var text: String {
+        var fields = SettingFields()
+        fields["by"] = by
+        fields["reason"] = reason
+        return fields.text
+    }
+
+    public static func parse(_ text: String) -> Parsed<ConflictResolution> {
+        guard let fields = SettingFields(text), let by = fields["by"], let reason = fields["reason"] else {
+            return .invalid("a conflict resolution is by=NAME;reason=TEXT")
+        }
+        guard !reason.isEmpty, reason.utf8.count <= maxReasonLength else {
+            return .invalid("a conflict resolution's reason is 1-\(maxReasonLength) bytes")
+        }
+        for name in fields.values.keys where !["by", "reason"].contains(name) {
+            return .invalid("a conflict resolution has no field '\(name)'; fields: by, reason")
+        }
+        return .value(ConflictResolution(by: by, reason: reason))
     }
 }

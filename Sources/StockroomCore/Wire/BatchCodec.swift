@@ -8,8 +8,8 @@ public enum BatchCodec {
     /// The newest batch version this node writes and reads. A batch is written as the
     /// lowest version that carries every op kind in it, so a store of an older release can
     /// read what it is sent.
-    public static let version: UInt64 = 4
-    public static let supportedVersions: ClosedRange<UInt64> = 1...4
+    public static let version: UInt64 = 5
+    public static let supportedVersions: ClosedRange<UInt64> = 1...5
 
     public enum DecodingError: Error, Equatable, Sendable, CustomStringConvertible {
         case notABatch
@@ -19,7 +19,7 @@ public enum BatchCodec {
         public var description: String {
             switch self {
             case .notABatch: "the body is not a Stockroom sync batch (bad magic)"
-            case .unsupportedVersion(let version): "batch version \(version) is not supported; this node speaks 1 to 4"
+            case .unsupportedVersion(let version): "batch version \(version) is not supported; this node speaks 1 to 5"
             case .malformed(let reason): "malformed batch: \(reason)"
             }
         }

@@ -37,7 +37,9 @@ extension WebSite {
         documentKinds.first { $0.kind == kind }!
     }
 
-    func documentList(_ request: Request, _ context: StockroomRequestContext, kind: DocumentKind) async throws
+    func documentList(
+        _ request: Request, _ context: StockroomRequestContext, kind: DocumentKind
+    ) async throws
         -> Response
     {
         let entry = Self.kindEntry(kind)
@@ -52,7 +54,9 @@ extension WebSite {
             "canWrite": Permission.documents.isGranted(to: context.principal!.role),
             "tabs": Self.documentKinds.map { ["title": $0.title, "path": $0.path, "active": $0.kind == kind] },
             "statuses": [["value": "", "label": "All", "active": statusText.isEmpty]]
-                + statuses.map { ["value": $0.rawValue, "label": Self.statusLabel($0), "active": $0.rawValue == statusText] },
+                + statuses.map {
+                    ["value": $0.rawValue, "label": Self.statusLabel($0), "active": $0.rawValue == statusText]
+                },
             "rows": found.items.map { record -> [String: Any] in
                 [
                     "id": record.key.id, "idPath": Self.path(record.key.id), "status": Self.statusLabel(record.status),
@@ -93,7 +97,8 @@ extension WebSite {
             [(.fulfil, "Fulfil", true), (.cancel, "Cancel the order", false)]
         case (.order, .fulfilled): [(.close, "Close", false)]
         case (.transfer, .draft): [(.ship, "Ship", true), (.cancel, "Cancel the transfer", false)]
-        case (.transfer, .shipped), (.transfer, .partlyReceived): [(.receive, "Receive", true), (.close, "Close", false)]
+        case (.transfer, .shipped), (.transfer, .partlyReceived):
+            [(.receive, "Receive", true), (.close, "Close", false)]
         case (.purchaseOrder, .draft): [(.send, "Mark as sent", false), (.cancel, "Cancel the PO", false)]
         case (.purchaseOrder, .sent), (.purchaseOrder, .partlyReceived):
             [(.receive, "Receive", true), (.close, "Close (no more to come)", false)]
@@ -134,6 +139,7 @@ extension WebSite {
                         "eventID": "web-\(action.action.rawValue)-" + CSRF.newToken().prefix(16),
                         "secondLabel": action.action == .receive
                             ? (kind == .transfer ? "damaged" : "rejected") : "",
+                        "hasRows": action.lines,
                         "rows": action.lines
                             ? record.lines.enumerated().map { index, line -> [String: Any] in
                                 let done = action.action == .receive && kind == .transfer ? line.received : line.done
@@ -145,7 +151,8 @@ extension WebSite {
                 [
                     "when": Self.time(event.hlc.millis), "action": event.event.action.rawValue,
                     "actor": event.actor, "op": event.op.description, "location": event.event.location,
-                    "lines": event.event.lines.map { "\($0.sku) × \($0.quantity)" }.joined(separator: ", "),
+                    "eventLines": event.event.lines.isEmpty
+                        ? "—" : event.event.lines.map { "\($0.sku) × \($0.quantity)" }.joined(separator: ", "),
                 ]
             },
         ]
@@ -155,7 +162,9 @@ extension WebSite {
 
     /// One lifecycle action from the document page. Lines come as `qty_N` (and `second_N`
     /// for damaged or rejected units) per line index; lines left at 0 are not sent.
-    func documentAction(_ request: Request, _ context: StockroomRequestContext, kind: DocumentKind) async throws
+    func documentAction(
+        _ request: Request, _ context: StockroomRequestContext, kind: DocumentKind
+    ) async throws
         -> Response
     {
         let entry = Self.kindEntry(kind)
@@ -185,7 +194,9 @@ extension WebSite {
             }
             guard !lines.isEmpty else { return try await refuse("Enter a quantity on at least one line.") }
         }
-        guard let eventID = form["event_id"], !eventID.isEmpty else { return try await refuse("Reload the page and try again.") }
+        guard let eventID = form["event_id"], !eventID.isEmpty else {
+            return try await refuse("Reload the page and try again.")
+        }
         let event = DocumentEvent(
             kind: kind, document: id, event: eventID, action: action,
             location: kind.actingLocation(for: action, location: record.location, counterpart: record.counterpart),

@@ -35,7 +35,8 @@ extension WebSite {
                     namespace: .alertAction, key: AlertAction.Target.cell(episode.kind, episode.key).key,
                     value: AlertAction(snoozedUntil: until).text), actor: context.principal!.actorName)
             return redirect(
-                "/alerts?done=" + Self.queryEscape("Snoozed for \(hours) hours: \(episode.key.sku) at \(episode.key.location)."))
+                "/alerts?done="
+                    + Self.queryEscape("Snoozed for \(hours) hours: \(episode.key.sku) at \(episode.key.location)."))
         }
         reads.get("replenishment") { request, context in try await replenishmentPage(request, context) }
         manage.post("replenishment/apply") { request, context -> Response in
@@ -49,6 +50,23 @@ extension WebSite {
             return redirect("/replenishment?done=" + Self.queryEscape(message))
         }
         reads.get("conflicts") { request, context in try await conflictsPage(request, context) }
+        manage.post("conflicts/:id/resolve") { request, context -> Response in
+            guard let id = Int64(try context.pathParameter("id")) else {
+                throw APIError(.notFound, "not_found", "No such conflict.")
+            }
+            let reason = (context.form["reason"] ?? "").trimmingCharacters(in: .whitespaces)
+            guard !reason.isEmpty else {
+                return try await conflictsPage(request, context, error: "Say why the conflict is resolved.")
+            }
+            do {
+                let conflict = try await store.resolveConflict(
+                    id: id, reason: reason, actor: context.principal!.actorName)
+                return redirect(
+                    "/conflicts?done=" + Self.queryEscape("Resolved: \(conflict.kind) of \(conflict.sku)."))
+            } catch let error as StoreError {
+                return try await conflictsPage(request, context, error: error.description)
+            }
+        }
         reads.get("sync") { request, context in try await syncPage(request, context) }
         reads.get("reports") { request, context in try await reportsPage(request, context) }
         reads.get("reports/:name") { request, context in try await reportsPage(request, context) }
@@ -75,7 +93,9 @@ extension WebSite {
 
     // MARK: Alerts
 
-    func alertsPage(_ request: Request, _ context: StockroomRequestContext, error: String? = nil) async throws
+    func alertsPage(
+        _ request: Request, _ context: StockroomRequestContext, error: String? = nil
+    ) async throws
         -> Response
     {
         let open = try await store.alertEpisodes(open: true, limit: 500)
@@ -114,7 +134,8 @@ extension WebSite {
                 }
                 let ages = suggestion.sources.compactMap { source -> String? in
                     guard let stale = report.staleness[source], !stale.isOwn else { return nil }
-                    return "\(source): data \(stale.ageSeconds.map { Self.age(UInt64(max(0, $0))) } ?? "never received") old"
+                    return
+                        "\(source): data \(stale.ageSeconds.map { Self.age(UInt64(max(0, $0))) } ?? "never received") old"
                 }
                 return [
                     "sku": suggestion.key.sku, "skuPath": Self.path(suggestion.key.sku),
@@ -131,11 +152,16 @@ extension WebSite {
 
     // MARK: Conflicts
 
-    func conflictsPage(_ request: Request, _ context: StockroomRequestContext) async throws -> Response {
+    func conflictsPage(
+        _ request: Request, _ context: StockroomRequestContext, error: String? = nil
+    ) async throws
+        -> Response
+    {
         let showResolved = request.uri.queryParameters["resolved"] == "1"
         let conflicts = try await store.conflicts(includeResolved: showResolved, limit: 500)
+        let canResolve = Permission.manage.isGranted(to: context.principal!.role)
         let fields: [String: Any] = [
-            "showResolved": showResolved,
+            "showResolved": showResolved, "error": error ?? "",
             "rows": conflicts.map { conflict -> [String: Any] in
                 [
                     "id": conflict.id, "kind": conflict.kind.replacingOccurrences(of: "_", with: " "),
@@ -144,6 +170,8 @@ extension WebSite {
                     "ops": conflict.ops, "detected": Self.time(conflict.detectedHLC.millis),
                     "resolved": conflict.resolvedHLC.map { Self.time($0.millis) } ?? "",
                     "advice": Self.conflictAdvice[conflict.kind] ?? "",
+                    "resolution": conflict.resolution.map { "\($0.by): \($0.reason)" } ?? "",
+                    "canResolve": canResolve && conflict.resolvedHLC == nil,
                 ]
             },
         ]
@@ -187,7 +215,8 @@ extension WebSite {
                 let received = NodeID(row.progress.peer).map { knowledge[$0] } ?? 0
                 return [
                     "peer": row.progress.peer, "state": state,
-                    "stateLabel": ["offline": "Offline", "late": "Late", "ok": "In sync", "none": "Never synced"][state]!,
+                    "stateLabel": ["offline": "Offline", "late": "Late", "ok": "In sync", "none": "Never synced"][
+                        state]!,
                     "lastContact": row.progress.lastSuccessMillis.map { Self.time($0) } ?? "never",
                     "age": row.age.map { Self.age($0) } ?? "",
                     "pendingIn": row.progress.pendingIn.map { "\($0)" } ?? "0",
@@ -214,7 +243,9 @@ extension WebSite {
         let from = parameters["from"].map(String.init) ?? ISODate.dateText(day: today - 29)
         let to = parameters["to"].map(String.init) ?? ISODate.dateText(day: today)
         var fields: [String: Any] = [
-            "reports": Self.reportTitles.map { ["name": $0.0.rawValue, "title": $0.1, "active": $0.0.rawValue == name] },
+            "reports": Self.reportTitles.map {
+                ["name": $0.0.rawValue, "title": $0.1, "active": $0.0.rawValue == name]
+            },
             "from": from, "to": to,
         ]
         if let name {
@@ -227,7 +258,8 @@ extension WebSite {
             } catch {
                 fields["error"] = error.message
                 return try await page(
-                    "reports", fields, request: request, context: context, nav: "reports", status: .unprocessableContent)
+                    "reports", fields, request: request, context: context, nav: "reports", status: .unprocessableContent
+                )
             }
             let table = try await store.report(query)
             if csv {
@@ -240,25 +272,34 @@ extension WebSite {
             fields["name"] = name
             fields["title"] = Self.reportTitles.first { $0.0.rawValue == name }?.1 ?? name
             fields["description"] = query.name.summary
-            fields["columns"] = table.columns.map { ["label": $0.name.replacingOccurrences(of: "_", with: " "), "numeric": $0.kind != .text] }
+            fields["columns"] = table.columns.map {
+                ["label": $0.name.replacingOccurrences(of: "_", with: " "), "numeric": $0.kind != .text]
+            }
             fields["rows"] = shown.map { row in
                 ["cells": zip(row, table.columns).map { ["text": $0.0.text, "numeric": $0.1.kind != .text] }]
             }
             fields["totals"] = table.totals.enumerated().map { index, cell in
-                ["text": index == 0 && !table.columns[0].summed ? "Total" : cell.text, "numeric": table.columns[index].kind != .text]
+                [
+                    "text": index == 0 && !table.columns[0].summed ? "Total" : cell.text,
+                    "numeric": table.columns[index].kind != .text,
+                ]
             }
             fields["hasTotals"] = table.columns.contains(where: \.summed)
             fields["count"] = table.rows.count
             fields["truncated"] = table.rows.count > shown.count
             fields["notes"] = table.notes
-            fields["csvHref"] = "/reports/\(name).csv?from=\(from)&to=\(to)"
+            let by = query.by.map { "&by=\($0.rawValue)" } ?? ""
+            fields["csvHref"] = "/reports/\(name).csv?from=\(from)&to=\(to)\(by)"
+            fields["by"] = query.by?.rawValue ?? ""
         }
         return try await page("reports", fields, request: request, context: context, nav: "reports")
     }
 
     // MARK: Anomalies
 
-    func anomaliesPage(_ request: Request, _ context: StockroomRequestContext, error: String? = nil) async throws
+    func anomaliesPage(
+        _ request: Request, _ context: StockroomRequestContext, error: String? = nil
+    ) async throws
         -> Response
     {
         let today = store.wallClockMillis() / 86_400_000
@@ -273,7 +314,8 @@ extension WebSite {
             "since": ISODate.dateText(day: Int64(today - 30)),
             "rows": report.flagged.map { movement -> [String: Any] in
                 [
-                    "op": movement.op.description, "opPath": Self.path(movement.op.description), "sku": movement.key.sku,
+                    "op": movement.op.description, "opPath": Self.path(movement.op.description),
+                    "sku": movement.key.sku,
                     "skuPath": Self.path(movement.key.sku), "location": movement.key.location, "kind": movement.kind,
                     "quantity": movement.quantity, "when": Self.time(movement.occurredAt),
                     "who": movement.actor + (movement.device.map { " · \($0)" } ?? ""),

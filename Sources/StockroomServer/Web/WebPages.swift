@@ -97,6 +97,7 @@ extension WebSite {
                     ["day": ISODate.dateText(day: $0.day), "units": $0.units, "revenue": Money.text($0.cents)]
                 },
             ],
+            "hasCover": !lowest.isEmpty,
             "cover": lowest.map { row -> [String: Any] in
                 [
                     "sku": row.sku, "skuPath": Self.path(row.sku), "name": row.name, "available": row.available,
@@ -209,6 +210,10 @@ extension WebSite {
             (nil, "Incoming", true), (nil, "In transit", true), (nil, "Value", true), (nil, "Status", false),
         ]
         let categories = try await store.categories()
+        // This node's location and, on a hub, each store it syncs with (store ids are their
+        // locations).
+        let peers = role == "hub" ? try await store.allPeerProgress().map(\.peer) : []
+        let locationChoices = Array(Set([store.homeLocation, location] + peers)).sorted()
         let first = listing.total == 0 ? 0 : (pageNumber - 1) * perPage + 1
         let fields: [String: Any] = [
             "location": location, "q": query.text ?? "", "sort": sort.rawValue, "dir": descending ? "desc" : "asc",
@@ -221,7 +226,8 @@ extension WebSite {
             "filters": [("all", "All"), ("in", "In stock"), ("low", "Low"), ("out", "Out")].map {
                 ["value": $0.0, "label": $0.1, "selected": $0.0 == filter.rawValue]
             },
-            "locations": [] as [[String: Any]],
+            "locations": locationChoices.map { ["name": $0, "selected": $0 == location] },
+            "manyLocations": locationChoices.count > 1,
             "columns": columns.map { column -> [String: Any] in
                 var entry: [String: Any] = ["label": column.1, "numeric": column.2]
                 if let key = column.0 {
@@ -359,7 +365,7 @@ extension WebSite {
             ],
             "explain": [
                 "onHand": explained.onHand, "summary": explained.arithmetic.joined(separator: "; "),
-                "rows": explainRows,
+                "rows": explainRows, "hasRows": !explainRows.isEmpty,
             ],
             "forecast": [
                 "text": forecast.map { String(format: "%.1f a day (%@)", $0.daily, $0.model) }

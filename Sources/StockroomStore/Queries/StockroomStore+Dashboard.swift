@@ -151,7 +151,8 @@ extension StockroomStore {
             let order = "\(sort.expression) \(descending ? "DESC" : "ASC"), i.sku \(descending ? "DESC" : "ASC")"
             let skus = try String.fetchAll(
                 db,
-                sql: "SELECT i.sku FROM items i\(joins) WHERE ?1 = ?1 AND \(condition) ORDER BY \(order) LIMIT ? OFFSET ?",
+                sql:
+                    "SELECT i.sku FROM items i\(joins) WHERE ?1 = ?1 AND \(condition) ORDER BY \(order) LIMIT ? OFFSET ?",
                 arguments: StatementArguments(values + [query.limit, offset]))
             guard !skus.isEmpty else { return StockListing(levels: [], total: total) }
             let levels = try Self.stockLevels(

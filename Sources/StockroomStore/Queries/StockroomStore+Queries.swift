@@ -76,7 +76,16 @@ public struct ConflictRecord: Hashable, Sendable {
     public var quantity: Int64?
     public var detail: String
     public var detectedHLC: HLC
+    /// When it closed: by itself (stock back at zero or above, a document settled) or by a
+    /// person's resolution, whichever came first.
     public var resolvedHLC: HLC?
+    /// A person's resolution (section 13), if one was recorded.
+    public var resolution: ConflictResolution?
+
+    /// The key of its resolution setting: `KIND|IDENTITY`.
+    public var resolutionKey: ConflictResolution.Key {
+        ConflictResolution.Key(kind: kind, identity: ops.joined(separator: ","))
+    }
 }
 
 /// Counts for `status`.
@@ -284,21 +293,62 @@ extension StockroomStore {
     }
 
     /// Conflicts, newest first; open ones only unless `includeResolved`.
-    public func conflicts(includeResolved: Bool = false, limit: Int = 100) async throws -> [ConflictRecord] {
+    public func conflicts(
+        includeResolved: Bool = false, limit: Int = 100, id: Int64? = nil
+    ) async throws
+        -> [ConflictRecord]
+    {
         try await read { db in
-            try Row.fetchAll(
+            var conditions: [String] = []
+            if !includeResolved { conditions.append("c.resolved_hlc IS NULL AND r.value IS NULL") }
+            if id != nil { conditions.append("c.id = ?") }
+            let arguments: [(any DatabaseValueConvertible)?] = (id.map { [$0] } ?? []) + [max(1, min(limit, 1000))]
+            return try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT id, kind, sku, location, ops, quantity, detail, detected_hlc, resolved_hlc FROM conflicts
-                    \(includeResolved ? "" : "WHERE resolved_hlc IS NULL") ORDER BY id DESC LIMIT ?
-                    """, arguments: [max(1, min(limit, 1000))]
+                    SELECT c.id, c.kind, c.sku, c.location, c.ops, c.quantity, c.detail, c.detected_hlc,
+                           c.resolved_hlc, r.value, r.hlc
+                    FROM conflicts c \(Self.resolutionJoin)
+                    \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
+                    ORDER BY c.id DESC LIMIT ?
+                    """, arguments: StatementArguments(arguments)
             ).map { row in
-                ConflictRecord(
+                let resolution = (row[9] as String?).flatMap { ConflictResolution.parse($0).value }
+                let closed = [(row[8] as Int64?), resolution == nil ? nil : (row[10] as Int64?)].compactMap { $0 }.min()
+                return ConflictRecord(
                     id: row[0], kind: row[1], sku: row[2], location: row[3],
                     ops: (row[4] as String).split(separator: ",").map(String.init), quantity: row[5], detail: row[6],
-                    detectedHLC: HLC(packed: row[7]), resolvedHLC: (row[8] as Int64?).map(HLC.init(packed:)))
+                    detectedHLC: HLC(packed: row[7]), resolvedHLC: closed.map(HLC.init(packed:)),
+                    resolution: resolution)
             }
         }
+    }
+
+    /// Conflicts joined with their resolution settings (section 13), as `r`.
+    static let resolutionJoin = """
+        LEFT JOIN settings r ON r.namespace = \(SettingNamespace.conflictResolution.rawValue)
+            AND r.key = c.kind || '|' || c.ops
+        """
+
+    /// Records a person's resolution of a conflict: a `conflict_resolution` setting op, so it
+    /// replicates and closes the conflict on every node that holds it. Changes no stock.
+    /// Idempotent in effect (a second resolution replaces the first's reason). Throws
+    /// `invalid` for an unknown conflict id or a reason that breaks the value rules.
+    public func resolveConflict(id: Int64, reason: String, actor: String) async throws -> ConflictRecord {
+        guard let conflict = try await conflicts(includeResolved: true, limit: 1, id: id).first else {
+            throw StoreError.invalid(field: "id", message: "no conflict \(id)")
+        }
+        let resolution = ConflictResolution(by: actor, reason: reason)
+        if let problem = ConflictResolution.parse(resolution.text).problem {
+            throw StoreError.invalid(field: "reason", message: problem)
+        }
+        let key = conflict.resolutionKey.description
+        guard key.utf8.count <= InputRules.maxNameLength else {
+            throw StoreError.invalid(field: "id", message: "this conflict's identity is too long to resolve by hand")
+        }
+        _ = try await setSetting(
+            Setting(namespace: .conflictResolution, key: key, value: resolution.text), actor: actor)
+        return try await conflicts(includeResolved: true, limit: 1, id: id).first ?? conflict
     }
 
     public func statistics() async throws -> StoreStatistics {
@@ -307,8 +357,11 @@ extension StockroomStore {
                 ops: try Int64.fetchOne(db, sql: "SELECT count(*) FROM ops") ?? 0,
                 items: try Int64.fetchOne(db, sql: "SELECT count(*) FROM items WHERE alive = 1") ?? 0,
                 cells: try Int64.fetchOne(db, sql: "SELECT count(*) FROM stock") ?? 0,
-                openConflicts: try Int64.fetchOne(db, sql: "SELECT count(*) FROM conflicts WHERE resolved_hlc IS NULL")
-                    ?? 0,
+                openConflicts: try Int64.fetchOne(
+                    db,
+                    sql:
+                        "SELECT count(*) FROM conflicts c \(Self.resolutionJoin) WHERE c.resolved_hlc IS NULL AND r.value IS NULL"
+                ) ?? 0,
                 lastLSN: try Int64.fetchOne(db, sql: "SELECT max(lsn) FROM ops") ?? 0)
         }
     }

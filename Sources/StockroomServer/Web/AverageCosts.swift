@@ -18,6 +18,26 @@ final class BackgroundCache<Value: Sendable>: Sendable {
 
     init(maxAge: Double) { self.maxAge = maxAge }
 
+    /// The value if one was computed (however old), starting a computation when there is
+    /// none or it is stale; nil until the first one finishes. Never waits.
+    func peek(_ key: String, compute: @escaping @Sendable () async throws -> Value) -> Value? {
+        let now = Date().timeIntervalSince1970
+        let (cached, start) = entries.withLock { entries -> (Value?, Bool) in
+            var entry = entries[key] ?? Entry()
+            let start = now - entry.at >= maxAge && !entry.refreshing
+            if start { entry.refreshing = true }
+            entries[key] = entry
+            return (entry.value, start)
+        }
+        if start {
+            Task.detached(priority: .utility) { [self] in
+                let value = try? await compute()
+                store(key, value)
+            }
+        }
+        return cached
+    }
+
     func value(_ key: String, compute: @escaping @Sendable () async throws -> Value) async throws -> Value {
         let now = Date().timeIntervalSince1970
         let (cached, refresh) = entries.withLock { entries -> (Value?, Bool) in
@@ -70,10 +90,11 @@ final class AverageCosts: Sendable {
 
     init(store: StockroomStore) { self.store = store }
 
-    /// Cents per unit by SKU; items without a costed receipt are absent.
-    func costs(location: String) async throws -> [String: Int64] {
+    /// Cents per unit by SKU; items without a costed receipt are absent. Nil while the
+    /// first computation for the location runs (pages show the value as not known yet).
+    func costs(location: String) -> [String: Int64]? {
         let store = store
-        return try await cache.value(location) {
+        return cache.peek(location) {
             let today = Int64(store.wallClockMillis() / 86_400_000)
             let table = try await store.report(
                 ReportQuery(name: .stockValue, from: today, to: today, location: location, by: .cell))

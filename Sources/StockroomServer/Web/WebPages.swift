@@ -44,10 +44,12 @@ extension WebSite {
         let averageCosts = averageCosts
         async let figures = tileFigures.value(location) {
             async let summary = store.inventorySummary(location: location)
-            async let averages = averageCosts.costs(location: location)
             async let onHand = store.onHandByItem(location: location)
-            let (costs, units) = try await (averages, onHand)
-            let value = units.reduce(Int64(0)) { $0 &+ AverageCosts.value(onHand: $1.value, average: costs[$1.key]) }
+            let units = try await onHand
+            let costs = averageCosts.costs(location: location)
+            let value = costs.map { costs in
+                units.reduce(Int64(0)) { $0 &+ AverageCosts.value(onHand: $1.value, average: costs[$1.key]) }
+            }
             return TileFigures(summary: try await summary, stockValueCents: value, itemsInStock: units.count)
         }
         async let statistics = store.statistics()
@@ -65,7 +67,7 @@ extension WebSite {
         let tiles: [[String: Any]] = [
             tile("SKUs", Self.number(inventory.skus), href: "/inventory"),
             tile(
-                "Stock value", Money.text(tileFigures.stockValueCents), href: "/reports",
+                "Stock value", tileFigures.stockValueCents.map(Money.text) ?? "computing…", href: "/reports/stock-value",
                 detail: "at average cost, \(Self.number(Int64(tileFigures.itemsInStock))) items in stock"),
             tile(
                 "Low stock", Self.number(inventory.low), href: "/inventory?stock=low",
@@ -176,7 +178,7 @@ extension WebSite {
         query.limit = csv ? 100_000 : perPage
         let listing = try await store.stockListing(
             query, filter: filter, sort: sort, descending: descending, offset: csv ? 0 : (pageNumber - 1) * perPage)
-        let costs = try await averageCosts.costs(location: location)
+        let costs = averageCosts.costs(location: location) ?? [:]
         func value(_ level: StockLevel) -> Int64 {
             AverageCosts.value(onHand: level.quantity, average: costs[level.sku] ?? level.cost.averageCents)
         }
@@ -324,7 +326,7 @@ extension WebSite {
         }
         var levelRows: [[String: Any]] = []
         for level in allLevels {
-            let average = try await averageCosts.costs(location: level.location)[level.sku] ?? level.cost.averageCents
+            let average = averageCosts.costs(location: level.location)?[level.sku] ?? level.cost.averageCents
             levelRows.append([
                 "location": level.location, "onHand": level.states.onHand, "available": level.states.available,
                 "committed": level.states.committed, "held": level.states.held,

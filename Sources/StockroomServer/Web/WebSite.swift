@@ -16,7 +16,8 @@ public import StockroomStore
 /// The overview's tiles that read every cell of a location.
 struct TileFigures: Sendable {
     var summary: InventorySummary
-    var stockValueCents: Int64
+    /// Nil while the average costs are first computed.
+    var stockValueCents: Int64?
     var itemsInStock: Int
 }
 
@@ -66,6 +67,8 @@ public struct WebSite: Sendable {
         self.role = role
         self.dataFolder = dataFolder
         self.secure = secure
+        // The average costs read the whole ledger: start on them now, not at the first page.
+        _ = averageCosts.costs(location: store.homeLocation)
     }
 
     public func register(on router: Router<StockroomRequestContext>) {

@@ -144,16 +144,37 @@ extension StockroomStore {
             // (SQLite numbers each plain `?` after the highest seen so far).
             let values: [(any DatabaseValueConvertible)?] = [query.location] + arguments.map { $0 }
             let locationFirst = StatementArguments(values)
-            let total =
-                try Int64.fetchOne(
-                    db, sql: "SELECT count(*) FROM items i\(joins) WHERE ?1 = ?1 AND \(condition)",
-                    arguments: locationFirst) ?? 0
             let order = "\(sort.expression) \(descending ? "DESC" : "ASC"), i.sku \(descending ? "DESC" : "ASC")"
-            let skus = try String.fetchAll(
-                db,
-                sql:
-                    "SELECT i.sku FROM items i\(joins) WHERE ?1 = ?1 AND \(condition) ORDER BY \(order) LIMIT ? OFFSET ?",
-                arguments: StatementArguments(values + [query.limit, offset]))
+            // With a search, one pass gives the page and the total (the matches are few and
+            // costly to find); without, the count reads the live-items index alone.
+            var total: Int64 = 0
+            var skus: [String] = []
+            if query.text?.isEmpty == false {
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT i.sku, count(*) OVER () FROM items i\(joins) WHERE ?1 = ?1 AND \(condition)
+                        ORDER BY \(order) LIMIT ? OFFSET ?
+                        """, arguments: StatementArguments(values + [query.limit, offset]))
+                skus = rows.map { $0[0] }
+                total = rows.first?[1] ?? 0
+                if rows.isEmpty && offset > 0 {
+                    total =
+                        try Int64.fetchOne(
+                            db, sql: "SELECT count(*) FROM items i\(joins) WHERE ?1 = ?1 AND \(condition)",
+                            arguments: locationFirst) ?? 0
+                }
+            } else {
+                total =
+                    try Int64.fetchOne(
+                        db, sql: "SELECT count(*) FROM items i\(joins) WHERE ?1 = ?1 AND \(condition)",
+                        arguments: locationFirst) ?? 0
+                skus = try String.fetchAll(
+                    db,
+                    sql:
+                        "SELECT i.sku FROM items i\(joins) WHERE ?1 = ?1 AND \(condition) ORDER BY \(order) LIMIT ? OFFSET ?",
+                    arguments: StatementArguments(values + [query.limit, offset]))
+            }
             guard !skus.isEmpty else { return StockListing(levels: [], total: total) }
             let levels = try Self.stockLevels(
                 where: "i.sku IN (\(skus.map { _ in "?" }.joined(separator: ",")))", arguments: skus,

@@ -488,10 +488,12 @@ enum StoreMigrations {
                     -- text lives in items), keyed through item_keys since items has no rowid.
                     -- Kept by triggers, so every path that writes items keeps it.
                     CREATE TABLE item_keys (id INTEGER PRIMARY KEY, sku TEXT NOT NULL UNIQUE);
-                    -- The inventory list's sort by name, without sorting every item. (No
-                    -- index on `alive`: without statistics the planner would drive joins of
-                    -- barcodes and items from it, one pass over the catalogue per lookup.)
+                    -- The inventory list's sort by name, and its count of live items, without
+                    -- reading every item. The live index is partial on purpose: an index on
+                    -- (alive, sku) made the planner drive joins of barcodes and items from it
+                    -- (no statistics), one pass over the catalogue per lookup.
                     CREATE INDEX items_by_name ON items (name COLLATE NOCASE, sku);
+                    CREATE INDEX items_live ON items (sku) WHERE alive = 1;
                     CREATE VIRTUAL TABLE item_search USING fts5(text, content='', tokenize='trigram');
                     -- The text of an item in the index is `SKU NAME` exactly when its name is
                     -- not empty (an item is created bare, then named: one index write, not three).

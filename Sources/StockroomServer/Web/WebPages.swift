@@ -52,13 +52,13 @@ extension WebSite {
             }
             return TileFigures(summary: try await summary, stockValueCents: value, itemsInStock: units.count)
         }
-        async let statistics = store.statistics()
+        async let openConflicts = store.openConflictCount()
         async let alerts = store.alertEpisodes(open: true, location: location, limit: 1000)
         async let sales = store.dailySales(location: location, today: today, days: max(days, 8))
         async let cover = store.lowestCover(location: location, limit: 10)
         async let recent = store.ops(Self.recentQuery)
-        let (tileFigures, stats, openAlerts, daily, lowest, movements) = try await (
-            figures, statistics, alerts, sales, cover, recent
+        let (tileFigures, conflictCount, openAlerts, daily, lowest, movements) = try await (
+            figures, openConflicts, alerts, sales, cover, recent
         )
         let inventory = tileFigures.summary
         let todaySales = daily.last ?? DailySales(day: today, units: 0, cents: 0)
@@ -67,7 +67,8 @@ extension WebSite {
         let tiles: [[String: Any]] = [
             tile("SKUs", Self.number(inventory.skus), href: "/inventory"),
             tile(
-                "Stock value", tileFigures.stockValueCents.map(Money.text) ?? "computing…", href: "/reports/stock-value",
+                "Stock value", tileFigures.stockValueCents.map(Money.text) ?? "computing…",
+                href: "/reports/stock-value",
                 detail: "at average cost, \(Self.number(Int64(tileFigures.itemsInStock))) items in stock"),
             tile(
                 "Low stock", Self.number(inventory.low), href: "/inventory?stock=low",
@@ -76,8 +77,8 @@ extension WebSite {
                 "Out of stock", Self.number(inventory.out), href: "/inventory?stock=out",
                 tone: inventory.out > 0 ? "bad" : "good"),
             tile(
-                "Open conflicts", Self.number(stats.openConflicts), href: "/conflicts",
-                tone: stats.openConflicts > 0 ? "bad" : "good"),
+                "Open conflicts", Self.number(conflictCount), href: "/conflicts",
+                tone: conflictCount > 0 ? "bad" : "good"),
             tile(
                 "Open alerts", Self.number(Int64(openAlerts.count)), href: "/alerts",
                 tone: openAlerts.isEmpty ? "good" : "warn"),
@@ -211,7 +212,8 @@ extension WebSite {
             (.available, "Available", true), (nil, "Committed", true), (nil, "Held", true), (nil, "Unavailable", true),
             (nil, "Incoming", true), (nil, "In transit", true), (nil, "Value", true), (nil, "Status", false),
         ]
-        let categories = try await store.categories()
+        let store = store
+        let categories = try await categoryCache.value("all") { try await store.categories() }
         // This node's location and, on a hub, each store it syncs with (store ids are their
         // locations).
         let peers = role == "hub" ? try await store.allPeerProgress().map(\.peer) : []

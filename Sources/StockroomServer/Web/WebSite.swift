@@ -31,6 +31,8 @@ public struct WebSite: Sendable {
     let averageCosts: AverageCosts
     /// The overview's heavier tiles (they read every stock cell of the location).
     let tileFigures = BackgroundCache<TileFigures>(maxAge: 30)
+    /// The category filter's choices (a pass over every item; a minute old at most).
+    let categoryCache = BackgroundCache<[String]>(maxAge: 60)
     /// The anomaly list of the last 30 days (scoring fits a forest over the history).
     let anomalyCache = BackgroundCache<AnomalyReport>(maxAge: 600)
     /// `hub` or `edge`.

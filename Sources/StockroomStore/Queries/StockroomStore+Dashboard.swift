@@ -91,7 +91,7 @@ extension StockroomStore {
     /// location's stock cells, not every item.
     public func inventorySummary(location: String) async throws -> InventorySummary {
         try await read { db in
-            let skus = try Int64.fetchOne(db, sql: "SELECT count(*) FROM items WHERE alive = 1") ?? 0
+            let skus = try Self.liveItemCount(db)
             let row = try Row.fetchOne(
                 db,
                 sql: """
@@ -166,7 +166,9 @@ extension StockroomStore {
                 }
             } else {
                 total =
-                    try Int64.fetchOne(
+                    condition == "i.alive = 1" && joins.isEmpty
+                    ? try Self.liveItemCount(db)
+                    : try Int64.fetchOne(
                         db, sql: "SELECT count(*) FROM items i\(joins) WHERE ?1 = ?1 AND \(condition)",
                         arguments: locationFirst) ?? 0
                 skus = try String.fetchAll(
@@ -248,6 +250,25 @@ extension StockroomStore {
                 db, sql: "SELECT sku, quantity FROM stock WHERE location = ? AND quantity > 0", arguments: [location])
             while let row = try rows.next() { result[row[0]] = row[1] }
             return result
+        }
+    }
+
+    /// Live items: all items (counted from the smallest index) less the deleted ones
+    /// (`items_deleted`, a partial index of the few). 20 ms at a million items, where
+    /// `count(*) … WHERE alive = 1` reads every row.
+    static func liveItemCount(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(
+            db, sql: "SELECT (SELECT count(*) FROM items) - (SELECT count(*) FROM items WHERE alive = 0)") ?? 0
+    }
+
+    /// Conflicts open now (not closed by themselves nor resolved by a person).
+    public func openConflictCount() async throws -> Int64 {
+        try await read { db in
+            try Int64.fetchOne(
+                db,
+                sql:
+                    "SELECT count(*) FROM conflicts c \(Self.resolutionJoin) WHERE c.resolved_hlc IS NULL AND r.value IS NULL"
+            ) ?? 0
         }
     }
 

@@ -355,7 +355,7 @@ extension StockroomStore {
         try await read { db in
             StoreStatistics(
                 ops: try Int64.fetchOne(db, sql: "SELECT count(*) FROM ops") ?? 0,
-                items: try Int64.fetchOne(db, sql: "SELECT count(*) FROM items WHERE alive = 1") ?? 0,
+                items: try Self.liveItemCount(db),
                 cells: try Int64.fetchOne(db, sql: "SELECT count(*) FROM stock") ?? 0,
                 openConflicts: try Int64.fetchOne(
                     db,

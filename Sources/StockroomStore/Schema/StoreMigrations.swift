@@ -488,12 +488,13 @@ enum StoreMigrations {
                     -- text lives in items), keyed through item_keys since items has no rowid.
                     -- Kept by triggers, so every path that writes items keeps it.
                     CREATE TABLE item_keys (id INTEGER PRIMARY KEY, sku TEXT NOT NULL UNIQUE);
-                    -- The inventory list's sort by name, and its count of live items, without
-                    -- reading every item. The live index is partial on purpose: an index on
-                    -- (alive, sku) made the planner drive joins of barcodes and items from it
-                    -- (no statistics), one pass over the catalogue per lookup.
+                    -- The inventory list's sort by name, and its count of live items (all
+                    -- items, which SQLite counts from a small index, less the deleted ones,
+                    -- which are few), without reading every item. No index on (alive, sku):
+                    -- without statistics the planner drove joins of barcodes and items from
+                    -- it, one pass over the catalogue per lookup.
                     CREATE INDEX items_by_name ON items (name COLLATE NOCASE, sku);
-                    CREATE INDEX items_live ON items (sku) WHERE alive = 1;
+                    CREATE INDEX items_deleted ON items (sku) WHERE alive = 0;
                     CREATE VIRTUAL TABLE item_search USING fts5(text, content='', tokenize='trigram');
                     -- The text of an item in the index is `SKU NAME` exactly when its name is
                     -- not empty (an item is created bare, then named: one index write, not three).

@@ -110,7 +110,7 @@ import Testing
                 headers: Self.version)
             #expect(foreignPull.status == .forbidden && foreignPull.errorCode == "node_mismatch")
             let versionPull = try await client.send(
-                .post, "/v1/sync/pull", as: .peer, body: #"{"protocol":5,"node":"store-9","epoch":"","cursor":0}"#,
+                .post, "/v1/sync/pull", as: .peer, body: #"{"protocol":6,"node":"store-9","epoch":"","cursor":0}"#,
                 headers: Self.version)
             #expect(versionPull.errorCode == "unsupported_protocol_version")
         }

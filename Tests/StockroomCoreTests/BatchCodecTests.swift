@@ -55,8 +55,9 @@ import Testing
         #expect(throws: BatchCodec.DecodingError.notABatch) { try BatchCodec.decode(Array("{\"ops\":[]}".utf8)) }
         var writer = ByteWriter()
         writer.raw(BatchCodec.magic)
-        writer.varint(UInt64(5))
-        #expect(throws: BatchCodec.DecodingError.unsupportedVersion(5)) { try BatchCodec.decode(writer.bytes) }
+        let unknown = BatchCodec.supportedVersions.upperBound + 1
+        writer.varint(unknown)
+        #expect(throws: BatchCodec.DecodingError.unsupportedVersion(unknown)) { try BatchCodec.decode(writer.bytes) }
         let good = BatchCodec.encode(SyncBatch(node: Self.store, ops: Self.sales(count: 3, seed: 2)))
         #expect(throws: BatchCodec.DecodingError.self) { try BatchCodec.decode(good + [0]) }
         // Seqs of one origin must increase.

@@ -211,6 +211,9 @@ import Testing
             var sam = Browser(client: client, origin: "http://localhost")
             _ = try await sam.signIn("sam")
             #expect(try await sam.send(.get, "/").status == .ok)
+            // The last enabled admin cannot be disabled or demoted: nobody could manage users.
+            await #expect(throws: StoreError.self) { try await node.store.setUserDisabled("ada", true) }
+            await #expect(throws: StoreError.self) { try await node.store.setUserRole("ada", .staff) }
             try await node.store.setUserDisabled("sam", true)
             try await Task.sleep(for: .milliseconds(2200))  // the user cache's lifetime
             #expect(try await sam.send(.get, "/").status == .seeOther)

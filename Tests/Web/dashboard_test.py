@@ -151,6 +151,24 @@ class Browser:
                     continue
                 fail(f"{label}: console: {message[:200]}")
 
+    def load_by(self, element):
+        """Clicks a link or a submit button and waits for the next page to replace this
+        one (readyState alone is already "complete" on the page being left)."""
+        old = self.driver.find_element(By.TAG_NAME, "html")
+        element.click()
+        try:
+            WebDriverWait(self.driver, 10).until(EC.staleness_of(old))
+        except TimeoutException:
+            fail(f"{self.size_name}: no new page after a click (at {self.path()})")
+        self.settle()
+
+    def fetch_csv(self, link_text):
+        """The CSV behind a link on the page, fetched with the page's cookies."""
+        href = self.driver.find_element(By.PARTIAL_LINK_TEXT, link_text).get_attribute("href")
+        text = self.driver.execute_async_script(
+            "const done = arguments[0]; fetch(%s).then(r => r.text()).then(done)" % json.dumps(href))
+        return list(csv.reader(io.StringIO(text)))
+
     def errors(self):
         """The error messages the page shows, for a failure's message."""
         return [e.text for e in self.driver.find_elements(By.CSS_SELECTOR, ".alert-danger, h1")][:3]
@@ -159,8 +177,7 @@ class Browser:
         self.get("/signin")
         self.driver.find_element(By.ID, "name").send_keys(name)
         self.driver.find_element(By.ID, "password").send_keys(password)
-        self.driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-        self.settle()
+        self.load_by(self.driver.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
         return check(self.path().startswith(expect_path) and "/signin" not in self.path(),
                      f"{self.size_name}: sign-in as {name} landed on {self.path()}")
 
@@ -190,13 +207,11 @@ def run_size(args, size, axe_source, admin_token):
         b.check_page("signin")
         b.driver.find_element(By.ID, "name").send_keys("ada")
         b.driver.find_element(By.ID, "password").send_keys("wrong password!")
-        b.driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-        b.settle()
+        b.load_by(b.driver.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
         check("not right" in b.driver.page_source, f"{s}: a wrong password did not say so")
         b.driver.get_log("browser")  # the 401 of that attempt, asked for on purpose
         b.driver.find_element(By.ID, "password").send_keys(args.admin_password)
-        b.driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-        b.settle()
+        b.load_by(b.driver.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
         check(b.path() == "/inventory?stock=low", f"{s}: after sign-in, not back at the page asked for: {b.path()}")
 
         b.get("/")
@@ -228,8 +243,7 @@ def run_size(args, size, axe_source, admin_token):
               f"{s}: reload changed the results")
         b.get("/inventory?sort=on_hand&dir=desc")
         first_page = b.driver.find_element(By.CSS_SELECTOR, ".sr-inventory tbody tr td a").text
-        b.driver.find_element(By.CSS_SELECTOR, "a[rel=next]").click()
-        b.settle()
+        b.load_by(b.driver.find_element(By.CSS_SELECTOR, "a[rel=next]"))
         check("page=2" in b.path() and "sort=on_hand" in b.path(), f"{s}: next page lost the sort: {b.path()}")
         check(b.driver.find_element(By.CSS_SELECTOR, ".sr-inventory tbody tr td a").text != first_page,
               f"{s}: page 2 shows page 1")
@@ -248,10 +262,7 @@ def run_size(args, size, axe_source, admin_token):
                 if len(r.find_elements(By.TAG_NAME, "td")) > 3]
         check(len(rows) == 13, f"{s}: 'tea' in Beverages shows {len(rows)} rows, not the 13 of the catalogue")
         on_hand_screen = sum(int(r.find_elements(By.TAG_NAME, "td")[3].text) for r in rows)
-        href = b.driver.find_element(By.PARTIAL_LINK_TEXT, "Export CSV").get_attribute("href")
-        text = b.driver.execute_async_script(
-            "const done = arguments[0]; fetch(%s).then(r => r.text()).then(done)" % json.dumps(href))
-        table = list(csv.reader(io.StringIO(text)))
+        table = b.fetch_csv("Export CSV")
         header, body, total = table[0], table[1:-1], table[-1]
         check(total[0] == "TOTAL", f"{s}: the CSV has no TOTAL row")
         check(len(body) == len(rows), f"{s}: the CSV has {len(body)} rows, the screen {len(rows)}")
@@ -265,8 +276,7 @@ def run_size(args, size, axe_source, admin_token):
         for field, value in [("f-sku", sku), ("f-name", "Web test mug"), ("f-category", "Kitchen"),
                              ("f-price", "7.50"), ("f-threshold", "4"), ("f-barcodes", "")]:
             b.driver.find_element(By.ID, field).send_keys(value)
-        b.driver.find_element(By.CSS_SELECTOR, "form.sr-form button[type=submit]").click()
-        b.settle()
+        b.load_by(b.driver.find_element(By.CSS_SELECTOR, "form.sr-form button[type=submit]"))
         check(b.path().startswith(f"/items/{sku}"), f"{s}: adding an item did not open it ({b.path()})")
         check("Item created." in b.driver.page_source, f"{s}: no confirmation after adding")
         b.get(f"/items/{sku}/edit")
@@ -274,8 +284,7 @@ def run_size(args, size, axe_source, admin_token):
         name = b.driver.find_element(By.ID, "f-name")
         name.clear()
         name.send_keys("Web test mug, blue")
-        b.driver.find_element(By.CSS_SELECTOR, "form.sr-form button[type=submit]").click()
-        b.settle()
+        b.load_by(b.driver.find_element(By.CSS_SELECTOR, "form.sr-form button[type=submit]"))
         check(b.driver.find_element(By.TAG_NAME, "h1").text == "Web test mug, blue", f"{s}: the edit did not save")
 
         # A stale edit: someone changes the item between loading the form and saving it.
@@ -284,8 +293,7 @@ def run_size(args, size, axe_source, admin_token):
         name = b.driver.find_element(By.ID, "f-name")
         name.clear()
         name.send_keys("My stale change")
-        b.driver.find_element(By.CSS_SELECTOR, "form.sr-form button[type=submit]").click()
-        b.settle()
+        b.load_by(b.driver.find_element(By.CSS_SELECTOR, "form.sr-form button[type=submit]"))
         check("Someone else changed this item" in b.driver.page_source, f"{s}: a stale edit was not refused")
         check(b.driver.find_element(By.ID, "f-name").get_attribute("value") == "Changed elsewhere",
               f"{s}: the conflict form does not show the other person's value")
@@ -298,13 +306,11 @@ def run_size(args, size, axe_source, admin_token):
         b.check_page("item")
         b.driver.find_element(By.ID, "adjust-qty").send_keys("5")
         Select(b.driver.find_element(By.ID, "adjust-reason")).select_by_value("receive")
-        b.driver.find_element(By.CSS_SELECTOR, "form[action$='/adjust'] button").click()
-        b.settle()
+        b.load_by(b.driver.find_element(By.CSS_SELECTOR, "form[action$='/adjust'] button"))
         check("on hand is now 5" in b.driver.page_source, f"{s}: the adjustment did not record")
         b.driver.find_element(By.ID, "count-qty").send_keys("3")
         Select(b.driver.find_element(By.ID, "count-reason")).select_by_value("cycle-count")
-        b.driver.find_element(By.CSS_SELECTOR, "form[action$='/count'] button").click()
-        b.settle()
+        b.load_by(b.driver.find_element(By.CSS_SELECTOR, "form[action$='/count'] button"))
         check("on hand is now 3" in b.driver.page_source, f"{s}: the count did not record")
         stock = api(args.base, admin_token, "GET", f"/v1/stock/{sku}")
         check(stock.get("quantity") == 3, f"{s}: /v1 says on hand {stock.get('quantity')}, not 3")
@@ -341,8 +347,7 @@ def run_size(args, size, axe_source, admin_token):
         b.sign_in("ada", args.admin_password)
         b.driver.find_element(By.CSS_SELECTOR, ".dropdown-toggle").click()
         b.wait_for(EC.element_to_be_clickable((By.CSS_SELECTOR, ".dropdown-menu form button")), "the user menu")
-        b.driver.find_element(By.CSS_SELECTOR, ".dropdown-menu form button").click()
-        b.settle()
+        b.load_by(b.driver.find_element(By.CSS_SELECTOR, ".dropdown-menu form button"))
         check("You are signed out" in b.driver.page_source, f"{s}: sign-out did not say so")
         b.get("/")
         check(b.path().startswith("/signin"), f"{s}: after sign-out the dashboard still opened")
@@ -367,14 +372,12 @@ def run_operations(b, s, args, admin_token):
     b.driver.find_element(By.ID, "o-reference").send_keys(f"A-{s}")
     b.driver.find_element(By.ID, "o-sku-0").send_keys(sku)
     b.driver.find_element(By.ID, "o-qty-0").send_keys("3")
-    b.driver.find_element(By.CSS_SELECTOR, "form.sr-form button[type=submit]").click()
-    b.settle()
+    b.load_by(b.driver.find_element(By.CSS_SELECTOR, "form.sr-form button[type=submit]"))
     check(b.path().startswith(f"/orders/web%3AA-{s}") or b.path().startswith(f"/orders/web:A-{s}"),
           f"{s}: placing an order did not open it ({b.path()})")
     check("Order placed." in b.driver.page_source, f"{s}: no confirmation of the order")
     b.check_page("order")
-    b.driver.find_element(By.CSS_SELECTOR, "form[action$='/fulfil'] button[type=submit]").click()
-    b.settle()
+    b.load_by(b.driver.find_element(By.CSS_SELECTOR, "form[action$='/fulfil'] button[type=submit]"))
     check("Fulfil recorded." in b.driver.page_source and ">Fulfilled<" in b.driver.page_source,
           f"{s}: fulfilling the order did not show it fulfilled: {b.errors()}")
     order = api(args.base, admin_token, "GET", f"/v1/orders/web:A-{s}")
@@ -386,14 +389,12 @@ def run_operations(b, s, args, admin_token):
     api(args.base, admin_token, "POST", "/v1/purchase-orders",
         {"id": f"PO-{s}", "supplier": f"sup-{s}", "lines": [{"sku": sku, "qty": 5, "unit_cost": "0.80"}]})
     b.get(f"/purchase-orders/PO-{s}")
-    b.driver.find_element(By.CSS_SELECTOR, "form[action$='/send'] button").click()
-    b.settle()
+    b.load_by(b.driver.find_element(By.CSS_SELECTOR, "form[action$='/send'] button"))
     check(">Sent<" in b.driver.page_source, f"{s}: the PO did not show as sent: {b.errors()}")
     box = b.driver.find_element(By.ID, "receive-qty-0")
     box.clear()
     box.send_keys("2")
-    b.driver.find_element(By.CSS_SELECTOR, "form[action$='/receive'] button[type=submit]").click()
-    b.settle()
+    b.load_by(b.driver.find_element(By.CSS_SELECTOR, "form[action$='/receive'] button[type=submit]"))
     check(">Partly Received<" in b.driver.page_source, f"{s}: a partial receipt did not show as partly received")
     b.check_page("purchase-order")
     po = api(args.base, admin_token, "GET", f"/v1/purchase-orders/PO-{s}")
@@ -414,8 +415,7 @@ def run_operations(b, s, args, admin_token):
     # Resolve it with a reason: the resolution is an op, and /v1 shows the conflict closed.
     box = b.driver.find_element(By.CSS_SELECTOR, "input[name=reason]")
     box.send_keys("counted: 2 more in the back room")
-    box.find_element(By.XPATH, "ancestor::form").find_element(By.TAG_NAME, "button").click()
-    b.settle()
+    b.load_by(box.find_element(By.XPATH, "ancestor::form").find_element(By.TAG_NAME, "button"))
     check("Resolved:" in b.driver.page_source, f"{s}: resolving a conflict did not say so: {b.errors()}")
     open_conflicts = api(args.base, admin_token, "GET", "/v1/conflicts")["items"]
     check(all(c.get("sku") != f"OVER-{s}" for c in open_conflicts), f"{s}: /v1 still lists the resolved conflict")
@@ -424,8 +424,7 @@ def run_operations(b, s, args, admin_token):
     b.check_page("alerts")
     buttons = b.driver.find_elements(By.CSS_SELECTOR, "form[action$='/ack'] button")
     if check(buttons, f"{s}: no open alert to acknowledge"):
-        buttons[0].click()
-        b.settle()
+        b.load_by(buttons[0])
         check("Alert acknowledged" in b.driver.page_source, f"{s}: acknowledging an alert did not say so")
     b.get("/replenishment")
     b.check_page("replenishment")
@@ -436,18 +435,14 @@ def run_operations(b, s, args, admin_token):
     b.get("/reports/sales?by=item")
     b.check_page("report")
     footer = [c.text for c in b.driver.find_elements(By.CSS_SELECTOR, ".sr-report tfoot td")]
-    href = b.driver.find_element(By.PARTIAL_LINK_TEXT, "Export CSV").get_attribute("href")
-    text = b.driver.execute_async_script(
-        "const done = arguments[0]; fetch(%s).then(r => r.text()).then(done)" % json.dumps(href))
-    table = list(csv.reader(io.StringIO(text)))
+    table = b.fetch_csv("Export CSV")
     check(table and table[-1][0] == "TOTAL", f"{s}: the report CSV has no TOTAL row")
     check(footer[1:] == table[-1][1:], f"{s}: report totals differ: screen {footer[1:]} CSV {table[-1][1:]}")
     b.get("/anomalies")
     b.check_page("anomalies")
     forms = b.driver.find_elements(By.CSS_SELECTOR, "form[action$='/review'] button")
     if forms:
-        forms[0].click()
-        b.settle()
+        b.load_by(forms[0])
         check("Marked" in b.driver.page_source, f"{s}: marking an anomaly reviewed did not say so")
 
 
@@ -457,7 +452,7 @@ def run_without_javascript(args, axe_source):
         b.sign_in("ada", args.admin_password)
         b.get("/inventory")
         b.driver.find_element(By.ID, "q").send_keys("juice")
-        b.driver.find_element(By.CSS_SELECTOR, "form[action='/inventory'] button[type=submit]").click()
+        b.load_by(b.driver.find_element(By.CSS_SELECTOR, "form[action='/inventory'] button[type=submit]"))
         b.wait_for(lambda d: "q=juice" in d.current_url, "no-js: the search form to submit")
         b.settle()
         check("juice" in b.driver.page_source.lower(), "no-js: the search found nothing")

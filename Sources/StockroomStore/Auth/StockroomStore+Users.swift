@@ -130,17 +130,7 @@ extension StockroomStore {
         try await writer.write { db in
             guard let role = try String.fetchOne(db, sql: "SELECT role FROM users WHERE name = ?", arguments: [name])
             else { throw StoreError.invalid(field: "name", message: "no user named '\(name)'") }
-            if disabled, role == Role.admin.rawValue {
-                let admins =
-                    try Int.fetchOne(
-                        db,
-                        sql: "SELECT count(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL AND name != ?",
-                        arguments: [name]) ?? 0
-                if admins == 0 {
-                    throw StoreError.invalid(
-                        field: "name", message: "'\(name)' is the last enabled admin; make another admin first")
-                }
-            }
+            if disabled, role == Role.admin.rawValue { try Self.requireAnotherAdmin(than: name, field: "name", db) }
             if disabled {
                 try db.execute(
                     sql: "UPDATE users SET disabled_at = coalesce(disabled_at, ?) WHERE name = ?",
@@ -158,17 +148,21 @@ extension StockroomStore {
             guard let old = try String.fetchOne(db, sql: "SELECT role FROM users WHERE name = ?", arguments: [name])
             else { throw StoreError.invalid(field: "name", message: "no user named '\(name)'") }
             if old == Role.admin.rawValue, role != .admin {
-                let admins =
-                    try Int.fetchOne(
-                        db,
-                        sql: "SELECT count(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL AND name != ?",
-                        arguments: [name]) ?? 0
-                if admins == 0 {
-                    throw StoreError.invalid(
-                        field: "role", message: "'\(name)' is the last enabled admin; make another admin first")
-                }
+                try Self.requireAnotherAdmin(than: name, field: "role", db)
             }
             try db.execute(sql: "UPDATE users SET role = ? WHERE name = ?", arguments: [role.rawValue, name])
+        }
+    }
+
+    /// Refuses to leave the node without an enabled admin (nobody could manage users).
+    private static func requireAnotherAdmin(than name: String, field: String, _ db: Database) throws {
+        let admins =
+            try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL AND name != ?",
+                arguments: [name]) ?? 0
+        if admins == 0 {
+            throw StoreError.invalid(
+                field: field, message: "'\(name)' is the last enabled admin; make another admin first")
         }
     }
 

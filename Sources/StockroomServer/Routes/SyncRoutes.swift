@@ -206,7 +206,9 @@ struct SyncRoutes {
     @discardableResult
     static func checkVersion(_ request: Request) throws -> Int {
         guard let text = request.headers[versionHeader] else {
-            throw APIError(.badRequest, "unsupported_protocol_version", "send 'Stockroom-Sync-Version: \(SyncMessages.protocolVersion)'")
+            throw APIError(
+                .badRequest, "unsupported_protocol_version",
+                "send 'Stockroom-Sync-Version: \(SyncMessages.protocolVersion)'")
         }
         guard let version = Int(text), SyncMessages.supportedVersions.contains(version) else { throw unsupported(text) }
         return version

@@ -202,7 +202,7 @@ struct SyncRoutes {
         return node
     }
 
-    /// The request's protocol version, 1 to 3 (section 8).
+    /// The request's protocol version, 1 to `SyncMessages.protocolVersion` (5; section 8).
     @discardableResult
     static func checkVersion(_ request: Request) throws -> Int {
         guard let text = request.headers[versionHeader] else {

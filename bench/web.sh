@@ -29,21 +29,16 @@ sign_in() { # port -> "stockroom_session=…"
     awk '$6 == "stockroom_session" {print $6 "=" $7}' "$jar"
 }
 
-page_run() { # port connections cookie paths label
-    local line
-    line=$(wrk -t"$([ "$2" -gt 1 ] && echo 2 || echo 1)" -c"$2" -d"${SECONDS_PER_RUN}s" --timeout 5s -s bench/page.lua \
-        "http://127.0.0.1:$1" -- "$3" "$4" | sed -n 's/^RESULT //p')
-    echo "{\"label\":\"$5\",\"connections\":$2,\"result\":$line}" >>"$RAW"
-    echo "  $5 x$2: $line"
+wrk_run() { # script port connections label args…: one run, one line of $RAW
+    local script=$1 port=$2 connections=$3 label=$4 line
+    shift 4
+    line=$(wrk -t"$([ "$connections" -gt 1 ] && echo 2 || echo 1)" -c"$connections" -d"${SECONDS_PER_RUN}s" \
+        --timeout 5s -s "$script" "http://127.0.0.1:$port" -- "$@" | sed -n 's/^RESULT //p')
+    echo "{\"label\":\"$label\",\"connections\":$connections,\"result\":$line}" >>"$RAW"
+    echo "  $label x$connections: $line"
 }
-
-scan_run() { # port connections token codes label
-    local line
-    line=$(wrk -t"$([ "$2" -gt 1 ] && echo 2 || echo 1)" -c"$2" -d"${SECONDS_PER_RUN}s" --timeout 5s -s bench/scan.lua \
-        "http://127.0.0.1:$1" -- "$3" "$4" "$5-$RANDOM" | sed -n 's/^RESULT //p')
-    echo "{\"label\":\"$5\",\"connections\":$2,\"result\":$line}" >>"$RAW"
-    echo "  $5 x$2: $line"
-}
+page_run() { wrk_run bench/page.lua "$1" "$2" "$5" "$3" "$4"; }                 # port connections cookie paths label
+scan_run() { wrk_run bench/scan.lua "$1" "$2" "$5" "$3" "$4" "$5-$RANDOM"; }     # port connections token codes label
 
 prepare() { # dir catalog [history]
     "$BIN" import catalog "$2" --data "$1" --node store-1 >/dev/null

@@ -214,6 +214,11 @@ public enum BatchCodec {
         func index(_ string: String) -> Int { indexes[string]! }
         func index(plusOne string: String?) -> Int { string.map { index($0) + 1 } ?? 0 }
 
+        mutating func add(_ value: FieldValue) {
+            if case .text(let text) = value { add(text) }
+            if case .texts(let texts) = value { texts.forEach { add($0) } }
+        }
+
         mutating func collect(_ op: Op) {
             add(op.id.origin.rawValue)
             add(op.actor)
@@ -225,10 +230,7 @@ public enum BatchCodec {
                 add(key.location)
                 for origin in context.entries.keys { add(origin.rawValue) }
             case .itemCreate(_, let fields), .itemUpdate(_, let fields):
-                for (_, value) in fields {
-                    if case .text(let text) = value { add(text) }
-                    if case .texts(let texts) = value { texts.forEach { add($0) } }
-                }
+                for (_, value) in fields { add(value) }
             case .itemDelete: break
             case .unavailable(let key, _): add(key.location)
             case .allowance(let key, let channel, _):
@@ -237,9 +239,9 @@ public enum BatchCodec {
             case .supplier(let assignment):
                 add(assignment.supplier)
                 if let sku = assignment.sku { add(sku) }
-                for (_, value) in assignment.fields {
-                    if case .text(let text) = value { add(text) }
-                }
+                // Every text a value holds, lists too: a decoded supplier field may be a list
+                // (fuzzing found it), and a text left out of the table traps in `index`.
+                for (_, value) in assignment.fields { add(value) }
             case .setting(let setting):
                 add(setting.key)
                 if let value = setting.value { add(value) }

@@ -26,7 +26,7 @@ import time
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
@@ -70,7 +70,7 @@ class Browser:
         self.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {
             "features": [{"name": "prefers-reduced-motion", "value": "reduce"}]})
         self.javascript = javascript
-        self.wait = WebDriverWait(self.driver, 10)
+        self.wait = WebDriverWait(self.driver, 10, ignored_exceptions=(WebDriverException,))
 
     def quit(self):
         self.driver.quit()
@@ -86,6 +86,8 @@ class Browser:
         self.settle()
 
     def settle(self):
+        # A script run while a navigation commits can fail with "inspector error"s;
+        # those mean "not settled yet", so they are retried rather than raised.
         self.wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
         if self.javascript:
             # htmx idle: no request in flight.
@@ -156,8 +158,19 @@ class Browser:
         one (readyState alone is already "complete" on the page being left)."""
         old = self.driver.find_element(By.TAG_NAME, "html")
         element.click()
+
+        def page_left(_driver):
+            # EC.staleness_of only counts StaleElementReference; while a navigation is
+            # under way Chrome may instead answer "Node with given id does not belong
+            # to the document" (a plain WebDriverException), which means the same.
+            try:
+                old.is_enabled()
+                return False
+            except WebDriverException:
+                return True
+
         try:
-            WebDriverWait(self.driver, 10).until(EC.staleness_of(old))
+            WebDriverWait(self.driver, 10).until(page_left)
         except TimeoutException:
             fail(f"{self.size_name}: no new page after a click (at {self.path()})")
         self.settle()

@@ -57,6 +57,16 @@ public struct NotifyConfiguration: Sendable, CustomStringConvertible {
         self.timeoutSeconds = timeoutSeconds
     }
 
+    /// The channels this configuration can send through: Slack always (an incoming-webhook
+    /// URL needs nothing more), the others when their section is present.
+    public var channels: Set<AlertRecipient.Channel> {
+        var channels: Set<AlertRecipient.Channel> = [.slack]
+        if email != nil { channels.insert(.email) }
+        if sms != nil { channels.insert(.sms) }
+        if webhookSecret != nil { channels.insert(.webhook) }
+        return channels
+    }
+
     public var description: String {
         var parts: [String] = []
         if let email {

@@ -214,7 +214,8 @@ struct Serve: AsyncParsableCommand {
         try await store.enableAlerts(
             AlertRouting(
                 recipients: configuration.notify?.recipients ?? [], isHub: configuration.role == .hub,
-                dailyDigestHourUTC: configuration.notify?.dailyDigestHourUTC ?? 7))
+                dailyDigestHourUTC: configuration.notify?.dailyDigestHourUTC ?? 7,
+                channels: configuration.notify?.channels ?? []))
         if let notify = configuration.notify {
             logger.info("alert messages enabled", metadata: ["notify": "\(notify)"])
         }

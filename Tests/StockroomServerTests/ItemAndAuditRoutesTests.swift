@@ -123,3 +123,39 @@ import Testing
         }
     }
 }
+
+/// Issue #15: a manager resolves a conflict over `/v1` with a reason; staff may not, a
+/// blank reason or an unknown id is refused, and the list then shows who and why.
+@Suite struct ConflictResolveRouteTests {
+    @Test func aManagerResolvesAnOversellWithAReason() async throws {
+        let node = try await TestNode.make()
+        try await node.test { client in
+            _ = try await client.send(
+                .post, "/v1/scans", as: .scanner, body: #"{"id":"s1","code":"A-1","qty":2,"reason":"sale"}"#)
+            let open = try await client.send(.get, "/v1/conflicts", as: .readonly)
+            let oversell = try #require(
+                (open.json["items"] as? [[String: Any]])?.first { $0["kind"] as? String == "oversell" })
+            let id = try #require(oversell["id"] as? Int)
+            let path = "/v1/conflicts/\(id)/resolve"
+            #expect(try await client.send(.post, path, as: .staff, body: #"{"reason":"x"}"#).status == .forbidden)
+            let blank = try await client.send(.post, path, as: .manager, body: #"{"reason":"  "}"#)
+            #expect(blank.status == .unprocessableContent)
+            #expect(
+                try await client.send(.post, "/v1/conflicts/999999/resolve", as: .manager, body: #"{"reason":"x"}"#)
+                    .status == .notFound)
+            #expect(
+                try await client.send(.post, "/v1/conflicts/abc/resolve", as: .manager, body: #"{"reason":"x"}"#).status
+                    == .notFound)
+            let resolved = try await client.send(
+                .post, path, as: .manager, body: #"{"reason":"counted: 2 in the back room"}"#)
+            #expect(resolved.status == .ok)
+            #expect(resolved.json["resolution"] as? String == "counted: 2 in the back room")
+            #expect((resolved.json["resolved_by"] as? String)?.contains("manager") == true)
+            #expect(resolved.json["resolved_at"] is String)
+            let after = try await client.send(.get, "/v1/conflicts", as: .readonly)
+            #expect((after.json["items"] as? [[String: Any]])?.contains { $0["id"] as? Int == id } == false)
+            let all = try await client.send(.get, "/v1/conflicts?all=true", as: .readonly)
+            #expect((all.json["items"] as? [[String: Any]])?.contains { $0["id"] as? Int == id } == true)
+        }
+    }
+}

@@ -50,6 +50,43 @@ import Testing
         #expect(again.first { $0.recipient == "hourly" }?.id == digest.id)
     }
 
+    /// Issue #15: recipients added in Settings join the notify file's at the next alert,
+    /// survive a reopen, and stop hearing once removed; the file's own cannot be changed.
+    @Test func recipientsAddedInSettingsHearAboutTheNextAlert() async throws {
+        let clock = Locked<UInt64>(UInt64(Date().timeIntervalSince1970 * 1000))
+        let store = try await store(clock: clock)
+        let routing = AlertRouting(recipients: Self.recipients, isHub: true, channels: [.email, .webhook, .slack])
+        try await store.enableAlerts(routing)
+        let chat = AlertRecipient(
+            id: "chat", channel: .slack, address: "https://hooks.example/x", locations: ["hub"], kinds: [.low])
+        try await store.setAlertRecipient(chat, actor: "user:ada")
+        await #expect(throws: StoreError.self) {  // the file's id
+            try await store.setAlertRecipient(
+                AlertRecipient(id: "now", channel: .slack, address: "https://a.b/c"), actor: "t")
+        }
+        await #expect(throws: StoreError.self) {  // no SMS section
+            try await store.setAlertRecipient(
+                AlertRecipient(id: "sms", channel: .sms, address: "+15551234567"), actor: "t")
+        }
+        await #expect(throws: StoreError.self) {  // a phone number is no Slack URL
+            try await store.setAlertRecipient(
+                AlertRecipient(id: "bad", channel: .slack, address: "+15551234567"), actor: "t")
+        }
+        let listed = try await store.alertRecipients()
+        #expect(listed.entries.map(\.recipient.id) == ["now", "hourly", "dairy", "chat"])
+        #expect(listed.entries.last?.source == .settings && listed.entries.last?.setBy == "user:ada")
+        _ = try await store.recordScan(.receive("r1", "A-1", 3), actor: "t")  // low (threshold 5)
+        #expect(Set(try await store.outboxMessages().map(\.recipient)) == ["now", "hourly", "chat"])
+        #expect(try await store.removeAlertRecipient(id: "chat"))
+        #expect(try await store.removeAlertRecipient(id: "chat") == false)
+        await #expect(throws: StoreError.self) { try await store.removeAlertRecipient(id: "now") }
+        try await store.setSetting(
+            Setting(namespace: .alertRule, key: "out|item:A-1|*", value: AlertRule(threshold: 0).text), actor: "t")
+        _ = try await store.recordScan(.sale("s1", "A-1", 3), actor: "t")  // out: a second episode
+        let second = try await store.outboxMessages().filter { $0.topic == "alert.out" }
+        #expect(!second.isEmpty && !second.contains { $0.recipient == "chat" })
+    }
+
     @Test func anAcknowledgedEpisodeIsNotSentAndARecoveredOneIsCancelled() async throws {
         let clock = Locked<UInt64>(UInt64(Date().timeIntervalSince1970 * 1000))
         let store = try await store(clock: clock)

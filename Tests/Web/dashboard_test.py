@@ -342,6 +342,7 @@ def run_size(args, size, axe_source, admin_token):
         b.get("/settings")
         check("People" in b.driver.page_source, f"{s}: settings did not open for an admin")
         b.check_page("settings")
+        run_settings(b, s, args, admin_token)
 
         for path, name in [("/no-such-page", "error-404"), ("/items/NO-SUCH-SKU", "error-404-item")]:
             b.get(path)
@@ -365,11 +366,100 @@ def run_size(args, size, axe_source, admin_token):
         b.get("/")
         check(b.path().startswith("/signin"), f"{s}: after sign-out the dashboard still opened")
         b.sign_in("sam", args.staff_password)
+        b.get("/settings/rules")
+        check("Not allowed" in b.driver.title, f"{s}: staff reached the stock rules ({b.driver.title})")
         b.get("/settings")
         check("Not allowed" in b.driver.title, f"{s}: staff reached settings ({b.driver.title})")
         b.check_page("forbidden")
     finally:
         b.quit()
+
+
+def fill(b, values):
+    """Types into form fields by id (clearing them first) and picks options of selects."""
+    for field, value in values.items():
+        element = b.driver.find_element(By.ID, field)
+        if element.tag_name == "select":
+            Select(element).select_by_value(value)
+        else:
+            element.clear()
+            element.send_keys(value)
+
+
+def submit(b, action):
+    b.load_by(b.driver.find_element(By.CSS_SELECTOR, f"form[action='{action}'] button[type=submit]"))
+
+
+def run_settings(b, s, args, admin_token):
+    """Settings beyond people: a new password, alert recipients, stock rules."""
+    # A new password for sam: the old one stops working, the new one signs in.
+    new_password = f"staff-{s}-new-{os.getpid()}"
+    Select(b.driver.find_element(By.ID, "p-name")).select_by_value("sam")
+    fill(b, {"p-password": new_password})
+    submit(b, "/settings/users/password")
+    check("New password set for sam" in b.driver.page_source, f"{s}: resetting a password did not say so: {b.errors()}")
+    args.staff_password = new_password
+
+    # Alert recipients: channels of the notify file, a recipient added, a bad one refused,
+    # then removed; /v1 agrees at each step.
+    b.get("/settings/alerts")
+    check("Slack" in b.driver.page_source, f"{s}: the channels of the notify file are not shown")
+    b.check_page("settings-alerts")
+    recipient = f"buyer-{s}"
+    fill(b, {"r-id": recipient, "r-channel": "slack", "r-to": "not a url", "r-locations": "store-1"})
+    submit(b, "/settings/alerts/recipients")
+    check("is not an http:// or https:// URL" in b.driver.page_source,
+          f"{s}: a bad recipient address was not refused: {b.errors()}")
+    check(b.driver.find_element(By.ID, "r-id").get_attribute("value") == recipient,
+          f"{s}: the refused form lost what was typed")
+    b.driver.get_log("browser")  # the 422 asked for on purpose
+    fill(b, {"r-to": f"https://hooks.example.com/services/{s}", "r-categories": "Dairy, Bakery"})
+    submit(b, "/settings/alerts/recipients")
+    check(f"Recipient {recipient} saved." in b.driver.page_source, f"{s}: saving a recipient did not say so: {b.errors()}")
+    listed = {r["id"]: r for r in api(args.base, admin_token, "GET", "/v1/alert-recipients")["items"]}
+    check(listed.get(recipient, {}).get("categories") == ["Bakery", "Dairy"]
+          and listed[recipient].get("locations") == ["store-1"] and listed[recipient].get("source") == "settings",
+          f"{s}: /v1 does not show the recipient as saved: {listed.get(recipient)}")
+    b.load_by(b.driver.find_element(By.CSS_SELECTOR, f"form[action='/settings/alerts/recipients/{recipient}/remove'] button"))
+    check(f"Recipient {recipient} removed." in b.driver.page_source, f"{s}: removing a recipient did not say so")
+    listed = [r["id"] for r in api(args.base, admin_token, "GET", "/v1/alert-recipients")["items"]]
+    check(recipient not in listed, f"{s}: /v1 still lists the removed recipient")
+
+    # Stock rules: a category's alert threshold, a reorder rule (a bad one refused), an
+    # allowance policy; each is what /v1 then reports.
+    b.get("/settings/rules")
+    b.check_page("settings-rules")
+    category = f"Cat-{s}"
+    fill(b, {"a-category": category, "a-location": "", "a-threshold": "4"})
+    submit(b, "/settings/rules/alert")
+    check("only the hub sets chain-wide" in b.driver.page_source,
+          f"{s}: a store's chain-wide alert rule was not refused: {b.errors()}")
+    b.driver.get_log("browser")
+    fill(b, {"a-location": "store-1", "a-hysteresis": "2"})
+    submit(b, "/settings/rules/alert")
+    check("Alert rule saved" in b.driver.page_source, f"{s}: saving an alert rule did not say so: {b.errors()}")
+    rules = api(args.base, admin_token, "GET", "/v1/alert-rules")["items"]
+    check(any(r.get("category") == category and r.get("threshold") == 4 and r.get("hysteresis") == 2 for r in rules),
+          f"{s}: /v1 does not show the category's alert rule")
+    sku = "BEV-000002"
+    fill(b, {"o-sku": sku, "o-location": "store-1", "o-min": "30", "o-max": "10"})
+    submit(b, "/settings/rules/reorder")
+    check(b.driver.find_elements(By.CSS_SELECTOR, ".alert-danger"), f"{s}: a reorder rule with max below min was accepted")
+    b.driver.get_log("browser")
+    fill(b, {"o-max": "60", "o-multiple": "6", "o-service": "95"})
+    submit(b, "/settings/rules/reorder")
+    check(f"Reorder rule saved for {sku}" in b.driver.page_source, f"{s}: saving a reorder rule did not say so: {b.errors()}")
+    rule = api(args.base, admin_token, "GET", f"/v1/reorder-rules?sku={sku}")["items"]
+    check(rule and rule[0]["min"] == 30 and rule[0]["max"] == 60 and rule[0]["multiple"] == 6
+          and rule[0].get("service_level") == 0.95, f"{s}: /v1 shows the reorder rule as {rule}")
+    fill(b, {"p-scope": "*", "p-channel": "hub", "p-share": "50", "p-keep": "2"})
+    submit(b, "/settings/rules/allowance")
+    check("Allowance policy saved" in b.driver.page_source, f"{s}: saving an allowance policy did not say so: {b.errors()}")
+    policies = api(args.base, admin_token, "GET", "/v1/allowance-policies")["items"]
+    check(any(p["channel"] == "hub" and p["share_percent"] == 50 and p["keep"] == 2 for p in policies),
+          f"{s}: /v1 does not show the allowance policy: {policies}")
+    b.get("/settings/rules")
+    b.check_page("settings-rules-filled")
 
 
 def run_operations(b, s, args, admin_token):

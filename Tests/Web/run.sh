@@ -42,7 +42,11 @@ STAFF_PASSWORD="staff-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
 echo "$ADMIN_PASSWORD" | "$BINARY" user create ada --role admin --display-name "Ada Admin" --data "$WORK/data" --password-stdin > /dev/null
 echo "$STAFF_PASSWORD" | "$BINARY" user create sam --role staff --display-name "Sam Staff" --data "$WORK/data" --password-stdin > /dev/null
 
-"$BINARY" serve --data "$WORK/data" --listen 127.0.0.1:0 --log-level warning > "$WORK/node.log" 2>&1 &
+# A notify file with no sections: only Slack can be chosen, and nothing is sent (no alert
+# reaches a recipient in this test; Settings adds and removes one).
+echo '{"recipients": []}' > "$WORK/notify.json"
+"$BINARY" serve --data "$WORK/data" --listen 127.0.0.1:0 --log-level warning --notify "$WORK/notify.json" \
+    > "$WORK/node.log" 2>&1 &
 NODE=$!
 PORT=""
 for _ in $(seq 1 100); do

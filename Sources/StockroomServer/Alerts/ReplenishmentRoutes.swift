@@ -28,6 +28,53 @@ struct ReplenishmentRoutes {
             case sku, location, min, max, multiple, safety, supplier, route, trigger
             case leadDays = "lead_days", snoozeUntil = "snooze_until", serviceLevel = "service_level"
         }
+
+        /// The rule the fields describe, or a 422 (a 404-like refusal for an unknown
+        /// supplier) naming what is wrong. The core's parser is the one judge of a rule.
+        func rule(store: StockroomStore) async throws -> ReorderRule {
+            for (value, name) in [(sku, "sku"), (location, "location")] {
+                if let problem = InputRules.identifierProblem(value, name: name) {
+                    throw InputError("invalid_value", problem)
+                }
+            }
+            if let supplier = supplier {
+                guard try await store.supplier(supplier) != nil else {
+                    throw DocumentRefusal(
+                        code: .unknownSupplier,
+                        message: "no supplier '\(supplier.prefix(64))'; create it with POST /v1/suppliers first")
+                }
+            }
+            var snooze: UInt64?
+            if let text = snoozeUntil {
+                guard let date = ISO8601DateFormatter().date(from: text) else {
+                    throw InputError("invalid_value", "snooze_until must be an ISO-8601 time like 2026-12-01T08:00:00Z")
+                }
+                snooze = UInt64(Swift.max(0, date.timeIntervalSince1970 * 1000))
+            }
+            var fields = SettingFields()
+            fields["min"] = String(min)
+            fields["max"] = String(max)
+            fields["multiple"] = multiple.map(String.init) ?? "1"
+            fields["lead_days"] = leadDays.map(String.init)
+            fields["safety"] = String(safety ?? 0)
+            fields["supplier"] = supplier
+            fields["route"] = route ?? "buy"
+            fields["trigger"] = trigger ?? "manual"
+            fields["snooze_until"] = snooze.map(String.init)
+            if let level = serviceLevel {
+                guard (0.5...0.999).contains(level) else {
+                    throw InputError("invalid_value", "service_level must be 0.5 to 0.999 (0.95 is 95%)")
+                }
+                fields["service"] = String(Int64((level * 1000).rounded()))
+            }
+            // The core's parser is the one judge of a rule (max < min, negative, bad route).
+            let parsed = ReorderRule.parse(fields.text)
+            guard let rule = parsed.value else { throw InputError("invalid_value", parsed.problem ?? "invalid rule") }
+            if case .transfer(let from) = rule.route, from == location {
+                throw InputError("invalid_value", "a location cannot be replenished by a transfer from itself")
+            }
+            return rule
+        }
     }
 
     struct RuleResponse: ResponseEncodable {
@@ -190,47 +237,7 @@ struct ReplenishmentRoutes {
     func registerWrites(on group: RouterGroup<StockroomRequestContext>) {
         group.put("reorder-rules") { request, context -> RuleResponse in
             let body = try await RequestDecoding.json(RuleInput.self, from: request)
-            for (value, name) in [(body.sku, "sku"), (body.location, "location")] {
-                if let problem = InputRules.identifierProblem(value, name: name) {
-                    throw InputError("invalid_value", problem)
-                }
-            }
-            if let supplier = body.supplier {
-                guard try await store.supplier(supplier) != nil else {
-                    throw DocumentRefusal(
-                        code: .unknownSupplier,
-                        message: "no supplier '\(supplier.prefix(64))'; create it with POST /v1/suppliers first")
-                }
-            }
-            var snooze: UInt64?
-            if let text = body.snoozeUntil {
-                guard let date = ISO8601DateFormatter().date(from: text) else {
-                    throw InputError("invalid_value", "snooze_until must be an ISO-8601 time like 2026-12-01T08:00:00Z")
-                }
-                snooze = UInt64(max(0, date.timeIntervalSince1970 * 1000))
-            }
-            var fields = SettingFields()
-            fields["min"] = String(body.min)
-            fields["max"] = String(body.max)
-            fields["multiple"] = body.multiple.map(String.init) ?? "1"
-            fields["lead_days"] = body.leadDays.map(String.init)
-            fields["safety"] = String(body.safety ?? 0)
-            fields["supplier"] = body.supplier
-            fields["route"] = body.route ?? "buy"
-            fields["trigger"] = body.trigger ?? "manual"
-            fields["snooze_until"] = snooze.map(String.init)
-            if let level = body.serviceLevel {
-                guard (0.5...0.999).contains(level) else {
-                    throw InputError("invalid_value", "service_level must be 0.5 to 0.999 (0.95 is 95%)")
-                }
-                fields["service"] = String(Int64((level * 1000).rounded()))
-            }
-            // The core's parser is the one judge of a rule (max < min, negative, bad route).
-            let parsed = ReorderRule.parse(fields.text)
-            guard let rule = parsed.value else { throw InputError("invalid_value", parsed.problem ?? "invalid rule") }
-            if case .transfer(let from) = rule.route, from == body.location {
-                throw InputError("invalid_value", "a location cannot be replenished by a transfer from itself")
-            }
+            let rule = try await body.rule(store: store)
             let key = ReorderRuleKey(StockKey(sku: body.sku, location: body.location))
             let record = try await store.setSetting(
                 Setting(namespace: .reorderRule, key: key.description, value: rule.text),

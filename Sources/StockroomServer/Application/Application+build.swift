@@ -27,7 +27,7 @@ public func buildApplication(
         do {
             web = try WebSite(
                 store: store, role: configuration.role.rawValue, dataFolder: configuration.dataDirectory,
-                secure: configuration.tls != nil)
+                secure: configuration.tls != nil, notify: configuration.notify)
         } catch {
             logger.error("the web dashboard is off: \(error); /v1 is served as usual")
         }
@@ -111,6 +111,7 @@ public func buildRouter(
     let notifications = NotificationRoutes(store: store, notify: notify)
     notifications.registerReads(on: reads)
     notifications.registerAdmin(on: admin)
+    RecipientRoutes(store: store).registerAdmin(on: admin)
     audit.registerReads(on: reads)
     system.registerStatus(on: reads)
     let reports = ReportRoutes(store: store)
@@ -123,6 +124,7 @@ public func buildRouter(
     items.registerWrites(on: catalogueWrites)
     reports.registerImport(on: catalogueWrites)
     audit.registerAudit(on: v1.group().add(middleware: AuthMiddleware(.audit, authenticator: authenticator)))
+    audit.registerResolve(on: v1.group().add(middleware: AuthMiddleware(.manage, authenticator: authenticator)))
     let syncRoutes = SyncRoutes(
         store: store, metrics: metrics, isHub: role == "hub", locationGrants: locationGrants, services: sync)
     syncRoutes.register(on: v1.group().add(middleware: AuthMiddleware(.sync, authenticator: authenticator)))

@@ -25,6 +25,19 @@ struct AllowanceRoutes {
             case scope, channel, keep
             case sharePercent = "share_percent"
         }
+
+        /// The policy the fields describe, or a 422 naming what is wrong.
+        func policy() throws -> AllowancePolicy {
+            guard let parsed = AllowancePolicy.Scope(scope) else {
+                throw InputError("invalid_value", "scope must be sku:SKU, category:NAME or *")
+            }
+            guard let node = NodeID(channel) else {
+                throw InputError("invalid_value", "channel must be a node id (the hub's, for the web)")
+            }
+            let policy = AllowancePolicy(scope: parsed, channel: node, sharePercent: sharePercent, keep: keep ?? 0)
+            if let problem = policy.problem { throw InputError("invalid_value", problem) }
+            return policy
+        }
     }
 
     struct PolicyResponse: ResponseEncodable {
@@ -93,16 +106,7 @@ struct AllowanceRoutes {
             return RightsResponse(sku: body.sku, location: location, promise: rights.map(PromiseResponse.init))
         }
         group.put("allowance-policies") { request, context -> PolicyResponse in
-            let body = try await RequestDecoding.json(PolicyInput.self, from: request)
-            guard let scope = AllowancePolicy.Scope(body.scope) else {
-                throw InputError("invalid_value", "scope must be sku:SKU, category:NAME or *")
-            }
-            guard let channel = NodeID(body.channel) else {
-                throw InputError("invalid_value", "channel must be a node id (the hub's, for the web)")
-            }
-            let policy = AllowancePolicy(
-                scope: scope, channel: channel, sharePercent: body.sharePercent, keep: body.keep ?? 0)
-            if let problem = policy.problem { throw InputError("invalid_value", problem) }
+            let policy = try await RequestDecoding.json(PolicyInput.self, from: request).policy()
             try await store.setAllowancePolicy(policy, actor: context.principal!.actorName)
             return PolicyResponse(policy)
         }

@@ -282,10 +282,13 @@ struct ConflictResponse: ResponseEncodable {
     var detail: String
     var detectedAt: String
     var resolvedAt: String?
+    /// Who resolved it by hand, and why (a `conflict_resolution` op; section 13).
+    var resolvedBy: String?
+    var resolution: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, kind, sku, location, ops, quantity, detail
-        case detectedAt = "detected_at", resolvedAt = "resolved_at"
+        case id, kind, sku, location, ops, quantity, detail, resolution
+        case detectedAt = "detected_at", resolvedAt = "resolved_at", resolvedBy = "resolved_by"
     }
 
     init(_ record: ConflictRecord) {
@@ -298,5 +301,7 @@ struct ConflictResponse: ResponseEncodable {
         detail = record.detail
         detectedAt = Timestamps.iso(record.detectedHLC)
         resolvedAt = record.resolvedHLC.map(Timestamps.iso)
+        resolvedBy = record.resolution?.by
+        resolution = record.resolution?.reason
     }
 }

@@ -2,9 +2,30 @@ import Hummingbird
 import StockroomCore
 import StockroomStore
 
-/// The audit trail: `GET /v1/ops`, `GET /v1/items/{sku}/history`, `GET /v1/conflicts`.
+/// The audit trail: `GET /v1/ops`, `GET /v1/items/{sku}/history`, `GET /v1/conflicts`,
+/// and `POST /v1/conflicts/{id}/resolve` (a manager's or admin's resolution, with a reason).
 struct AuditRoutes {
     let store: StockroomStore
+
+    struct ResolveInput: Decodable {
+        var reason: String
+    }
+
+    func registerResolve(on group: RouterGroup<StockroomRequestContext>) {
+        group.post("conflicts/:id/resolve") { request, context -> ConflictResponse in
+            let text = try context.pathParameter("id")
+            guard let id = Int64(text), id > 0,
+                try await store.conflicts(includeResolved: true, limit: 1, id: id).first != nil
+            else {
+                throw APIError(.notFound, "not_found", "no conflict '\(text.prefix(32))'; GET /v1/conflicts lists them")
+            }
+            let body = try await RequestDecoding.json(ResolveInput.self, from: request)
+            let reason = body.reason.trimmingCharacters(in: .whitespaces)
+            guard !reason.isEmpty else { throw InputError("invalid_value", "say why the conflict is resolved") }
+            return ConflictResponse(
+                try await store.resolveConflict(id: id, reason: reason, actor: context.principal!.actorName))
+        }
+    }
 
     func registerAudit(on group: RouterGroup<StockroomRequestContext>) {
         group.get("ops") { request, context -> PageResponse<OpResponse> in

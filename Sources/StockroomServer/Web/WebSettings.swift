@@ -38,6 +38,23 @@ extension WebSite {
                 return redirect("/settings?done=" + Self.queryEscape("User \(name) \(action)d."))
             }
         }
+        admin.post("settings/users/password") { request, context -> Response in
+            let form = context.form
+            let name = form["name"] ?? ""
+            do {
+                let password = form["password"] ?? ""
+                try UserRules.checkPassword(password)
+                let hash = try await PasswordHashing.hash(password)
+                try await store.setPassword(user: name, passwordHash: hash)
+                users.forget(name)
+            } catch let error as StoreError {
+                return try await settings(request, context, error: error.description, status: .unprocessableContent)
+            }
+            return redirect(
+                "/settings?done="
+                    + Self.queryEscape(
+                        "New password set for \(name); their open sessions have ended. Tell them in person."))
+        }
         admin.post("settings/tokens") { request, context -> Response in
             let form = context.form
             do {
@@ -68,6 +85,8 @@ extension WebSite {
             date.map { Self.time(UInt64($0.timeIntervalSince1970 * 1000)) } ?? "never"
         }
         var fields: [String: Any] = [
+            "tabs": Self.settingsTabs("people"),
+            "userNames": people.map(\.name),
             "users": people.map { user -> [String: Any] in
                 [
                     "name": user.name, "displayName": user.displayName, "role": user.role.rawValue,

@@ -5,6 +5,7 @@ import HummingbirdAuth
 import Logging
 import Mustache
 import StockroomCore
+public import StockroomNotify
 public import StockroomStore
 
 /// The web dashboard: server-rendered HTML (swift-mustache) over the same store methods as
@@ -40,6 +41,9 @@ public struct WebSite: Sendable {
     let dataFolder: String
     /// Session cookies get `Secure` when the node serves HTTPS.
     let secure: Bool
+    /// The alert channels (the notify file), for Settings: shown without secrets, and used
+    /// by "send a test message".
+    let notify: NotifyConfiguration?
     /// How long a session lasts from sign-in (a shift and some).
     static let sessionLifetime: Duration = .seconds(10 * 3600)
     static let sessionCookie = "stockroom_session"
@@ -47,7 +51,9 @@ public struct WebSite: Sendable {
 
     /// Loads the templates. Throws when the web folder cannot be found or a template does
     /// not parse; the node then serves `/v1` alone (the caller logs why).
-    public init(store: StockroomStore, role: String, dataFolder: String, secure: Bool) throws {
+    public init(
+        store: StockroomStore, role: String, dataFolder: String, secure: Bool, notify: NotifyConfiguration? = nil
+    ) throws {
         guard let root = WebAssets.root() else { throw WebAssets.Missing() }
         var library = MustacheLibrary()
         let folder = root + "/templates"
@@ -69,6 +75,7 @@ public struct WebSite: Sendable {
         self.role = role
         self.dataFolder = dataFolder
         self.secure = secure
+        self.notify = notify
         // The average costs read the whole ledger: start on them now, not at the first page.
         _ = averageCosts.costs(location: store.homeLocation)
     }
@@ -90,6 +97,8 @@ public struct WebSite: Sendable {
         registerDocuments(reads: pages(.read), writes: pages(.documents))
         registerOperations(reads: pages(.read), writes: pages(.documents), manage: pages(.manage))
         registerSettings(admin: pages(.admin))
+        registerAlertSettings(admin: pages(.admin))
+        registerStockRules(admin: pages(.admin))
     }
 
     // MARK: Rendering

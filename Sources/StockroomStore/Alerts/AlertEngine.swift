@@ -10,11 +10,20 @@ public struct AlertRouting: Sendable {
     public var isHub: Bool
     /// The hour (UTC) daily digests go out.
     public var dailyDigestHourUTC: UInt64
+    /// The channels this node can send through (its notify file's sections). Recipients
+    /// added in Settings must use one of them; empty: the node sends nothing.
+    public var channels: Set<AlertRecipient.Channel>
 
-    public init(recipients: [AlertRecipient] = [], isHub: Bool, dailyDigestHourUTC: UInt64 = 7) {
+    /// `recipients` are the notify file's; the ones added in Settings (the
+    /// `alert_recipients` table) join them at every evaluation.
+    public init(
+        recipients: [AlertRecipient] = [], isHub: Bool, dailyDigestHourUTC: UInt64 = 7,
+        channels: Set<AlertRecipient.Channel> = []
+    ) {
         self.recipients = recipients
         self.isHub = isHub
         self.dailyDigestHourUTC = dailyDigestHourUTC
+        self.channels = channels
     }
 }
 
@@ -31,6 +40,7 @@ public final class AlertEngine: Sendable {
     private struct Cache {
         var book: AlertRuleBook?
         var delivery: [String: NodeID]?
+        var recipients: [AlertRecipient]?
     }
     private let cache = Mutex(Cache())
 
@@ -39,8 +49,17 @@ public final class AlertEngine: Sendable {
         self.nodeID = nodeID
     }
 
-    /// Forgets the cached rules and delivery registers (a setting op changed them).
+    /// Forgets the cached rules, delivery registers and recipients (a setting op or
+    /// Settings changed them).
     func invalidate() { cache.withLock { $0 = Cache() } }
+
+    /// The notify file's recipients, then the ones added in Settings.
+    private func recipients(_ db: Database) throws -> [AlertRecipient] {
+        if let recipients = cache.withLock({ $0.recipients }) { return recipients }
+        let recipients = try routing.recipients + StockroomStore.storedRecipients(db).map(\.recipient)
+        cache.withLock { $0.recipients = recipients }
+        return recipients
+    }
 
     private func book(_ db: Database) throws -> AlertRuleBook {
         if let book = cache.withLock({ $0.book }) { return book }
@@ -178,12 +197,13 @@ public final class AlertEngine: Sendable {
         mark.bind(3, kind.rawValue)
         mark.bind(4, episode)
         try mark.execute()
-        guard !routing.recipients.isEmpty, try delivers(key.location, db: db) else { return }
+        let recipients = try recipients(db)
+        guard !recipients.isEmpty, try delivers(key.location, db: db) else { return }
         let subject =
             kind == .out
             ? "Out of stock: \(key.sku) at \(key.location)"
             : "Low stock: \(key.sku) at \(key.location) (\(rule.state.rawValue) \(value), alert at \(rule.threshold))"
-        for recipient in routing.recipients where recipient.wants(kind, location: key.location, category: category) {
+        for recipient in recipients where recipient.wants(kind, location: key.location, category: category) {
             try Outbox.enqueue(
                 id: "\(episode)/\(recipient.id)", to: recipient, topic: "alert.\(kind.rawValue)", subject: subject,
                 episode: episode, document: nil, now: now, dailyHourUTC: routing.dailyDigestHourUTC, db: db)

@@ -521,6 +521,26 @@ enum StoreMigrations {
                         SELECT k.id, i.sku || ' ' || i.name FROM items i JOIN item_keys k ON k.sku = i.sku;
                     """)
         }
+        migrator.registerMigration("v9-alert-recipients") { db in
+            // Issue #15: recipients of alert messages added in Settings, beside the notify
+            // file's. Local to the delivering node (addresses stay where messages are sent
+            // from), so not ops. Lists are newline-separated (categories are one line each).
+            try db.execute(
+                sql: """
+                    CREATE TABLE alert_recipients (
+                        id TEXT PRIMARY KEY,
+                        channel TEXT NOT NULL,
+                        address TEXT NOT NULL,
+                        role TEXT,
+                        locations TEXT NOT NULL,
+                        categories TEXT NOT NULL,
+                        kinds TEXT NOT NULL,
+                        digest TEXT NOT NULL,
+                        set_by TEXT NOT NULL,
+                        set_at INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 

@@ -23,6 +23,7 @@ import json
 import os
 import sys
 import time
+import urllib.error
 import urllib.request
 
 from selenium import webdriver
@@ -549,6 +550,64 @@ def run_operations(b, s, args, admin_token):
         check("Marked" in b.driver.page_source, f"{s}: marking an anomaly reviewed did not say so")
 
 
+def run_hub(args, axe_source):
+    """The hub's chain view and its store switcher: the choice is in the URL, survives a
+    reload and the navigation, and scopes the figures."""
+    hub_token = json.load(open(args.hub_credentials))["admin"]
+    store_token = json.load(open(args.credentials))["admin"]
+    sku = "BEV-000003"
+    # Wait until the store's stock of one item has reached the hub.
+    want = api(args.base, store_token, "GET", f"/v1/stock/{sku}")["quantity"]
+    deadline = time.time() + 60
+    while True:
+        try:
+            got = api(args.hub_base, hub_token, "GET", f"/v1/stock/{sku}?location=store-1").get("quantity")
+        except urllib.error.HTTPError:
+            got = None
+        if got == want or time.time() > deadline:
+            break
+        time.sleep(0.5)
+    check(got == want, f"hub: store-1's stock of {sku} did not reach the hub ({got} != {want})")
+    for size in SIZES:
+        b = Browser(args.hub_base, axe_source, args.screenshots, size)
+        s = "hub-" + size[0]
+        try:
+            b.sign_in("ada", args.admin_password)
+            b.get("/")
+            check("all stores" in b.driver.find_element(By.TAG_NAME, "h1").text,
+                  f"{s}: the hub's overview is not the whole chain: {b.driver.find_element(By.TAG_NAME, 'h1').text}")
+            b.check_page("hub-overview")
+            # Choose store-1: the URL carries it, the page says so, the menu keeps it.
+            Select(b.driver.find_element(By.ID, "scope-store")).select_by_value("store-1")
+            b.load_by(b.driver.find_element(By.CSS_SELECTOR, "form.sr-scope button[type=submit]"))
+            check("store=store-1" in b.path(), f"{s}: the chosen store is not in the URL ({b.path()})")
+            check("store-1" in b.driver.find_element(By.TAG_NAME, "h1").text, f"{s}: the overview is not store-1's")
+            b.driver.refresh()
+            b.settle()
+            check(Select(b.driver.find_element(By.ID, "scope-store")).first_selected_option.get_attribute("value")
+                  == "store-1", f"{s}: a reload lost the chosen store")
+            link = b.driver.find_element(By.CSS_SELECTOR, "#sidebar a[href^='/inventory']")
+            check("store=store-1" in link.get_attribute("href"), f"{s}: the menu does not keep the chosen store")
+            b.get(f"/inventory?q={sku}&store=store-1")
+            row = b.driver.find_elements(By.CSS_SELECTOR, ".sr-inventory tbody tr td")
+            check(len(row) > 3 and row[3].text == str(want),
+                  f"{s}: store-1's inventory shows {row[3].text if len(row) > 3 else None}, /v1 says {want}")
+            b.check_page("hub-inventory-store")
+            # The whole chain: the stock filter is not offered, and the sums are shown.
+            b.get(f"/inventory?q={sku}&store=*")
+            check(not b.driver.find_elements(By.ID, "stock"), f"{s}: the chain view offers a stock filter")
+            row = b.driver.find_elements(By.CSS_SELECTOR, ".sr-inventory tbody tr td")
+            check(len(row) > 3 and row[3].text == str(want), f"{s}: the chain's sum of {sku} is not {want}")
+            b.get("/inventory?stock=low")
+            check("need one store" in b.driver.page_source, f"{s}: the chain view did not say why the filter is off")
+            b.get(f"/items/{sku}")
+            check(b.driver.find_elements(By.CSS_SELECTOR, "a[href*='store=store-1']"),
+                  f"{s}: the chain's item page does not link to store-1's view")
+            b.check_page("hub-item-chain")
+        finally:
+            b.quit()
+
+
 def run_without_javascript(args, axe_source):
     b = Browser(args.base, axe_source, args.screenshots, SIZES[1], javascript=False)
     try:
@@ -572,6 +631,8 @@ def main():
     parser.add_argument("--staff-password", required=True)
     parser.add_argument("--screenshots", required=True)
     parser.add_argument("--axe", required=True)
+    parser.add_argument("--hub-base", required=True)
+    parser.add_argument("--hub-credentials", required=True)
     args = parser.parse_args()
     os.makedirs(args.screenshots, exist_ok=True)
     axe_source = open(args.axe).read()
@@ -580,6 +641,7 @@ def main():
     for size in SIZES:
         run_size(args, size, axe_source, admin_token)
     run_without_javascript(args, axe_source)
+    run_hub(args, axe_source)
     print(f"dashboard: {len(failures)} failure(s) in {time.time() - started:.1f} s; screenshots in {args.screenshots}")
     sys.exit(1 if failures else 0)
 

@@ -26,9 +26,20 @@ AXE=$("$VENV/bin/python" -c 'import axe_playwright_python, os; print(os.path.joi
 
 WORK=$(mktemp -d /tmp/stockroom-web-XXXXXX)
 NODE=""
+HUB=""
 cleanup() {
-    if [ -n "$NODE" ]; then kill "$NODE" 2>/dev/null || true; wait "$NODE" 2>/dev/null || true; fi
+    for pid in $NODE $HUB; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
     rm -rf "$WORK"
+}
+
+# The port a node printed once it listens (its log is $1).
+port_of() {
+    for _ in $(seq 1 100); do
+        found=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$1" | head -1)
+        if [ -n "$found" ]; then echo "$found"; return 0; fi
+        sleep 0.1
+    done
+    echo "web: a node did not start:" >&2; cat "$1" >&2; return 1
 }
 trap cleanup EXIT INT TERM
 
@@ -42,28 +53,37 @@ STAFF_PASSWORD="staff-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
 echo "$ADMIN_PASSWORD" | "$BINARY" user create ada --role admin --display-name "Ada Admin" --data "$WORK/data" --password-stdin > /dev/null
 echo "$STAFF_PASSWORD" | "$BINARY" user create sam --role staff --display-name "Sam Staff" --data "$WORK/data" --password-stdin > /dev/null
 
+# A hub the store syncs with, for the hub's chain view and its store switcher: started
+# once to make its folder, then given a peer token for store-1 and an admin user.
+"$BINARY" serve --role hub --data "$WORK/hub" --listen 127.0.0.1:0 --log-level warning > "$WORK/hub.log" 2>&1 &
+HUB=$!
+port_of "$WORK/hub.log" > /dev/null
+kill "$HUB"; wait "$HUB" 2>/dev/null || true
+PEER_TOKEN=$("$BINARY" token create --role peer --node store-1 --data "$WORK/hub" | grep '^sr_')
+echo "$ADMIN_PASSWORD" | "$BINARY" user create ada --role admin --display-name "Ada Admin" --data "$WORK/hub" --password-stdin > /dev/null
+"$BINARY" serve --role hub --data "$WORK/hub" --listen 127.0.0.1:0 --log-level warning > "$WORK/hub.log" 2>&1 &
+HUB=$!
+HUB_PORT=$(port_of "$WORK/hub.log")
+
 # A notify file with no sections: only Slack can be chosen, and nothing is sent (no alert
 # reaches a recipient in this test; Settings adds and removes one).
 echo '{"recipients": []}' > "$WORK/notify.json"
 "$BINARY" serve --data "$WORK/data" --listen 127.0.0.1:0 --log-level warning --notify "$WORK/notify.json" \
-    > "$WORK/node.log" 2>&1 &
+    --hub "http://127.0.0.1:$HUB_PORT" --hub-token "$PEER_TOKEN" > "$WORK/node.log" 2>&1 &
 NODE=$!
-PORT=""
-for _ in $(seq 1 100); do
-    PORT=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$WORK/node.log" | head -1)
-    [ -n "$PORT" ] && break
-    sleep 0.1
-done
-[ -n "$PORT" ] || { echo "web: the node did not start:" >&2; cat "$WORK/node.log" >&2; exit 1; }
+PORT=$(port_of "$WORK/node.log")
 
 rm -rf "$SHOTS"
 status=0
 "$VENV/bin/python" Tests/Web/dashboard_test.py --base "http://127.0.0.1:$PORT" \
     --credentials "$WORK/data/credentials.json" --admin-password "$ADMIN_PASSWORD" \
-    --staff-password "$STAFF_PASSWORD" --screenshots "$SHOTS" --axe "$AXE" || status=1
-if grep -Eq '^[^ ]+ (error|critical) ' "$WORK/node.log"; then
-    echo "web: the node logged errors:" >&2
-    grep -E '^[^ ]+ (error|critical) ' "$WORK/node.log" | head -20 >&2
-    status=1
-fi
+    --staff-password "$STAFF_PASSWORD" --screenshots "$SHOTS" --axe "$AXE" \
+    --hub-base "http://127.0.0.1:$HUB_PORT" --hub-credentials "$WORK/hub/credentials.json" || status=1
+for log in node hub; do
+    if grep -Eq '^[^ ]+ (error|critical) ' "$WORK/$log.log"; then
+        echo "web: the $log logged errors:" >&2
+        grep -E '^[^ ]+ (error|critical) ' "$WORK/$log.log" | head -20 >&2
+        status=1
+    fi
+done
 exit "$status"

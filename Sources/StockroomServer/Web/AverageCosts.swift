@@ -90,23 +90,25 @@ final class AverageCosts: Sendable {
 
     init(store: StockroomStore) { self.store = store }
 
-    /// Cents per unit by SKU; items without a costed receipt are absent. Nil while the
-    /// first computation for the location runs (pages show the value as not known yet).
-    func costs(location: String) -> [String: Int64]? {
+    /// Cents per unit by SKU at a location, or over the whole chain (`nil`: each item's
+    /// weighted average over every location); items without a costed receipt are absent.
+    /// Nil while the first computation for the scope runs (pages show the value as not
+    /// known yet).
+    func costs(location: String?) -> [String: Int64]? {
         let store = store
-        return cache.peek(location) {
+        return cache.peek(location ?? "*") {
             let today = Int64(store.wallClockMillis() / 86_400_000)
             let table = try await store.report(
-                ReportQuery(name: .stockValue, from: today, to: today, location: location, by: .cell))
+                ReportQuery(
+                    name: .stockValue, from: today, to: today, location: location, by: location == nil ? .item : .cell))
             guard let sku = table.columns.firstIndex(where: { $0.name == "sku" }),
-                let place = table.columns.firstIndex(where: { $0.name == "location" }),
                 let average = table.columns.firstIndex(where: { $0.name == "average_cost" })
             else { return [:] }
+            let place = table.columns.firstIndex(where: { $0.name == "location" })
             var costs: [String: Int64] = [:]
             for row in table.rows {
-                guard case .text(let code) = row[sku], case .text(let at) = row[place], at == location,
-                    case .money(let cents) = row[average]
-                else { continue }
+                if let location, let place, case .text(let at) = row[place], at != location { continue }
+                guard case .text(let code) = row[sku], case .money(let cents) = row[average] else { continue }
                 costs[code] = cents
             }
             return costs

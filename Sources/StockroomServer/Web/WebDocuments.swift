@@ -47,6 +47,7 @@ extension WebSite {
         let statusText = request.uri.queryParameters["status"].map(String.init) ?? ""
         query.status = DocumentState.Status(rawValue: statusText)
         query.limit = 200
+        query.location = scope(of: request).chosen
         let found = try await store.documents(query)
         let statuses = Self.statuses[kind] ?? []
         let fields: [String: Any] = [

@@ -98,7 +98,8 @@ extension WebSite {
     ) async throws
         -> Response
     {
-        let open = try await store.alertEpisodes(open: true, limit: 500)
+        let scope = scope(of: request)
+        let open = try await store.alertEpisodes(open: true, location: scope.chosen, limit: 500)
         let canWrite = Permission.documents.isGranted(to: context.principal!.role)
         let now = store.wallClockMillis()
         let fields: [String: Any] = [
@@ -121,7 +122,7 @@ extension WebSite {
     // MARK: Replenishment
 
     func replenishmentPage(_ request: Request, _ context: StockroomRequestContext) async throws -> Response {
-        let report = try await store.replenishment(location: nil)
+        let report = try await store.replenishment(location: scope(of: request).chosen)
         let canApply = Permission.manage.isGranted(to: context.principal!.role)
         let fields: [String: Any] = [
             "canApply": canApply && !report.suggestions.isEmpty, "manage": canApply,
@@ -158,7 +159,10 @@ extension WebSite {
         -> Response
     {
         let showResolved = request.uri.queryParameters["resolved"] == "1"
-        let conflicts = try await store.conflicts(includeResolved: showResolved, limit: 500)
+        let scope = scope(of: request)
+        let conflicts = try await store.conflicts(includeResolved: showResolved, limit: 500).filter {
+            scope.includes($0.location)
+        }
         let canResolve = Permission.manage.isGranted(to: context.principal!.role)
         let fields: [String: Any] = [
             "showResolved": showResolved, "error": error ?? "",
@@ -246,13 +250,13 @@ extension WebSite {
             "reports": Self.reportTitles.map {
                 ["name": $0.0.rawValue, "title": $0.1, "active": $0.0.rawValue == name]
             },
-            "from": from, "to": to,
+            "from": from, "to": to, "store": scope(of: request).chosen ?? "",
         ]
         if let name {
             let query: ReportQuery
             do {
                 query = try ReportQuery.parse(
-                    name: name, from: from, to: to, location: nil,
+                    name: name, from: from, to: to, location: scope(of: request).chosen,
                     by: parameters["by"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }, period: "week",
                     staleDays: 90)
             } catch {
@@ -289,7 +293,7 @@ extension WebSite {
             fields["truncated"] = table.rows.count > shown.count
             fields["notes"] = table.notes
             let by = query.by.map { "&by=\($0.rawValue)" } ?? ""
-            fields["csvHref"] = "/reports/\(name).csv?from=\(from)&to=\(to)\(by)"
+            fields["csvHref"] = scope(of: request).href("/reports/\(name).csv?from=\(from)&to=\(to)\(by)")
             fields["by"] = query.by?.rawValue ?? ""
         }
         return try await page("reports", fields, request: request, context: context, nav: "reports")
@@ -305,8 +309,9 @@ extension WebSite {
         let today = store.wallClockMillis() / 86_400_000
         let since = (today - 30) * 86_400_000
         let store = store
-        let report = try await anomalyCache.value("30d") {
-            try await store.anomalies(since: since, location: nil, budget: 0.02)
+        let chosen = scope(of: request).chosen
+        let report = try await anomalyCache.value("30d/" + (chosen ?? "*")) {
+            try await store.anomalies(since: since, location: chosen, budget: 0.02)
         }
         let canReview = Permission.manage.isGranted(to: context.principal!.role)
         let fields: [String: Any] = [

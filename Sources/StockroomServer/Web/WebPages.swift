@@ -35,14 +35,15 @@ extension WebSite {
     // MARK: Overview
 
     func overview(_ request: Request, _ context: StockroomRequestContext) async throws -> Response {
-        let location = store.homeLocation
+        let scope = scope(of: request)
+        let location = scope.location
         let days =
             [14, 30, 90].contains(Int(request.uri.queryParameters["days"] ?? "") ?? 0)
             ? Int(request.uri.queryParameters["days"]!)! : 14
         let today = Int64(store.wallClockMillis() / 86_400_000)
         let store = store
         let averageCosts = averageCosts
-        async let figures = tileFigures.value(location) {
+        async let figures = tileFigures.value(location ?? "*") {
             async let summary = store.inventorySummary(location: location)
             async let onHand = store.onHandByItem(location: location)
             let units = try await onHand
@@ -52,11 +53,13 @@ extension WebSite {
             }
             return TileFigures(summary: try await summary, stockValueCents: value, itemsInStock: units.count)
         }
-        async let openConflicts = store.openConflictCount()
+        async let openConflicts = store.openConflictCount(location: scope.chosen)
         async let alerts = store.alertEpisodes(open: true, location: location, limit: 1000)
         async let sales = store.dailySales(location: location, today: today, days: max(days, 8))
         async let cover = store.lowestCover(location: location, limit: 10)
-        async let recent = store.ops(Self.recentQuery)
+        var recentQuery = Self.recentQuery
+        recentQuery.origin = scope.chosen  // on the hub, the movements that store recorded
+        async let recent = store.ops(recentQuery)
         let (tileFigures, conflictCount, openAlerts, daily, lowest, movements) = try await (
             figures, openConflicts, alerts, sales, cover, recent
         )
@@ -65,35 +68,43 @@ extension WebSite {
         let lastWeek = daily.count >= 8 ? daily[daily.count - 8] : DailySales(day: today - 7, units: 0, cents: 0)
         let sync = try await syncBadge()
         let tiles: [[String: Any]] = [
-            tile("SKUs", Self.number(inventory.skus), href: "/inventory"),
+            tile("SKUs", Self.number(inventory.skus), href: scope.href("/inventory")),
             tile(
                 "Stock value", tileFigures.stockValueCents.map(Money.text) ?? "computing…",
-                href: "/reports/stock-value",
+                href: scope.href("/reports/stock-value"),
                 detail: "at average cost, \(Self.number(Int64(tileFigures.itemsInStock))) items in stock"),
+            // For the chain, low and out count cells (an item at a store), and the list
+            // behind them is the alerts page: the inventory filters need one store.
             tile(
-                "Low stock", Self.number(inventory.low), href: "/inventory?stock=low",
+                location == nil ? "Low stock (cells)" : "Low stock", Self.number(inventory.low),
+                href: location == nil ? "/alerts" : scope.href("/inventory?stock=low"),
                 tone: inventory.low > 0 ? "warn" : "good"),
             tile(
-                "Out of stock", Self.number(inventory.out), href: "/inventory?stock=out",
+                location == nil ? "Out of stock (cells)" : "Out of stock", Self.number(inventory.out),
+                href: location == nil ? "/alerts" : scope.href("/inventory?stock=out"),
                 tone: inventory.out > 0 ? "bad" : "good"),
             tile(
-                "Open conflicts", Self.number(conflictCount), href: "/conflicts",
+                "Open conflicts", Self.number(conflictCount), href: scope.href("/conflicts"),
                 tone: conflictCount > 0 ? "bad" : "good"),
             tile(
-                "Open alerts", Self.number(Int64(openAlerts.count)), href: "/alerts",
+                "Open alerts", Self.number(Int64(openAlerts.count)), href: scope.href("/alerts"),
                 tone: openAlerts.isEmpty ? "good" : "warn"),
             tile(
-                "Sales today", Money.text(todaySales.cents), href: "/?days=14",
+                "Sales today", Money.text(todaySales.cents), href: scope.href("/?days=14"),
                 detail: "\(Self.change(todaySales.cents, from: lastWeek.cents)) vs last \(Self.weekday(today))",
                 tone: "accent"),
-            tile("Sync", sync["text"] as? String ?? "", href: "/sync", tone: sync["tone"] as? String ?? "good"),
+            tile(
+                "Sync", sync["text"] as? String ?? "", href: scope.href("/sync"),
+                tone: sync["tone"] as? String ?? "good"),
         ]
         let shown = daily.suffix(days)
         let fields: [String: Any] = [
-            "location": location, "tiles": tiles,
+            "location": scope.label, "tiles": tiles,
             "chart": [
                 "days": days,
-                "periods": [14, 30, 90].map { ["days": $0, "active": $0 == days] },
+                "periods": [14, 30, 90].map { period -> [String: Any] in
+                    ["days": period, "active": period == days, "href": scope.href("/?days=\(period)")]
+                },
                 "labels": shown.map { ISODate.dateText(day: $0.day) }.joined(separator: ","),
                 "values": shown.map { String($0.units) }.joined(separator: ","),
                 "rows": shown.reversed().map {
@@ -103,7 +114,10 @@ extension WebSite {
             "hasCover": !lowest.isEmpty,
             "cover": lowest.map { row -> [String: Any] in
                 [
-                    "sku": row.sku, "skuPath": Self.path(row.sku), "name": row.name, "available": row.available,
+                    "sku": row.sku,
+                    "skuPath": Self.path(row.sku)
+                        + PageScope(location: row.location, chosen: role == "hub" ? row.location : nil).href(""),
+                    "name": row.name, "available": row.available, "where": location == nil ? row.location : "",
                     "daily": String(format: "%.1f", row.dailyDemand), "days": String(format: "%.1f", row.days),
                     "tone": row.days < 3 ? "bad" : row.days < 7 ? "warn" : "ok",
                 ]
@@ -166,12 +180,24 @@ extension WebSite {
 
     func inventory(_ request: Request, _ context: StockroomRequestContext) async throws -> Response {
         let parameters = request.uri.queryParameters
-        let location = parameters["location"].map(String.init).flatMap { $0.isEmpty ? nil : $0 } ?? store.homeLocation
-        var query = StockQuery(location: location)
+        let scope = scope(of: request)
+        // The hub's chain view sums each item over every location; filters by stock and
+        // sorts by quantity need one location (summing a million items per page is not a
+        // page), so there they are not offered.
+        let chain = scope.location == nil
+        let location = scope.location ?? "*"
+        var query = StockQuery(location: scope.location ?? store.homeLocation)
+        query.everyLocation = chain
         query.text = parameters["q"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
         query.category = parameters["category"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
-        let filter = StockFilter(rawValue: String(parameters["stock"] ?? "all")) ?? .all
-        let sort = StockSort(rawValue: String(parameters["sort"] ?? "sku")) ?? .sku
+        var filter = StockFilter(rawValue: String(parameters["stock"] ?? "all")) ?? .all
+        var sort = StockSort(rawValue: String(parameters["sort"] ?? "sku")) ?? .sku
+        let quantitySorts: Set<StockSort> = [.onHand, .available]
+        let needsStore = chain && (filter != .all || quantitySorts.contains(sort))
+        if chain {
+            filter = .all
+            if quantitySorts.contains(sort) { sort = .sku }
+        }
         let descending = parameters["dir"] == "desc"
         let perPage = 50
         let pageNumber = max(1, min(Int(parameters["page"] ?? "1") ?? 1, 1_000_000))
@@ -179,7 +205,7 @@ extension WebSite {
         query.limit = csv ? 100_000 : perPage
         let listing = try await store.stockListing(
             query, filter: filter, sort: sort, descending: descending, offset: csv ? 0 : (pageNumber - 1) * perPage)
-        let costs = averageCosts.costs(location: location) ?? [:]
+        let costs = averageCosts.costs(location: scope.location) ?? [:]
         func value(_ level: StockLevel) -> Int64 {
             AverageCosts.value(onHand: level.quantity, average: costs[level.sku] ?? level.cost.averageCents)
         }
@@ -188,7 +214,7 @@ extension WebSite {
         func link(_ changes: [String: String]) -> String {
             var values: [(String, String)] = [
                 ("q", query.text ?? ""), ("category", query.category ?? ""), ("stock", filter.rawValue),
-                ("location", location == store.homeLocation ? "" : location), ("sort", sort.rawValue),
+                ("store", scope.chosen ?? ""), ("sort", sort.rawValue),
                 ("dir", descending ? "desc" : "asc"), ("page", "\(pageNumber)"),
             ]
             for (key, value) in changes {
@@ -214,13 +240,13 @@ extension WebSite {
         ]
         let store = store
         let categories = try await categoryCache.value("all") { try await store.categories() }
-        // This node's location and, on a hub, each store it syncs with (store ids are their
-        // locations).
-        let peers = role == "hub" ? try await store.allPeerProgress().map(\.peer) : []
-        let locationChoices = Array(Set([store.homeLocation, location] + peers)).sorted()
         let first = listing.total == 0 ? 0 : (pageNumber - 1) * perPage + 1
         let fields: [String: Any] = [
-            "location": location, "q": query.text ?? "", "sort": sort.rawValue, "dir": descending ? "desc" : "asc",
+            "location": scope.label, "store": scope.chosen ?? "", "q": query.text ?? "",
+            "chain": chain,
+            "needsStore": needsStore
+                ? "Filters by stock and sorting by quantity need one store: choose one under Showing, at the top." : "",
+            "sort": sort.rawValue, "dir": descending ? "desc" : "asc",
             "canEdit": Permission.catalogue.isGranted(to: context.principal!.role),
             "summary": listing.total == 0
                 ? "No items match."
@@ -230,11 +256,9 @@ extension WebSite {
             "filters": [("all", "All"), ("in", "In stock"), ("low", "Low"), ("out", "Out")].map {
                 ["value": $0.0, "label": $0.1, "selected": $0.0 == filter.rawValue]
             },
-            "locations": locationChoices.map { ["name": $0, "selected": $0 == location] },
-            "manyLocations": locationChoices.count > 1,
             "columns": columns.map { column -> [String: Any] in
                 var entry: [String: Any] = ["label": column.1, "numeric": column.2]
-                if let key = column.0 {
+                if let key = column.0, !(chain && quantitySorts.contains(key)) {
                     let active = key == sort
                     entry["href"] = link([
                         "sort": key.rawValue, "dir": active && !descending ? "desc" : "asc", "page": "1",
@@ -249,7 +273,8 @@ extension WebSite {
             "rows": listing.levels.map { level -> [String: Any] in
                 let state = Self.stockState(level)
                 return [
-                    "sku": level.sku, "skuPath": Self.path(level.sku), "name": level.name, "category": level.category,
+                    "sku": level.sku, "skuPath": scope.href(Self.path(level.sku)), "name": level.name,
+                    "category": level.category,
                     "onHand": level.states.onHand, "available": level.states.available,
                     "committed": level.states.committed, "held": level.states.held,
                     "unavailable": level.states.unavailable, "incoming": level.states.incoming,
@@ -302,7 +327,11 @@ extension WebSite {
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let item = try await store.item(sku: try context.pathParameter("sku"))
-        let location = store.homeLocation
+        let scope = scope(of: request)
+        // One cell's sections (why, forecast, adjust) need a location: on the hub's chain
+        // view the page lists every location and links each to its own view.
+        let cell = scope.location
+        let location = cell ?? "*"
         var historyQuery = OpQuery()
         historyQuery.sku = item.sku
         historyQuery.newestFirst = true
@@ -315,7 +344,7 @@ extension WebSite {
         let (allLevels, ops, explained, forecast, reorder) = try await (levels, history, explanation, estimate, rule)
         let moves = ops.items.filter {
             switch $0.op.payload {
-            case .delta(let key, _, _), .count(let key, _, _): key.location == location
+            case .delta(let key, _, _), .count(let key, _, _): cell == nil || key.location == location
             default: false
             }
         }
@@ -330,7 +359,10 @@ extension WebSite {
         for level in allLevels {
             let average = averageCosts.costs(location: level.location)?[level.sku] ?? level.cost.averageCents
             levelRows.append([
-                "location": level.location, "onHand": level.states.onHand, "available": level.states.available,
+                "location": level.location,
+                "href": role == "hub"
+                    ? PageScope(location: level.location, chosen: level.location).href(Self.path(item.sku)) : "",
+                "onHand": level.states.onHand, "available": level.states.available,
                 "committed": level.states.committed, "held": level.states.held,
                 "unavailable": level.states.unavailable, "incoming": level.states.incoming,
                 "inTransit": level.states.inTransit,
@@ -352,14 +384,14 @@ extension WebSite {
             ])
         }
         let fields: [String: Any] = [
-            "location": location,
+            "location": scope.label, "cell": cell != nil, "scopeSuffix": scope.href(""),
             "item": [
                 "sku": item.sku, "skuPath": Self.path(item.sku), "name": item.name, "category": item.category,
                 "description": item.description, "price": item.priceCents.map(Money.text) ?? "",
                 "barcodes": item.barcodes, "threshold": item.threshold.map { "\($0)" } ?? "none",
             ],
             "canEdit": Permission.catalogue.isGranted(to: context.principal!.role),
-            "canMove": Permission.documents.isGranted(to: context.principal!.role),
+            "canMove": cell != nil && Permission.documents.isGranted(to: context.principal!.role),
             "formError": formError ?? "",
             "levels": levelRows,
             "history": [
@@ -418,13 +450,13 @@ extension WebSite {
         }
         let command = ScanCommand(
             scanID: "web-" + CSRF.newToken().prefix(20), code: sku, quantity: quantity, action: action,
-            location: store.homeLocation, device: device)
+            location: scope(of: request).location ?? store.homeLocation, device: device)
         let result = try await store.recordScan(command, actor: context.principal!.actorName)
         let done =
             count
             ? "Count recorded: on hand is now \(result.quantity)."
             : "Adjustment recorded: on hand is now \(result.quantity)."
-        return redirect("/items/\(Self.path(sku))?done=\(Self.queryEscape(done))")
+        return redirect(scope(of: request).href("/items/\(Self.path(sku))?done=\(Self.queryEscape(done))"))
     }
 
     static let countReasons = ["cycle-count", "full-stocktake", "spot-check", "receiving-check"]

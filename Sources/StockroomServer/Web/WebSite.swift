@@ -136,6 +136,7 @@ public struct WebSite: Sendable {
             "version": StockroomVersion.current, "csrf": context.webCSRF ?? "", "nav": [nav: true],
             "sync": try await syncBadge(),
         ]
+        if let scope = try await scopeFields(scope(of: request), request: request) { fields["scope"] = scope }
         if let principal {
             fields["user"] = [
                 "name": principal.tokenID.replacingOccurrences(of: "user:", with: ""),

@@ -2,12 +2,14 @@ public import Foundation
 import GRDB
 public import StockroomCore
 
-/// Stock of one location in four figures, as the dashboard's tiles show them.
+/// Stock of one location, or of the whole chain, in figures the dashboard's tiles show.
 public struct InventorySummary: Hashable, Sendable {
     public var skus: Int64
-    /// Live items below their low-stock threshold but not out.
+    /// At a location: live items below their low-stock threshold but not out. For the
+    /// chain: cells (item at a location) so.
     public var low: Int64
-    /// Live items with nothing on hand (0 or less).
+    /// At a location: live items with nothing on hand (0 or less). For the chain: cells
+    /// that held stock and are at 0 or less (an item a store never carried is not out there).
     public var out: Int64
 }
 
@@ -60,6 +62,7 @@ public struct DailySales: Hashable, Sendable {
 public struct CoverRow: Hashable, Sendable {
     public var sku: String
     public var name: String
+    public var location: String
     public var available: Int64
     public var dailyDemand: Double
     public var days: Double
@@ -88,10 +91,20 @@ extension StockroomStore {
     }
 
     /// Tiles of the overview: live SKUs, low and out cells. Reads the items' index and the
-    /// location's stock cells, not every item.
-    public func inventorySummary(location: String) async throws -> InventorySummary {
+    /// location's stock cells, not every item; `nil` is the whole chain (every cell).
+    public func inventorySummary(location: String?) async throws -> InventorySummary {
         try await read { db in
             let skus = try Self.liveItemCount(db)
+            guard let location else {
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT coalesce(sum(i.threshold IS NOT NULL AND s.quantity > 0 AND s.quantity < i.threshold), 0),
+                               coalesce(sum(s.quantity <= 0), 0)
+                        FROM stock s JOIN items i ON i.sku = s.sku WHERE i.alive = 1
+                        """)
+                return InventorySummary(skus: skus, low: row?[0] ?? 0, out: row?[1] ?? 0)
+            }
             let row = try Row.fetchOne(
                 db,
                 sql: """
@@ -112,6 +125,10 @@ extension StockroomStore {
         _ query: StockQuery, filter: StockFilter, sort: StockSort, descending: Bool, offset: Int
     ) async throws -> StockListing {
         let now = wallMillis()
+        if query.everyLocation && (filter != .all || sort == .onHand || sort == .available) {
+            throw StoreError.invalid(
+                field: "stock", message: "filters by stock and sorts by quantity need one location; choose a store")
+        }
         return try await read { db in
             var conditions = ["i.alive = 1"]
             var arguments: [any DatabaseValueConvertible] = []
@@ -178,11 +195,55 @@ extension StockroomStore {
                     arguments: StatementArguments(values + [query.limit, offset]))
             }
             guard !skus.isEmpty else { return StockListing(levels: [], total: total) }
+            if query.everyLocation {
+                return StockListing(levels: try Self.chainStockLevels(skus: skus, now: now, db: db), total: total)
+            }
             let levels = try Self.stockLevels(
                 where: "i.sku IN (\(skus.map { _ in "?" }.joined(separator: ",")))", arguments: skus,
                 location: query.location, limit: skus.count, now: now, db: db)
             let bySKU = Dictionary(uniqueKeysWithValues: levels.map { ($0.sku, $0) })
             return StockListing(levels: skus.compactMap { bySKU[$0] }, total: total)
+        }
+    }
+
+    /// Each item's states summed over every location, in the order of `skus`: the inventory
+    /// list for the whole chain. The location of each level is `*`; its last count is nil
+    /// (counts are per cell). Reads each table by its SKU index, a page of items at a time.
+    static func chainStockLevels(skus: [String], now: UInt64, db: Database) throws -> [StockLevel] {
+        let marks = skus.map { _ in "?" }.joined(separator: ",")
+        func sums(_ sql: String, _ extra: [any DatabaseValueConvertible] = []) throws -> [String: Row] {
+            var result: [String: Row] = [:]
+            for row in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(extra + skus)) {
+                result[row[0]] = row
+            }
+            return result
+        }
+        let stock = try sums(
+            "SELECT sku, sum(quantity), max(updated_hlc) FROM stock WHERE sku IN (\(marks)) GROUP BY sku")
+        let unavailable = try sums("SELECT sku, sum(quantity) FROM unavailable WHERE sku IN (\(marks)) GROUP BY sku")
+        let costs = try sums(
+            "SELECT sku, sum(units), sum(total_cents) FROM cell_costs WHERE sku IN (\(marks)) GROUP BY sku")
+        let documents = try sums(
+            """
+            SELECT sku, sum(CASE WHEN state = 'committed' THEN quantity ELSE 0 END),
+                   sum(CASE WHEN state = 'held' AND expires_at > ? THEN quantity ELSE 0 END),
+                   sum(CASE WHEN state = 'incoming' THEN quantity ELSE 0 END),
+                   sum(CASE WHEN state = 'in_transit' THEN quantity ELSE 0 END)
+            FROM document_cells WHERE sku IN (\(marks)) GROUP BY sku
+            """, [Int64(now)])
+        let items = try sums("SELECT sku, name, category, threshold FROM items WHERE sku IN (\(marks))")
+        return skus.compactMap { sku in
+            guard let item = items[sku] else { return nil }
+            let onHand: Int64 = stock[sku]?[1] ?? 0
+            let documents = documents[sku]
+            return StockLevel(
+                sku: sku, name: item[1], category: item[2], location: "*", quantity: onHand, threshold: item[3],
+                updatedHLC: (stock[sku]?[2] as Int64?).map(HLC.init(packed:)), lastCount: nil,
+                states: StockStates(
+                    onHand: onHand, committed: documents?[1] ?? 0, held: documents?[2] ?? 0,
+                    unavailable: unavailable[sku]?[1] ?? 0, incoming: documents?[3] ?? 0,
+                    inTransit: documents?[4] ?? 0),
+                cost: CellCost(units: costs[sku]?[1] ?? 0, totalCents: costs[sku]?[2] ?? 0))
         }
     }
 
@@ -201,53 +262,60 @@ extension StockroomStore {
         return "(i.sku LIKE ? ESCAPE '\\' OR i.sku IN (SELECT sku FROM barcodes WHERE code = ?))"
     }
 
-    /// Sales per business day at a location for the `days` days up to `today` (days since
-    /// 1970), zero-filled.
-    public func dailySales(location: String, today: Int64, days: Int) async throws -> [DailySales] {
+    /// Sales per business day at a location (`nil`: every location) for the `days` days up
+    /// to `today` (days since 1970), zero-filled.
+    public func dailySales(location: String?, today: Int64, days: Int) async throws -> [DailySales] {
         try await read { db in
             let first = today - Int64(days) + 1
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT day, sold - returned, priced_cents FROM location_days
-                    WHERE location = ? AND day BETWEEN ? AND ? ORDER BY day
-                    """, arguments: [location, first, today])
+                    SELECT day, sum(sold - returned), sum(priced_cents) FROM location_days
+                    WHERE \(location == nil ? "" : "location = ? AND ")day BETWEEN ? AND ? GROUP BY day ORDER BY day
+                    """, arguments: StatementArguments((location.map { [$0] } ?? []) + [first, today]))
             var byDay: [Int64: DailySales] = [:]
             for row in rows { byDay[row[0]] = DailySales(day: row[0], units: row[1], cents: row[2]) }
             return (first...today).map { byDay[$0] ?? DailySales(day: $0, units: 0, cents: 0) }
         }
     }
 
-    /// The items that run out soonest at the forecast demand (forecasts table), fewest days
-    /// of cover first. Items without a forecast or demand are not listed.
-    public func lowestCover(location: String, limit: Int) async throws -> [CoverRow] {
+    /// The cells that run out soonest at the forecast demand (forecasts table), fewest days
+    /// of cover first, at a location (`nil`: every location). Cells without a forecast or
+    /// demand are not listed.
+    public func lowestCover(location: String?, limit: Int) async throws -> [CoverRow] {
         try await read { db in
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT i.sku, i.name, coalesce(s.quantity, 0) - coalesce(u.quantity, 0) AS available, f.level
+                    SELECT i.sku, i.name, coalesce(s.quantity, 0) - coalesce(u.quantity, 0) AS available, f.level,
+                           f.location
                     FROM forecasts f JOIN items i ON i.sku = f.sku AND i.alive = 1
                     LEFT JOIN stock s ON s.sku = f.sku AND s.location = f.location
                     LEFT JOIN unavailable u ON u.sku = f.sku AND u.location = f.location
-                    WHERE f.location = ? AND f.level > 0
+                    WHERE \(location == nil ? "" : "f.location = ? AND ")f.level > 0
                     ORDER BY max(available, 0) / f.level, i.sku LIMIT ?
-                    """, arguments: [location, limit]
+                    """, arguments: StatementArguments((location.map { [$0] } ?? []) + [limit])
             ).map { row in
                 let available: Int64 = row[2]
                 let level: Double = row[3]
                 return CoverRow(
-                    sku: row[0], name: row[1], available: available, dailyDemand: level,
+                    sku: row[0], name: row[1], location: row[4], available: available, dailyDemand: level,
                     days: DaysOfCover.days(available: available, dailyForecast: level) ?? 0)
             }
         }
     }
 
-    /// Units on hand per SKU at a location, for the cells holding any.
-    public func onHandByItem(location: String) async throws -> [String: Int64] {
+    /// Units on hand per SKU at a location (`nil`: summed over every location), for the
+    /// cells holding any.
+    public func onHandByItem(location: String?) async throws -> [String: Int64] {
         try await read { db in
             var result: [String: Int64] = [:]
-            let rows = try Row.fetchCursor(
-                db, sql: "SELECT sku, quantity FROM stock WHERE location = ? AND quantity > 0", arguments: [location])
+            let rows =
+                try location.map {
+                    try Row.fetchCursor(
+                        db, sql: "SELECT sku, quantity FROM stock WHERE location = ? AND quantity > 0", arguments: [$0])
+                }
+                ?? Row.fetchCursor(db, sql: "SELECT sku, sum(quantity) FROM stock WHERE quantity > 0 GROUP BY sku")
             while let row = try rows.next() { result[row[0]] = row[1] }
             return result
         }
@@ -261,13 +329,16 @@ extension StockroomStore {
             db, sql: "SELECT (SELECT count(*) FROM items) - (SELECT count(*) FROM items WHERE alive = 0)") ?? 0
     }
 
-    /// Conflicts open now (not closed by themselves nor resolved by a person).
-    public func openConflictCount() async throws -> Int64 {
+    /// Conflicts open now (not closed by themselves nor resolved by a person), at a
+    /// location (`nil`: everywhere).
+    public func openConflictCount(location: String? = nil) async throws -> Int64 {
         try await read { db in
             try Int64.fetchOne(
                 db,
-                sql:
-                    "SELECT count(*) FROM conflicts c \(Self.resolutionJoin) WHERE c.resolved_hlc IS NULL AND r.value IS NULL"
+                sql: """
+                    SELECT count(*) FROM conflicts c \(Self.resolutionJoin)
+                    WHERE c.resolved_hlc IS NULL AND r.value IS NULL AND (?1 IS NULL OR c.location = ?1)
+                    """, arguments: [location]
             ) ?? 0
         }
     }

@@ -32,6 +32,10 @@ public struct StockQuery: Sendable {
     /// Paging: items with a SKU after this one.
     public var afterSKU: String?
     public var limit = 100
+    /// The dashboard's inventory list for the whole chain: each item's states summed over
+    /// every location (``StockroomStore/stockListing(_:filter:sort:descending:offset:)``
+    /// only; `location` is then unused).
+    public var everyLocation = false
 
     public init(location: String) { self.location = location }
 }

@@ -197,7 +197,8 @@ extension WebSite {
     // MARK: Sync
 
     func syncPage(_ request: Request, _ context: StockroomRequestContext) async throws -> Response {
-        let peers = try await store.allPeerProgress()
+        let scope = scope(of: request)
+        let peers = try await store.allPeerProgress().filter { scope.includes($0.peer) }
         let now = store.wallClockMillis()
         let knowledge = store.writeContext.knowledge
         let sort = String(request.uri.queryParameters["sort"] ?? "peer")

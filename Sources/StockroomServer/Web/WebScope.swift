@@ -55,6 +55,7 @@ extension WebSite {
             "choices": [["value": "*", "label": "Whole chain", "selected": scope.chosen == nil]]
                 + stores.sorted().map { ["value": $0, "label": $0, "selected": $0 == scope.chosen] },
             "suffix": scope.chosen.map { "?store=" + Self.queryEscape($0) } ?? "",
+            "amp": scope.chosen.map { "&store=" + Self.queryEscape($0) } ?? "",
         ]
     }
 }

@@ -3,7 +3,7 @@
 # same run on the same machine, then one table (bench/report.py) and bench/results/*.json.
 #
 #   bench/run.sh                      all scenarios
-#   SCENARIOS="edge sync" bench/run.sh   a subset: edge orders scale sync apply catchup analytics web
+#   SCENARIOS="edge sync" bench/run.sh   a subset: edge orders scale sync apply catchup analytics web backup
 #   ROUNDS=5 SECONDS_PER_RUN=5        repetitions of each load run and their length
 #
 # Baselines (bench/baselines/): C through libsqlite3 (the write floor), nginx (the HTTP
@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-5}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
-SCENARIOS=${SCENARIOS:-edge orders scale sync apply catchup analytics web}
+SCENARIOS=${SCENARIOS:-edge orders scale sync apply catchup analytics web backup}
 BIN=.build/release/stockroom
 export PATH="$PATH:/usr/sbin:/sbin"
 want() { [[ " $SCENARIOS " == *" $1 "* ]]; }
@@ -221,6 +221,10 @@ fi
 
 if want web; then
     bench/web.sh "$BIN" "$WORK" "$ROUNDS" "$SECONDS_PER_RUN"
+fi
+
+if want backup; then
+    bench/backup.sh "$BIN" "$WORK" "$ROUNDS" "$SECONDS_PER_RUN"
 fi
 
 python3 bench/report.py "$RAW" --rounds "$ROUNDS" --seconds "$SECONDS_PER_RUN"

@@ -16,7 +16,7 @@ struct NodeOptions: ParsableArguments {
     @Option(
         name: .long,
         help:
-            "A JSON config file; keys: listen, data, node, role, synchronous, hub, hub_token, hub_ca, tls_cert, tls_key, peers, location_grants, shopify, notify, replenish_every, forecast_every, idle_timeout, log_level."
+            "A JSON config file; keys: listen, data, node, role, synchronous, hub, hub_token, hub_ca, tls_cert, tls_key, peers, location_grants, shopify, notify, replenish_every, forecast_every, backup_dir, backup_every, backup_keep, web, idle_timeout, log_level."
     )
     var config: String?
 
@@ -47,15 +47,17 @@ struct NodeOptions: ParsableArguments {
         "hub": .string, "hub_token": .string, "hub_ca": .string, "tls_cert": .string, "tls_key": .string,
         "log_level": .string, "idle_timeout": .number, "peers": .strings, "location_grants": .strings,
         "shopify": .string, "notify": .string, "replenish_every": .number, "forecast_every": .number,
+        "web": .boolean, "backup_dir": .string, "backup_every": .number, "backup_keep": .number,
     ]
 
     enum ConfigValueKind {
-        case string, number, strings
+        case string, number, strings, boolean
         var phrase: String {
             switch self {
             case .string: "a string"
             case .number: "a number"
             case .strings: "an array of strings"
+            case .boolean: "true or false"
             }
         }
     }
@@ -82,6 +84,7 @@ struct NodeOptions: ParsableArguments {
                 case .string: value is String
                 case .number: value is NSNumber && !(value is Bool) && !(value is String)
                 case .strings: (value as? [Any])?.allSatisfy { $0 is String } ?? false
+                case .boolean: value is Bool
                 }
             guard fits else { throw ValidationError("config file \(path): '\(key)' must be \(kind.phrase)") }
         }

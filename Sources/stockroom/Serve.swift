@@ -102,6 +102,15 @@ struct Serve: AsyncParsableCommand {
     @Flag(name: .customLong("no-web"), help: "Do not serve the web dashboard (only /v1, /healthz and /metrics).")
     var noWeb = false
 
+    @Option(name: .long, help: "Take backups into this folder on a schedule (see --backup-every; README 'Backups').")
+    var backupDir: String?
+
+    @Option(name: .long, help: "Seconds between scheduled backups (default 86400, a day, when --backup-dir is given).")
+    var backupEvery: Double?
+
+    @Option(name: .long, help: "How many scheduled backups to keep (default 7).")
+    var backupKeep: Int?
+
     func run() async throws {
         let reader = try await options.reader()
         let logger = try options.bootstrapLogging(reader)
@@ -198,6 +207,15 @@ struct Serve: AsyncParsableCommand {
         guard forecastEvery >= 0 else { throw ValidationError("--forecast-every must be 0 (off) or more seconds") }
         configuration.forecastEvery = forecastEvery == 0 ? nil : .milliseconds(Int64(forecastEvery * 1000))
         configuration.web = !noWeb && reader.bool(forKey: "web", default: true)
+        if let directory = backupDir ?? reader.string(forKey: "backup_dir") {
+            let every = backupEvery ?? reader.double(forKey: "backup_every", default: 86_400)
+            guard every >= 60 else { throw ValidationError("--backup-every must be 60 seconds or more") }
+            let keep = backupKeep ?? reader.int(forKey: "backup_keep", default: 7)
+            guard keep >= 1 else { throw ValidationError("--backup-keep must be 1 or more") }
+            configuration.backupDirectory = directory
+            configuration.backupEvery = .milliseconds(Int64(every * 1000))
+            configuration.backupKeep = keep
+        }
 
         let directory = DataDirectory(path: configuration.dataDirectory)
         try directory.create()

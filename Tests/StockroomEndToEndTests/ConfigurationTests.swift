@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import Testing
 
@@ -7,12 +8,17 @@ import Testing
         let config = FileManager.default.temporaryDirectory.appendingPathComponent(
             "stockroom-\(UUID().uuidString).json"
         ).path
-        try #"{"node": "store-file", "synchronous": "normal", "log_level": "warning"}"#.write(
-            toFile: config, atomically: true, encoding: .utf8)
+        // Every key of the file is checked: `web` and the backup keys too (a key the check
+        // did not know refused the file, though the README documents it).
+        try #"{"node": "store-file", "synchronous": "normal", "log_level": "warning", "web": false, "backup_keep": 3}"#
+            .write(toFile: config, atomically: true, encoding: .utf8)
 
         let fromFile = try NodeProcess()
         try await fromFile.start(extraArguments: ["--config", config])
         #expect(fromFile.log.contains("node 'store-file'"))
+        let signIn = try await NodeClient(http: .shared, base: "http://127.0.0.1:\(fromFile.port)", token: "")
+            .send(.GET, "/signin")
+        #expect(signIn.status == 404, "\"web\": false left the dashboard on")
         fromFile.kill(signal: SIGTERM)
         _ = try await fromFile.waitForExit()
 

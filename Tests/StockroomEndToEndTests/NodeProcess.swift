@@ -42,9 +42,14 @@ final class NodeProcess: @unchecked Sendable {
     /// Runs an administrative subcommand to completion; returns its exit status and output.
     @discardableResult
     func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        try Self.runBinary(arguments + ["--data", dataDirectory])
+    }
+
+    /// Runs the binary with exactly these arguments (no `--data` added).
+    static func runBinary(_ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = arguments + ["--data", dataDirectory]
+        process.arguments = arguments
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

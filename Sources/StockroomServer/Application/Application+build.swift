@@ -152,5 +152,11 @@ func notificationServices(
     if let interval = configuration.forecastEvery {
         services.append(ForecastService(store: store, interval: interval, logger: logger))
     }
+    if let directory = configuration.backupDirectory, let interval = configuration.backupEvery {
+        services.append(
+            BackupService(
+                data: DataDirectory(path: configuration.dataDirectory), directory: directory, interval: interval,
+                keep: configuration.backupKeep, logger: logger))
+    }
     return services
 }

@@ -47,6 +47,11 @@ public struct NodeConfiguration: Sendable {
     public var forecastEvery: Duration? = .seconds(21_600)
     /// Serve the web dashboard at `/` (issue #15); `--no-web` turns it off.
     public var web = true
+    /// Scheduled backups (issue #16): the folder, how often, and how many to keep; nil
+    /// folder or interval: none (`stockroom backup` still works).
+    public var backupDirectory: String?
+    public var backupEvery: Duration?
+    public var backupKeep = 7
 
     public init() {}
 

@@ -39,7 +39,7 @@ public enum NodeBackup {
     public static let prefix = "stockroom-"
 
     /// Takes a backup of `data` into a new folder under `directory` (made if missing),
-    /// verifies it (SQLite's integrity check on the copy), then deletes the oldest backups
+    /// verifies it (SQLite's `quick_check` on the copy), then deletes the oldest backups
     /// beyond `keep`. Safe while the daemon serves `data`. Returns the new folder and its
     /// manifest. Throws ``Failure`` with what to do; a failed backup leaves nothing behind.
     public static func take(

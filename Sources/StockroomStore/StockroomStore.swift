@@ -69,6 +69,17 @@ public final class StockroomStore: Sendable {
             // pages of a 10k-item store stay in memory instead of being re-read.
             try db.execute(sql: "PRAGMA cache_size = -16384")
         }
+        // A downgrade is refused before anything opens the file for writing (opening a pool
+        // writes to it: journal mode, checkpoints), so the folder stays as the newer
+        // version left it.
+        if FileManager.default.fileExists(atPath: path) {
+            var readOnly = Configuration()
+            readOnly.readonly = true
+            readOnly.busyMode = .timeout(30)
+            let probe = try DatabaseQueue(path: path, configuration: readOnly)
+            defer { try? probe.close() }
+            try StoreMigrations.refuseNewerSchema(probe)
+        }
         let pool: DatabasePool
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
@@ -107,6 +118,7 @@ public final class StockroomStore: Sendable {
         wallMillis: @escaping @Sendable () -> UInt64, checkpointer: WALCheckpointer?,
         didCommit: @escaping @Sendable (WriteContext, Int) -> Void
     ) throws {
+        try StoreMigrations.refuseNewerSchema(writer)
         try StoreMigrations.migrator.migrate(writer)
         let clockOffset = ClockOffset()
         let systemWallMillis = wallMillis

@@ -33,6 +33,9 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case unknownToken(String)
     /// A peer's ops skip a seq: applying them would leave a hole in the origin's log.
     case sequenceGap(origin: String, expected: UInt64, got: UInt64)
+    /// The database was migrated by a newer stockroom (schema `found`); this binary knows
+    /// up to `known`. Nothing was changed.
+    case schemaNewer(found: String, known: String)
 
     public var description: String {
         switch self {
@@ -59,6 +62,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unknownToken(let id): "no token with id '\(id)'"
         case .sequenceGap(let origin, let expected, let got):
             "ops of origin '\(origin)' must continue at seq \(expected), got \(got); resend from \(expected)"
+        case .schemaNewer(let found, let known):
+            "this data folder was written by a newer stockroom (its schema has \(found); this binary knows up to \(known)): install that version or newer; nothing was changed"
         }
     }
 }

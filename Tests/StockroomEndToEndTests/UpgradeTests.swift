@@ -74,6 +74,23 @@ import Testing
         }
     }
 
+    /// `stockroom migrate` alone (for operators who migrate before they start): a dry run
+    /// names what would run and changes nothing; the run applies it; a second run has
+    /// nothing to do; the result checks out.
+    @Test func migrateRunsTheMigrationsAloneAndOnlyOnce() throws {
+        let node = try Self.copy("store-1", of: "v1")
+        let database = node.dataDirectory + "/stockroom.sqlite"
+        let before = try Data(contentsOf: URL(fileURLWithPath: database))
+        let dry = try node.run(["migrate", "--dry-run"])
+        #expect(dry.status == 0 && dry.output.contains("to apply: v5-"), "\(dry.output)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: database)) == before, "a dry run changed the file")
+        let run = try node.run(["migrate"])
+        #expect(run.status == 0 && run.output.contains("applied; schema is now v"), "\(run.output)")
+        let again = try node.run(["migrate"])
+        #expect(again.status == 0 && again.output.contains("up to date"), "\(again.output)")
+        #expect(try node.run(["check"]).status == 0)
+    }
+
     /// The migrated store and hub sync with the current protocol, new op kinds included.
     @Test(arguments: versions) func theMigratedStoreSyncsWithACurrentHub(version: String) async throws {
         let hub = try Self.copy("hub", of: version)

@@ -61,6 +61,7 @@ public struct APIError: HTTPResponseError, Sendable {
         case .corrupt: APIError(.internalServerError, "corrupt_data", error.description)
         case .unknownToken: APIError(.notFound, "unknown_token", error.description)
         case .sequenceGap: APIError(.unprocessableContent, "sequence_gap", error.description)
+        case .schemaNewer: APIError(.internalServerError, "schema_newer", error.description)
         }
     }
 }

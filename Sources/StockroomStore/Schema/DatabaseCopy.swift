@@ -116,3 +116,20 @@ public enum DatabaseCopy {
         }
     }
 }
+
+/// Which of this binary's migrations a database file has, read without writing.
+public enum SchemaStatus {
+    /// Applied (in order) and pending migrations. Throws
+    /// ``StoreError/schemaNewer(found:known:)`` for a file a newer stockroom migrated.
+    public static func read(path: String) throws -> (applied: [String], pending: [String]) {
+        var readOnly = Configuration()
+        readOnly.readonly = true
+        let queue = try DatabaseQueue(path: path, configuration: readOnly)
+        defer { try? queue.close() }
+        try StoreMigrations.refuseNewerSchema(queue)
+        return try StoreMigrations.status(queue)
+    }
+
+    /// The newest migration this binary knows (its schema version), e.g. `v9-alert-recipients`.
+    public static var current: String { StoreMigrations.current }
+}

@@ -2,6 +2,31 @@ import GRDB
 
 /// Named migrations. Never edit one that has landed; add a new one.
 enum StoreMigrations {
+    /// The newest migration this binary knows: the schema version it writes.
+    static var current: String { migrator.migrations.last ?? "none" }
+
+    /// Refuses a database a newer stockroom has migrated (a downgrade): its migrations
+    /// include one this binary does not know. Reads only; the file is left as it is.
+    /// Throws ``StoreError/schemaNewer(found:known:)``.
+    static func refuseNewerSchema(_ reader: any DatabaseReader) throws {
+        let known = Set(migrator.migrations)
+        let applied = try reader.read { db -> [String] in
+            guard try db.tableExists("grdb_migrations") else { return [] }
+            return try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
+        }
+        if let unknown = applied.filter({ !known.contains($0) }).sorted().last {
+            throw StoreError.schemaNewer(found: unknown, known: current)
+        }
+    }
+
+    /// The migrations applied to a database and the ones this binary would apply now.
+    static func status(_ reader: any DatabaseReader) throws -> (applied: [String], pending: [String]) {
+        try reader.read { db in
+            let applied = try migrator.appliedIdentifiers(db)
+            return (migrator.migrations.filter(applied.contains), migrator.migrations.filter { !applied.contains($0) })
+        }
+    }
+
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-oplog-and-state") { db in

@@ -18,10 +18,12 @@ Run by Tests/Web/run.sh, which starts the node; the seed and port come from ther
 """
 import argparse
 import csv
+import http.server
 import io
 import json
 import os
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -376,6 +378,29 @@ def run_size(args, size, axe_source, admin_token):
         b.quit()
 
 
+received = []
+
+
+class Hook(http.server.BaseHTTPRequestHandler):
+    """A webhook receiver for the test messages: answers 200 and notes the path."""
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        received.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args):
+        pass
+
+
+hook_server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+hook_port = hook_server.server_address[1]
+threading.Thread(target=hook_server.serve_forever, daemon=True).start()
+
+
 def fill(b, values):
     """Types into form fields by id (clearing them first) and picks options of selects."""
     for field, value in values.items():
@@ -406,6 +431,14 @@ def run_settings(b, s, args, admin_token):
     b.get("/settings/alerts")
     check("Slack" in b.driver.page_source, f"{s}: the channels of the notify file are not shown")
     b.check_page("settings-alerts")
+    # A test message to a webhook receiver on loopback: sent, and the page says so.
+    received.clear()
+    fill(b, {"test-channel": "slack", "test-to": f"http://127.0.0.1:{hook_port}/hook-{s}"})
+    submit(b, "/settings/alerts/test")
+    flashes = [e.text for e in b.driver.find_elements(By.CSS_SELECTOR, ".alert-success")]
+    check(any("Test message" in text and ": sent." in text for text in flashes),
+          f"{s}: a test message was not confirmed as sent: {flashes} {b.errors()}")
+    check(any(path == f"/hook-{s}" for path in received), f"{s}: the receiver got no test message ({received})")
     recipient = f"buyer-{s}"
     fill(b, {"r-id": recipient, "r-channel": "slack", "r-to": "not a url", "r-locations": "store-1"})
     submit(b, "/settings/alerts/recipients")

@@ -45,7 +45,7 @@ extension WebSite {
                 let result = try await NotificationTest.send(channel: channel, to: address, configuration: notify)
                 let text =
                     "Test message to \(address) by \(channel): \(result.outcome). The server answered: \(result.answer)"
-                if result.outcome == "delivered" {
+                if result.outcome == "sent" {
                     return redirect("/settings/alerts?done=" + Self.queryEscape(text))
                 }
                 return try await alertSettings(request, context, error: text)

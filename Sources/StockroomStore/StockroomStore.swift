@@ -73,10 +73,12 @@ public final class StockroomStore: Sendable {
         // writes to it: journal mode, checkpoints), so the folder stays as the newer
         // version left it.
         if FileManager.default.fileExists(atPath: path) {
-            var readOnly = Configuration()
-            readOnly.readonly = true
-            readOnly.busyMode = .timeout(30)
-            let probe = try DatabaseQueue(path: path, configuration: readOnly)
+            // Not a read-only connection: on a WAL file whose -shm is missing or stale (a
+            // folder copied while stopped), a read-only one cannot recover the index and
+            // fails "database is locked" half the time. This one only reads.
+            var probing = Configuration()
+            probing.busyMode = .timeout(30)
+            let probe = try DatabaseQueue(path: path, configuration: probing)
             defer { try? probe.close() }
             try StoreMigrations.refuseNewerSchema(probe)
         }

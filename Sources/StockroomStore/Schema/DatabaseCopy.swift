@@ -39,11 +39,12 @@ public enum DatabaseCopy {
         guard !FileManager.default.fileExists(atPath: destination) else {
             throw StoreError.invalid(field: "to", message: "\(destination) exists already")
         }
-        var readOnly = Configuration()
-        readOnly.readonly = true
-        readOnly.busyMode = .timeout(30)
+        // Only reads the source, through read-write connections: a read-only one cannot
+        // recover the WAL index of a stopped node's file (see StockroomStore.init).
+        var reading = Configuration()
+        reading.busyMode = .timeout(30)
         do {
-            let from = try DatabasePool(path: source, configuration: readOnly)
+            let from = try DatabasePool(path: source, configuration: reading)
             let to = try DatabaseQueue(path: destination)
             // The destination is checked and renamed into place only once whole: its own
             // journal and syncs would buy nothing.
@@ -122,9 +123,10 @@ public enum SchemaStatus {
     /// Applied (in order) and pending migrations. Throws
     /// ``StoreError/schemaNewer(found:known:)`` for a file a newer stockroom migrated.
     public static func read(path: String) throws -> (applied: [String], pending: [String]) {
-        var readOnly = Configuration()
-        readOnly.readonly = true
-        let queue = try DatabaseQueue(path: path, configuration: readOnly)
+        // Reads only, through a read-write connection: see the probe in StockroomStore.init.
+        var reading = Configuration()
+        reading.busyMode = .timeout(30)
+        let queue = try DatabaseQueue(path: path, configuration: reading)
         defer { try? queue.close() }
         try StoreMigrations.refuseNewerSchema(queue)
         return try StoreMigrations.status(queue)

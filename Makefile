@@ -6,7 +6,7 @@ DATA ?= ./stockroom-data
 LISTEN ?= 127.0.0.1:8080
 SAMPLE_SCALE ?= 0.3
 DEBIAN_PACKAGES := libsqlite3-dev zlib1g-dev libcurl4-openssl-dev python3
-TEST_PACKAGES := curl procps faketime python3 python3-venv openssl chromium chromium-driver fonts-dejavu-core
+TEST_PACKAGES := curl procps faketime python3 python3-venv openssl chromium chromium-driver fonts-dejavu-core postgresql
 RELEASE_BIN := .build/release/stockroom
 # The Swift runtime and Foundation linked in: the binary needs only Debian's own libraries
 # (what the .deb and the container ship), and idle RSS is ~3 MB lower (README "Benchmarks").
@@ -32,7 +32,7 @@ run: deps release
 ## Install what the tests need, build everything and run the whole suite.
 test: deps test-deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	Tests/Postgres/with-postgres.sh $(SWIFT) test --skip-build
 	Tests/API/schemathesis.sh
 	Tests/Web/run.sh
 	Tests/Notify/run.sh

@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // Pure model and merge rules: no I/O, no database, no sockets.
@@ -65,11 +66,24 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The hub's op log on PostgreSQL (issue #16): one implementation of `HubLog`; the
+        // SQLite store is the other. Holds no merge rule: those stay in StockroomCore.
+        .target(
+            name: "StockroomPostgres",
+            dependencies: [
+                "StockroomCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // HTTP routes, middleware, the application builder.
         .target(
             name: "StockroomServer",
             dependencies: [
                 "StockroomCore",
+                "StockroomPostgres",
                 "StockroomStore",
                 "StockroomSync",
                 "StockroomNotify",
@@ -192,6 +206,15 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "StockroomPostgresTests",
+            dependencies: [
+                "StockroomPostgres", "StockroomStore", "StockroomCore", "StockroomTesting",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

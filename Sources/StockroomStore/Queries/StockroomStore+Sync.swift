@@ -27,8 +27,7 @@ extension StockroomStore {
             let epoch = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'epoch'") ?? ""
             // Checked: the route refuses larger cursors; a caller that did not gets the whole log.
             var position = clientEpoch == epoch ? Int64(exactly: cursor) ?? 0 : 0
-            var ops: [Op] = []
-            var coverage = VersionVector()
+            var filter = PullFilter(interest: interest, protocolVersion: protocolVersion)
             var scanned = 0
             var more = false
             let statement = try db.cachedStatement(
@@ -37,25 +36,19 @@ extension StockroomStore {
                 let rows = try Row.fetchAll(statement, arguments: [position, 1000])
                 if rows.isEmpty { break }
                 for row in rows {
-                    if ops.count >= limit || scanned >= Self.maxScannedPerPull {
+                    if filter.ops.count >= limit || scanned >= Self.maxScannedPerPull {
                         more = true
                         break scan
                     }
                     let decoded = try OpRow.decode(row)
                     position = decoded.lsn
                     scanned += 1
-                    if interest.reportsCoverage(of: decoded.op.id.origin) {
-                        coverage[decoded.op.id.origin] = max(coverage[decoded.op.id.origin], decoded.op.id.seq)
-                    }
-                    if interest.concerns(decoded.op), decoded.op.payload.protocolVersion <= protocolVersion {
-                        var op = decoded.op
-                        if protocolVersion < 4 { op.facts = nil }
-                        ops.append(op)
-                    }
+                    filter.scan(decoded.op)
                 }
             }
             return SyncBatch(
-                node: node, epoch: epoch, cursor: UInt64(position), more: more, coverage: coverage, ops: ops)
+                node: node, epoch: epoch, cursor: UInt64(position), more: more, coverage: filter.coverage,
+                ops: filter.ops)
         }
     }
 

@@ -1,0 +1,265 @@
+public import Logging
+import NIOCore
+public import PostgresNIO
+public import StockroomCore
+
+/// The hub's op log on PostgreSQL (sync-protocol/README.md, section 14): the log of truth
+/// that every hub process of a chain shares.
+///
+/// - Pushes of one origin are serialised by that origin's `origin_progress` row
+///   (`FOR UPDATE`), so a batch that two processes receive at once is stored once (H1).
+/// - Positions are taken from the single `log_head` row as the last step of each append,
+///   so they grow in commit order and a pull never skips an op that commits late (H2).
+/// - Every transaction is retried whole on SQLSTATE 40001 or 40P01 and on a lost
+///   connection (H4). A retried append that had in fact committed meets its own
+///   `origin_progress` row and becomes duplicates.
+///
+/// Ops are stored as they were pushed, a batch per row in the wire encoding
+/// (``BatchCodec``): one row per push rather than one per op, which is what lets a single
+/// writer keep up with the COPY floor. The log merges nothing; see ``HubLog``.
+public final class PostgresHubLog: HubLog {
+    public let client: PostgresClient
+    public let database: PostgresURL
+    private let logger: Logger
+    private let runner: Task<Void, Never>
+    private let cachedIdentity: HubLogIdentity
+
+    /// The most ops one pull decodes, whatever it keeps (as ``maxScannedPerPull`` for SQLite).
+    public static let maxScannedPerPull = 100_000
+
+    /// Connects, runs the migrations (safely when several processes start at once) and
+    /// reads or creates the log's identity (`proposedNode` and a new epoch, the first time).
+    ///
+    /// While the database cannot be reached it retries every 2 s, logging what it waits
+    /// for, until `waitLimit` has passed (forever when nil); then it throws the last error.
+    /// Throws ``PostgresSchemaError/newer(found:known:)`` without changing anything when
+    /// the database was migrated by a newer binary.
+    public static func open(
+        _ database: PostgresURL, proposedNode: NodeID, logger: Logger, waitLimit: Duration? = nil
+    ) async throws -> PostgresHubLog {
+        let client = PostgresClient(configuration: database.configuration, backgroundLogger: logger)
+        let runner = Task { await client.run() }
+        let started = ContinuousClock.now
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                // One plain connection first: the pool retries a refused connection by
+                // itself for a minute and then reports only a tripped circuit breaker.
+                let probe = try await PostgresConnection.connect(
+                    configuration: database.connectionConfiguration, id: 0, logger: logger)
+                try await probe.close()
+                try await PostgresMigrations.run(on: client, logger: logger)
+                let identity = try await Self.identity(client: client, proposedNode: proposedNode, logger: logger)
+                return PostgresHubLog(
+                    client: client, database: database, logger: logger, runner: runner, identity: identity)
+            } catch let error where PostgresRetry.isTransient(error) {
+                if let waitLimit, ContinuousClock.now - started >= waitLimit {
+                    runner.cancel()
+                    throw PostgresUnavailable(database: database.redacted, reason: PostgresRetry.describe(error))
+                }
+                logger.warning(
+                    "waiting for PostgreSQL",
+                    metadata: [
+                        "database": "\(database.redacted)", "attempt": "\(attempt)",
+                        "error": "\(PostgresRetry.describe(error))",
+                    ])
+                try await Task.sleep(for: .seconds(2))
+            } catch let error as PSQLError {
+                runner.cancel()
+                throw PostgresFailure(what: "starting on \(database.redacted)", error: error)
+            } catch {
+                runner.cancel()
+                throw error
+            }
+        }
+    }
+
+    private init(
+        client: PostgresClient, database: PostgresURL, logger: Logger, runner: Task<Void, Never>,
+        identity: HubLogIdentity
+    ) {
+        self.client = client
+        self.database = database
+        self.logger = logger
+        self.runner = runner
+        self.cachedIdentity = identity
+    }
+
+    deinit { runner.cancel() }
+
+    /// Closes the connection pool.
+    public func close() { runner.cancel() }
+
+    public func identity() async throws -> HubLogIdentity { cachedIdentity }
+
+    private static func identity(
+        client: PostgresClient, proposedNode: NodeID, logger: Logger
+    ) async throws
+        -> HubLogIdentity
+    {
+        let epoch = "pg-" + (0..<4).map { _ in String(UInt32.random(in: 0...UInt32.max), radix: 36) }.joined()
+        return try await PostgresRetry.transaction(client, logger: logger) { connection in
+            try await connection.query(
+                """
+                INSERT INTO hub_meta (key, value) VALUES ('hub_node', \(proposedNode.rawValue)), ('epoch', \(epoch))
+                ON CONFLICT (key) DO NOTHING
+                """, logger: logger)
+            var node: String?
+            var stored: String?
+            for try await (key, value) in try await connection.query(
+                "SELECT key, value FROM hub_meta WHERE key IN ('hub_node', 'epoch')", logger: logger
+            ).decode((String, String).self) {
+                if key == "hub_node" { node = value } else { stored = value }
+            }
+            guard let node, let id = NodeID(node), let stored else {
+                throw PostgresSchemaError.corrupt("hub_meta lacks the hub node or the epoch")
+            }
+            return HubLogIdentity(node: id, epoch: stored)
+        }
+    }
+
+    public func appendPushed(_ ops: [Op], from origin: NodeID) async throws -> HubLogAppend {
+        if let foreign = ops.first(where: { $0.id.origin != origin }) {
+            throw HubLogRefusal.foreignOrigin(op: foreign.id.description, origin: origin.rawValue)
+        }
+        guard !ops.isEmpty else {
+            return HubLogAppend(appended: 0, duplicates: 0, highSeq: try await highSeq(of: origin))
+        }
+        let logger = self.logger
+        return try await PostgresRetry.transaction(client, logger: logger) { connection in
+            try await connection.query(
+                "INSERT INTO origin_progress (origin, high_seq) VALUES (\(origin.rawValue), 0) ON CONFLICT (origin) DO NOTHING",
+                logger: logger)
+            // The row lock serialises this origin's pushes across every process (14.2).
+            var high: Int64 = 0
+            for try await value in try await connection.query(
+                "SELECT high_seq FROM origin_progress WHERE origin = \(origin.rawValue) FOR UPDATE", logger: logger
+            ).decode(Int64.self) { high = value }
+            let fresh = try HubLogRefusal.freshOps(ops, from: origin, highSeq: UInt64(high))
+            guard let first = fresh.first, let last = fresh.last else {
+                return HubLogAppend(appended: 0, duplicates: ops.count, highSeq: UInt64(high))
+            }
+            let body = BatchCodec.encode(
+                SyncBatch(node: origin, epoch: "", cursor: 0, more: false, coverage: VersionVector(), ops: fresh))
+            // Last: take the position. The row lock on log_head is held until COMMIT, so
+            // positions are handed out in commit order (14.3).
+            var position: Int64 = 0
+            for try await value in try await connection.query(
+                "UPDATE log_head SET position = position + 1 WHERE id = 1 RETURNING position", logger: logger
+            ).decode(Int64.self) { position = value }
+            try await connection.query(
+                """
+                INSERT INTO op_chunks (position, origin, first_seq, last_seq, op_count, body)
+                VALUES (\(position), \(origin.rawValue), \(Int64(first.id.seq)), \(Int64(last.id.seq)),
+                        \(Int32(fresh.count)), \(ByteBuffer(bytes: body)))
+                """, logger: logger)
+            try await connection.query(
+                "UPDATE origin_progress SET high_seq = \(Int64(last.id.seq)) WHERE origin = \(origin.rawValue)",
+                logger: logger)
+            return HubLogAppend(appended: fresh.count, duplicates: ops.count - fresh.count, highSeq: last.id.seq)
+        }
+    }
+
+    public func pull(
+        epoch: String, cursor: UInt64, interest: SyncInterest, limit: Int, protocolVersion: Int
+    )
+        async throws -> SyncBatch
+    {
+        let identity = cachedIdentity
+        var position = epoch == identity.epoch ? Int64(exactly: cursor) ?? 0 : 0
+        var filter = PullFilter(interest: interest, protocolVersion: protocolVersion)
+        var scanned = 0
+        var more = false
+        scan: while true {
+            // Read-only and one statement at a time: nothing to retry but the read itself.
+            let rows = try await PostgresRetry.run(client, logger: logger) { connection in
+                var rows: [(Int64, Int32, ByteBuffer)] = []
+                for try await row in try await connection.query(
+                    "SELECT position, op_count, body FROM op_chunks WHERE position > \(position) ORDER BY position LIMIT 64",
+                    logger: self.logger
+                ).decode((Int64, Int32, ByteBuffer).self) { rows.append(row) }
+                return rows
+            }
+            if rows.isEmpty { break }
+            for (chunkPosition, count, body) in rows {
+                // A chunk is sent whole or not at all: the cursor names chunks.
+                let full = filter.ops.count + Int(count) > limit || scanned + Int(count) > Self.maxScannedPerPull
+                if full && (filter.ops.count > 0 || scanned > 0) {
+                    more = true
+                    break scan
+                }
+                let chunk: SyncBatch
+                do {
+                    chunk = try BatchCodec.decode(Array(body.readableBytesView))
+                } catch {
+                    throw PostgresSchemaError.corrupt("op chunk at position \(chunkPosition): \(error)")
+                }
+                for op in chunk.ops { filter.scan(op) }
+                scanned += Int(count)
+                position = chunkPosition
+            }
+        }
+        return SyncBatch(
+            node: identity.node, epoch: identity.epoch, cursor: UInt64(position), more: more,
+            coverage: filter.coverage, ops: filter.ops)
+    }
+
+    public func head() async throws -> UInt64 {
+        try await PostgresRetry.run(client, logger: logger) { connection in
+            var head: Int64 = 0
+            for try await value in try await connection.query(
+                "SELECT position FROM log_head WHERE id = 1", logger: self.logger
+            ).decode(Int64.self) { head = value }
+            return UInt64(max(0, head))
+        }
+    }
+
+    public func highSeq(of origin: NodeID) async throws -> UInt64 {
+        try await PostgresRetry.run(client, logger: logger) { connection in
+            var high: Int64 = 0
+            for try await value in try await connection.query(
+                "SELECT high_seq FROM origin_progress WHERE origin = \(origin.rawValue)", logger: self.logger
+            ).decode(Int64.self) { high = value }
+            return UInt64(max(0, high))
+        }
+    }
+
+    /// Every origin's high seq: the coverage the log stands for.
+    public func coverage() async throws -> VersionVector {
+        try await PostgresRetry.run(client, logger: logger) { connection in
+            var coverage = VersionVector()
+            for try await (origin, high) in try await connection.query(
+                "SELECT origin, high_seq FROM origin_progress", logger: self.logger
+            ).decode((String, Int64).self) {
+                if let id = NodeID(origin) { coverage[id] = UInt64(max(0, high)) }
+            }
+            return coverage
+        }
+    }
+}
+
+/// The database cannot be reached, after waiting as long as allowed.
+public struct PostgresUnavailable: Error, CustomStringConvertible {
+    public var database: String
+    public var reason: String
+    public var description: String {
+        "PostgreSQL at \(database) cannot be reached: \(reason); check that it runs, the URL, and the credentials"
+    }
+}
+
+/// A database error that is not worth retrying, with the server's message (PSQLError's own
+/// description hides it).
+public struct PostgresFailure: Error, CustomStringConvertible {
+    public var what: String
+    public var reason: String
+    public var sqlState: String?
+
+    public init(what: String, error: PSQLError) {
+        self.what = what
+        self.reason = PostgresRetry.describe(error)
+        self.sqlState = error.serverInfo?[.sqlState]
+    }
+
+    public var description: String { "PostgreSQL failed \(what): \(reason)" }
+}

@@ -157,6 +157,7 @@ let package = Package(
             name: "stockroom",
             dependencies: [
                 "StockroomServer",
+                "StockroomPostgres",
                 "StockroomNotify",
                 "StockroomSync",
                 "StockroomStore",

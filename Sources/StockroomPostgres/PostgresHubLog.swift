@@ -20,7 +20,7 @@ public import StockroomCore
 public final class PostgresHubLog: HubLog {
     public let client: PostgresClient
     public let database: PostgresURL
-    private let logger: Logger
+    let logger: Logger
     private let runner: Task<Void, Never>
     private let cachedIdentity: HubLogIdentity
 

@@ -32,7 +32,24 @@ public enum PostgresMigrations {
                 """,
                 "CREATE UNIQUE INDEX op_chunks_by_origin ON op_chunks (origin, first_seq)",
             ]
-        )
+        ),
+        (
+            2,
+            [
+                // Bearer tokens shared by every hub process (digests only, as in SQLite):
+                // a token made or revoked on one process holds on all within seconds.
+                """
+                CREATE TABLE hub_tokens (
+                    id text PRIMARY KEY,
+                    role text NOT NULL,
+                    node text,
+                    label text NOT NULL,
+                    secret_sha256 bytea NOT NULL,
+                    created_at bigint NOT NULL,
+                    revoked_at bigint)
+                """
+            ]
+        ),
     ]
 
     /// The newest schema version this binary knows.

@@ -115,10 +115,11 @@ public final class SyncService: Service, Sendable {
 }
 
 /// A lock for async code: one holder at a time, waiters resume in order.
-final class AsyncLock: Sendable {
+public final class AsyncLock: Sendable {
+    public init() {}
     private let state = Mutex<(locked: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
 
-    func withLock<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+    public func withLock<T: Sendable>(_ body: () async throws -> T) async throws -> T {
         await withCheckedContinuation { continuation in
             let acquired = state.withLock { state -> Bool in
                 if state.locked {

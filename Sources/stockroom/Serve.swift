@@ -6,6 +6,7 @@ import Logging
 import NIOSSL
 import StockroomCore
 import StockroomNotify
+import StockroomPostgres
 import StockroomServer
 import StockroomStore
 import StockroomSync
@@ -101,6 +102,13 @@ struct Serve: AsyncParsableCommand {
 
     @Flag(name: .customLong("no-web"), help: "Do not serve the web dashboard (only /v1, /healthz and /metrics).")
     var noWeb = false
+
+    @Option(
+        name: .long,
+        help:
+            "On a hub: keep the chain's op log in PostgreSQL (postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=…]), shared by any number of hub processes; the data folder is then this process's replica (README 'Hub on PostgreSQL')."
+    )
+    var database: String?
 
     @Option(name: .long, help: "Take backups into this folder on a schedule (see --backup-every; README 'Backups').")
     var backupDir: String?
@@ -217,6 +225,22 @@ struct Serve: AsyncParsableCommand {
             configuration.backupKeep = keep
         }
 
+        var database: PostgresURL?
+        if let text = self.database ?? reader.string(forKey: "database") {
+            guard nodeRole == .hub else {
+                throw ValidationError("--database is for a hub; a store keeps its data in its own folder")
+            }
+            guard configuration.peers.isEmpty else {
+                throw ValidationError(
+                    "--peer cannot be used with --database: over PostgreSQL the stores push to the hub processes")
+            }
+            do {
+                database = try PostgresURL(text)
+            } catch {
+                throw ValidationError("--database: \(error)")
+            }
+        }
+
         let directory = DataDirectory(path: configuration.dataDirectory)
         try directory.create()
         try directory.lock()
@@ -240,6 +264,25 @@ struct Serve: AsyncParsableCommand {
         let newTokens = try await directory.ensureCredentials(store: store)
         let example = try? await store.listItems(category: nil, text: nil, afterSKU: nil, limit: 1).items.first
         let hasAdmin = (try? await store.hasEnabledAdmin()) ?? true
+        var replica: HubReplica?
+        if let database {
+            // Waits (and says so) while the database is down; a newer schema is refused.
+            let log: PostgresHubLog
+            do {
+                log = try await PostgresHubLog.open(database, proposedNode: store.nodeID, logger: logger)
+            } catch let error as PostgresSchemaError {
+                throw ValidationError(error.description)
+            }
+            let hub = try await HubReplica(log: log, store: store, logger: logger)
+            try await hub.syncOnce()
+            logger.info(
+                "hub log on PostgreSQL",
+                metadata: [
+                    "database": "\(database.redacted)", "hub.node": "\(hub.identity.node)",
+                    "hub.epoch": "\(hub.identity.epoch)",
+                ])
+            replica = hub
+        }
         let settings = configuration
         var sync: [SyncService] = []
         // One client for every sync peer (the hub, or the stores a hub pulls from). An HTTPS
@@ -263,7 +306,8 @@ struct Serve: AsyncParsableCommand {
                     logger: logger))
         }
         let app = try buildApplication(
-            configuration: configuration, store: store, metrics: metrics, logger: logger, sync: sync
+            configuration: configuration, store: store, metrics: metrics, logger: logger, sync: sync,
+            replica: replica
         ) { port in
             Banner(
                 configuration: settings, port: port, store: store, directory: directory, newTokens: newTokens,

@@ -19,7 +19,8 @@ public import StockroomSync
 /// Throws when the certificate or key cannot be read.
 public func buildApplication(
     configuration: NodeConfiguration, store: StockroomStore, metrics: NodeMetrics, logger: Logger,
-    sync: [SyncService] = [], onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    sync: [SyncService] = [], replica: HubReplica? = nil,
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     RequestDecoding.bodyDeadline = .milliseconds(Int64(max(configuration.idleTimeoutSeconds, 1) * 2000))
     var web: WebSite?
@@ -35,7 +36,7 @@ public func buildApplication(
     let router = buildRouter(
         store: store, metrics: metrics, role: configuration.role.rawValue, sync: sync,
         locationGrants: configuration.locationGrants, shopify: configuration.shopify, notify: configuration.notify,
-        web: web)
+        web: web, replica: replica)
     let http1 = HTTPServerBuilder.http1(
         configuration: .init(
             additionalChannelHandlers: [ParserErrorResponder()],
@@ -54,7 +55,7 @@ public func buildApplication(
         server: server,
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "stockroom"),
-        services: sync + [PromiseReconcileService(store: store, logger: logger)]
+        services: sync + [PromiseReconcileService(store: store, logger: logger)] + (replica.map { [$0] } ?? [])
             + notificationServices(
                 configuration: configuration, store: store, metrics: metrics, logger: logger) as [any Service],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
@@ -65,7 +66,7 @@ public func buildApplication(
 public func buildRouter(
     store: StockroomStore, metrics: NodeMetrics, role: String, sync: [SyncService] = [],
     locationGrants: [NodeID: Set<String>] = [:], shopify: ShopifyConfiguration? = nil,
-    notify: NotifyConfiguration? = nil, web: WebSite? = nil
+    notify: NotifyConfiguration? = nil, web: WebSite? = nil, replica: HubReplica? = nil
 ) -> Router<StockroomRequestContext> {
     let router = Router(context: StockroomRequestContext.self)
     var htmlPage: (@Sendable (APIError, Request) -> Response)?
@@ -126,7 +127,8 @@ public func buildRouter(
     audit.registerAudit(on: v1.group().add(middleware: AuthMiddleware(.audit, authenticator: authenticator)))
     audit.registerResolve(on: v1.group().add(middleware: AuthMiddleware(.manage, authenticator: authenticator)))
     let syncRoutes = SyncRoutes(
-        store: store, metrics: metrics, isHub: role == "hub", locationGrants: locationGrants, services: sync)
+        store: store, metrics: metrics, isHub: role == "hub", locationGrants: locationGrants, services: sync,
+        replica: replica)
     syncRoutes.register(on: v1.group().add(middleware: AuthMiddleware(.sync, authenticator: authenticator)))
     syncRoutes.registerAdmin(on: v1.group().add(middleware: AuthMiddleware(.admin, authenticator: authenticator)))
     web?.register(on: router)

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import StockroomCore
+import StockroomPostgres
 import StockroomStore
 import StockroomSync
 
@@ -26,6 +27,9 @@ struct SyncRoutes {
     let locationGrants: [NodeID: Set<String>]
     /// An edge's hub, or the stores a hub pulls from.
     let services: [SyncService]
+    /// A hub process over the shared PostgreSQL log: pushes are checked against this
+    /// process's replica and then appended to the log; pulls are served from the log.
+    var replica: HubReplica? = nil
 
     func register(on peers: RouterGroup<StockroomRequestContext>) {
         let group = peers.group().add(middleware: ClockHeader())
@@ -40,6 +44,9 @@ struct SyncRoutes {
             }
             let report: RemoteApplyReport
             do {
+                // Over PostgreSQL the replica first takes what other processes appended
+                // (this origin's earlier ops may have reached another process).
+                try await replica?.catchUp()
                 report = try await store.applyPushed(
                     batch.ops, from: peer, locations: .store(peer, grants: locationGrants))
             } catch let violation as OpViolation {
@@ -47,6 +54,15 @@ struct SyncRoutes {
                 metrics.syncRefused(rule: violation.rule.rawValue)
                 try? await store.recordSyncError("refused a push: \(violation)", peer: peer)
                 throw violation
+            }
+            if let replica {
+                // Acknowledged only once the log holds the ops: that is what survives.
+                let appended = try await replica.log.appendPushed(batch.ops, from: peer)
+                return JSONAnswer(
+                    value: PushResponse(
+                        node: replica.identity.node.rawValue, applied: appended.appended,
+                        duplicates: appended.duplicates, clamped: report.clamped, highSeq: appended.highSeq,
+                        protocolVersion: version))
             }
             return JSONAnswer(
                 value: PushResponse(
@@ -72,13 +88,14 @@ struct SyncRoutes {
             // A hub serves an edge what concerns it; an edge serves only its own ops.
             let interest: SyncInterest = isHub ? .edge(peer) : .origin(store.nodeID)
             let answered = min(version, pull.protocolVersion)
-            let batch = try await store.pullBatch(
+            let log: any HubLog = replica?.log ?? SQLiteHubLog(store: store)
+            let batch = try await log.pull(
                 epoch: pull.epoch, cursor: pull.cursor, interest: interest, limit: limit, protocolVersion: answered)
             return Response(
                 status: .ok,
                 headers: [
                     .contentType: Self.batchContentType, Self.versionHeader: String(answered),
-                    Self.logEndHeader: String(store.writeContext.lastLSN),
+                    Self.logEndHeader: String(try await log.head()),
                 ],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: WireCompression.wire(batch))))
         }

@@ -1,0 +1,123 @@
+import Foundation
+public import Logging
+public import ServiceLifecycle
+public import StockroomCore
+public import StockroomPostgres
+public import StockroomStore
+import StockroomSync
+
+/// One hub process over the shared PostgreSQL log (sync-protocol/README.md, section 14.5).
+///
+/// PostgreSQL holds the truth: every op, once, in commit order, and the tokens. This
+/// process's SQLite database is a replica of it, derived and disposable: it serves the
+/// dashboard, reports and checks, and it checks each push against the same rules as on a
+/// SQLite hub before the push reaches the log. The replica follows the log (``catchUp()``)
+/// and sends this process's own ops (catalogue edits, documents made here) to it.
+///
+/// Thread-safe; ``catchUp()`` and ``forwardOwnOps()`` are serialised.
+public final class HubReplica: Service, Sendable {
+    public let log: PostgresHubLog
+    public let store: StockroomStore
+    public let identity: HubLogIdentity
+    private let logger: Logger
+    private let catchUpLock = AsyncLock()
+    private let forwardLock = AsyncLock()
+    public static let interval: Duration = .milliseconds(250)
+
+    public init(log: PostgresHubLog, store: StockroomStore, logger: Logger) async throws {
+        self.log = log
+        self.store = store
+        self.identity = try await log.identity()
+        self.logger = logger
+    }
+
+    /// Applies what the log holds beyond the replica's cursor (kept as the sync progress
+    /// with the log's hub identity, as a store keeps its cursor in its hub's log). Idempotent: ops already
+    /// held (pushed here, or this process's own) are skipped by id. Returns how many ops
+    /// it applied.
+    @discardableResult
+    public func catchUp() async throws -> Int {
+        try await catchUpLock.withLock {
+            var applied = 0
+            while true {
+                let progress = try await store.peerProgress(identity.node)
+                let batch = try await log.pull(
+                    epoch: progress.epoch, cursor: progress.cursor, interest: .everything, limit: 5000,
+                    protocolVersion: Int(BatchCodec.version))
+                if batch.ops.isEmpty && batch.cursor == progress.cursor && batch.epoch == progress.epoch {
+                    return applied
+                }
+                applied += try await store.applyPulled(batch, from: identity.node, source: .hub).applied
+                if !batch.more { return applied }
+            }
+        }
+    }
+
+    /// Appends this process's own ops that the log lacks. Returns how many it appended.
+    @discardableResult
+    public func forwardOwnOps() async throws -> Int {
+        try await forwardLock.withLock {
+            var appended = 0
+            while true {
+                let high = try await log.highSeq(of: store.nodeID)
+                let ops = try await store.ownOps(after: high, limit: 5000)
+                if ops.isEmpty { return appended }
+                appended += try await log.appendPushed(ops, from: store.nodeID).appended
+            }
+        }
+    }
+
+    /// Shares tokens both ways: this process's with the log, the log's with this process.
+    public func mirrorTokens() async throws {
+        let local = try await store.storedTokens()
+        try await log.publishTokens(
+            local.map {
+                PostgresHubLog.SharedToken(
+                    id: $0.id, role: $0.role, node: $0.node, label: $0.label, secretSHA256: $0.secretSHA256,
+                    createdAt: $0.createdAt, revokedAt: $0.revokedAt)
+            })
+        let shared = try await log.sharedTokens()
+        let known = Dictionary(local.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let news = shared.filter { known[$0.id] == nil || (known[$0.id]?.revokedAt == nil && $0.revokedAt != nil) }
+        try await store.mergeTokens(
+            news.map {
+                StoredToken(
+                    id: $0.id, role: $0.role, node: $0.node, label: $0.label, secretSHA256: $0.secretSHA256,
+                    createdAt: $0.createdAt, revokedAt: $0.revokedAt)
+            })
+    }
+
+    /// One pass of everything, for start-up: the replica is current before the process
+    /// answers its first request.
+    public func syncOnce() async throws {
+        try await forwardOwnOps()
+        try await catchUp()
+        try await mirrorTokens()
+    }
+
+    /// Follows the log every ``interval``; shares tokens every 2 s. A database that is
+    /// down is retried with the same pace and logged once per outage.
+    public func run() async throws {
+        var rounds = 0
+        var failing = false
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                try await forwardOwnOps()
+                try await catchUp()
+                if rounds % 8 == 0 { try await mirrorTokens() }
+                if failing { logger.info("the PostgreSQL hub log is reachable again") }
+                failing = false
+            } catch {
+                if Task.isShuttingDownGracefully { break }
+                if !failing {
+                    logger.warning(
+                        "cannot follow the PostgreSQL hub log; retrying",
+                        metadata: ["database": "\(log.database.redacted)", "error": "\(PostgresRetry.describe(error))"])
+                }
+                failing = true
+            }
+            rounds += 1
+            try? await Task.sleep(for: Self.interval)
+        }
+    }
+}

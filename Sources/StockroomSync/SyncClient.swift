@@ -5,6 +5,7 @@ import NIOCore
 import NIOHTTP1
 public import StockroomCore
 public import StockroomStore
+import Synchronization
 
 /// One side of sync with one peer (the hub), over HTTP: pull what concerns us, push our
 /// own ops. Every exchange is idempotent, so any of them may be retried after any failure.
@@ -37,7 +38,12 @@ public final class SyncClient: Sendable {
     public enum Mode: Sendable { case hub, pullOnly }
 
     public let store: StockroomStore
-    public let baseURL: String
+    /// The peer's URLs: one, or several hub processes behind no load balancer. Sync goes to
+    /// one at a time and moves to the next when it cannot be reached or answers 502-504.
+    public let baseURLs: [String]
+    private let current = Atomic<Int>(0)
+    /// The URL in use.
+    public var baseURL: String { baseURLs[current.load(ordering: .relaxed) % baseURLs.count] }
     public let mode: Mode
     private let token: String
     private let http: HTTPClient
@@ -58,7 +64,7 @@ public final class SyncClient: Sendable {
         self.locationGrants = locationGrants
         self.store = store
         self.mode = mode
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.baseURLs = baseURL.split(separator: ",").map { $0.hasSuffix("/") ? String($0.dropLast()) : String($0) }
         self.token = token
         self.http = http
         self.logger = logger
@@ -72,7 +78,7 @@ public final class SyncClient: Sendable {
         var round = Round()
         var peer: NodeID?
         // Which node answers at this URL, remembered so a restart resumes its cursor.
-        let peerKey = mode == .hub ? "hub_node" : "peer_url:\(baseURL)"
+        let peerKey = mode == .hub ? "hub_node" : "peer_url:\(baseURLs.joined(separator: ","))"
         var knownPeer = try await store.knownPeer(key: peerKey)
         while true {
             var progress = StockroomStore.PeerProgress()
@@ -166,7 +172,14 @@ public final class SyncClient: Sendable {
         logger.debug("sync request", metadata: ["sync.path": "\(path)", "sync.bytes": "\(body.count)"])
         // 10 s: a batch is tens of kilobytes; past that the peer is unreachable (and
         // AsyncHTTPClient retries a refused connection until this deadline).
-        let response = try await http.execute(request, timeout: .seconds(10))
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(request, timeout: .seconds(10))
+        } catch {
+            rotate()
+            throw error
+        }
+        if [502, 503, 504].contains(response.status.code) { rotate() }
         logger.debug("sync response", metadata: ["sync.path": "\(path)", "sync.status": "\(response.status.code)"])
         // Rule T2: the hub's time, on every push and pull answer.
         if mode == .hub, let time = response.headers.first(name: Self.timeHeader).flatMap(Int64.init) {
@@ -181,6 +194,13 @@ public final class SyncClient: Sendable {
                 description: "\(path): \(response.status.code) \(json?["message"] as? String ?? "")")
         }
         return (bytes, response.headers)
+    }
+
+    /// The next URL, for the next attempt (the service backs off between attempts).
+    private func rotate() {
+        guard baseURLs.count > 1 else { return }
+        current.add(1, ordering: .relaxed)
+        logger.info("sync peer unreachable; trying the next URL", metadata: ["sync.peer": "\(baseURL)"])
     }
 
     /// Rule T2: an edge takes its hub's time when its own clock is far off it.

@@ -50,7 +50,11 @@ struct Serve: AsyncParsableCommand {
         help: "full (default): an acknowledged scan survives power loss; normal: it survives a process crash only.")
     var synchronous: String?
 
-    @Option(name: .long, help: "The hub's URL, e.g. http://hub.example:8080 (an edge syncs with it in the background).")
+    @Option(
+        name: .long,
+        help:
+            "The hub's URL, e.g. http://hub.example:8080 (an edge syncs with it in the background); several hub processes as URL,URL,… are tried in turn when one fails."
+    )
     var hub: String?
 
     @Option(
@@ -168,8 +172,11 @@ struct Serve: AsyncParsableCommand {
         case (nil, .some): throw ValidationError("--hub-token needs --hub URL")
         case (.some(let url), .some):
             guard nodeRole == .edge else { throw ValidationError("a hub does not sync with another hub; drop --hub") }
-            guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
-                throw ValidationError("--hub must be an http:// or https:// URL, got '\(url)'")
+            // Several hub processes: URL,URL,… tried in turn when one fails.
+            for one in url.split(separator: ",", omittingEmptySubsequences: false)
+            where !(one.hasPrefix("http://") || one.hasPrefix("https://")) {
+                throw ValidationError(
+                    "--hub must be an http:// or https:// URL (or several, comma-separated), got '\(one)'")
             }
         }
 

@@ -1,0 +1,140 @@
+import Foundation
+import StockroomTesting
+import Testing
+
+/// Issue #16: a chain whose hub is two `stockroom` processes over one PostgreSQL database,
+/// and two stores, all real processes on loopback. Each store lists both hub processes.
+/// Hub processes are SIGKILLed and restarted while the stores scan; at the end nothing
+/// acknowledged is lost, nothing is applied twice, and every node agrees.
+///
+/// PostgreSQL comes from `Tests/Postgres/with-postgres.sh` (run by `make test`).
+@Suite(.serialized) struct PostgresHubEndToEndTests {
+    /// A new database on the test server, made with Debian's psql; nil when there is none.
+    static func freshDatabase() throws -> String? {
+        let environment = ProcessInfo.processInfo.environment
+        guard let base = environment["STOCKROOM_TEST_POSTGRES"], let bin = environment["STOCKROOM_TEST_PG_BIN"] else {
+            if environment["STOCKROOM_REQUIRE_POSTGRES"] == "1" {
+                Issue.record(
+                    "STOCKROOM_TEST_POSTGRES is not set: run the tests through Tests/Postgres/with-postgres.sh")
+            }
+            return nil
+        }
+        let name = "e2e_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
+        let port = String(base.split(separator: ":").last!)
+        let created = try psql(bin: bin, port: port, database: "postgres", "CREATE DATABASE \(name)")
+        guard created.status == 0 else { throw Failure("createdb failed: \(created.output)") }
+        return "\(base)/\(name)?sslmode=disable"
+    }
+
+    static func psql(
+        bin: String, port: String, database: String, _ sql: String
+    ) throws -> (
+        status: Int32, output: String
+    ) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: bin + "/psql")
+        process.arguments = ["-qAt", "-h", "127.0.0.1", "-p", port, "-U", "stockroom", "-d", database, "-c", sql]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+    }
+
+    @Test func twoHubProcessesKilledInTurnLoseNothingAndApplyNothingTwice() async throws {
+        guard let database = try Self.freshDatabase() else { return }
+        let seed = UInt64.random(in: 1...UInt64.max)
+        let hubA = try NodeProcess()
+        let hubB = try NodeProcess()
+        let catalogue = try CrashRecoveryTests.catalogue(rows: 30)
+        let imported = try hubA.run(["import", "catalog", catalogue, "--node", "hub-a"])
+        try #require(imported.status == 0, "\(imported.output)")
+        let skus = try String(contentsOfFile: catalogue, encoding: .utf8).split(separator: "\n").dropFirst()
+            .map { String($0.split(separator: ",")[0]) }
+        let (portA, portB) = (try freePort(), try freePort())
+        func start(_ hub: NodeProcess, _ node: String, _ port: Int) async throws {
+            try await hub.start(
+                extraArguments: ["--role", "hub", "--node", node, "--database", database],
+                listen: "127.0.0.1:\(port)")
+        }
+        try await start(hubA, "hub-a", portA)
+        try await start(hubB, "hub-b", portB)
+
+        // Peer tokens made on hub A reach hub B through the database.
+        var tokens: [String] = []
+        for node in ["store-1", "store-2"] {
+            let made = try hubA.run(["token", "create", "--role", "peer", "--node", node])
+            try #require(made.status == 0, "\(made.output)")
+            tokens.append(made.output.split(separator: "\n").last.map(String.init) ?? "")
+        }
+        let shared = Date().addingTimeInterval(15)
+        while try hubB.run(["token", "list"]).output.components(separatedBy: "store-").count < 3 {
+            try #require(Date() < shared, "the peer tokens made on hub A did not reach hub B")
+            try await Task.sleep(for: .milliseconds(200))
+        }
+
+        let stores = [try NodeProcess(), try NodeProcess()]
+        let urls = ["http://127.0.0.1:\(portA)", "http://127.0.0.1:\(portB)"]
+        for (index, store) in stores.enumerated() {
+            // Each store starts on a different hub process and moves on when it fails.
+            let list = index == 0 ? urls : urls.reversed()
+            try await store.start(extraArguments: [
+                "--node", "store-\(index + 1)", "--hub", list.joined(separator: ","), "--hub-token", tokens[index],
+            ])
+        }
+        let viaA = SyncEndToEndTests.Chain(hub: hubA, stores: stores, hubPort: portA, skus: skus)
+        let viaB = SyncEndToEndTests.Chain(hub: hubB, stores: stores, hubPort: portB, skus: skus)
+
+        var acknowledged = [0, 0]
+        var step: UInt64 = 0
+        func scanBoth(_ tag: String) async throws {
+            step += 1
+            for index in 0..<2 {
+                acknowledged[index] += try await viaA.scan(
+                    at: index, batches: 3, seed: seed &+ step &* 2 &+ UInt64(index), tag: tag)
+            }
+        }
+        try await scanBoth("before")
+        for (round, (victim, node, port)) in [(hubA, "hub-a", portA), (hubB, "hub-b", portB), (hubA, "hub-a", portA)]
+            .enumerated()
+        {
+            victim.kill(signal: SIGKILL)
+            _ = try await victim.waitForExit()
+            try await scanBoth("down-\(round)")
+            try await Task.sleep(for: .seconds(2))  // the stores sync through the other process
+            try await start(victim, node, port)
+            try await scanBoth("up-\(round)")
+        }
+
+        #expect(acknowledged == [2100, 2100], "seed \(seed): the stores took every scan while hub processes died")
+        for store in stores {
+            #expect(store.log.contains("trying the next URL"), "the store moved to the other hub process")
+        }
+        #expect(try await viaA.waitForAgreement(timeout: 60, nudge: true), "seed \(seed): stores and hub A agree")
+        #expect(try await viaB.waitForAgreement(timeout: 30, nudge: true), "seed \(seed): stores and hub B agree")
+        for index in 0..<2 {
+            let origin = "store-\(index + 1)"
+            #expect(try await viaA.opsAtHub(origin: origin) == acknowledged[index], "seed \(seed): \(origin) at hub A")
+            #expect(try await viaB.opsAtHub(origin: origin) == acknowledged[index], "seed \(seed): \(origin) at hub B")
+        }
+        // In the log itself: every op of each store once, seqs without a gap.
+        let environment = ProcessInfo.processInfo.environment
+        let name = String(database.split(separator: "/").last!.split(separator: "?").first!)
+        let counts = try Self.psql(
+            bin: environment["STOCKROOM_TEST_PG_BIN"]!,
+            port: String(environment["STOCKROOM_TEST_POSTGRES"]!.split(separator: ":").last!), database: name,
+            "SELECT origin, sum(op_count), min(first_seq), max(last_seq), count(DISTINCT first_seq) = count(*) FROM op_chunks WHERE origin LIKE 'store-%' GROUP BY origin ORDER BY origin"
+        ).output.split(separator: "\n").map { $0.split(separator: "|").map(String.init) }
+        #expect(counts.count == 2, "\(counts)")
+        for (index, row) in counts.enumerated() where row.count == 5 {
+            #expect(Int(row[1]) == acknowledged[index] && row[2] == "1" && Int(row[3]) == acknowledged[index])
+            #expect(row[4] == "t", "no batch stored twice")
+        }
+        try viaA.expectConsistent(seed: seed)
+        try viaB.expectConsistent(seed: seed)
+        for node in [hubA, hubB] + stores { node.kill(signal: SIGTERM) }
+        for node in [hubA, hubB] + stores { _ = try await node.waitForExit() }
+    }
+}

@@ -34,8 +34,11 @@ public final class PostgresHubLog: HubLog {
     /// for, until `waitLimit` has passed (forever when nil); then it throws the last error.
     /// Throws ``PostgresSchemaError/newer(found:known:)`` without changing anything when
     /// the database was migrated by a newer binary.
+    ///
+    /// With `proposedNode` nil (the tools that only read or repair a log), a database that
+    /// holds no hub log yet is refused with ``PostgresSchemaError/noLog`` and not changed.
     public static func open(
-        _ database: PostgresURL, proposedNode: NodeID, logger: Logger, waitLimit: Duration? = nil
+        _ database: PostgresURL, proposedNode: NodeID?, logger: Logger, waitLimit: Duration? = nil
     ) async throws -> PostgresHubLog {
         let client = PostgresClient(configuration: database.configuration, backgroundLogger: logger)
         let runner = Task { await client.run() }
@@ -49,6 +52,10 @@ public final class PostgresHubLog: HubLog {
                 let probe = try await PostgresConnection.connect(
                     configuration: database.connectionConfiguration, id: 0, logger: logger)
                 try await probe.close()
+                if proposedNode == nil, try await PostgresMigrations.status(on: client, logger: logger).applied.isEmpty
+                {
+                    throw PostgresSchemaError.noLog
+                }
                 try await PostgresMigrations.run(on: client, logger: logger)
                 let identity = try await Self.identity(client: client, proposedNode: proposedNode, logger: logger)
                 return PostgresHubLog(
@@ -93,18 +100,25 @@ public final class PostgresHubLog: HubLog {
 
     public func identity() async throws -> HubLogIdentity { cachedIdentity }
 
+    /// A fresh random epoch.
+    static func newEpoch() -> String {
+        "pg-" + (0..<4).map { _ in String(UInt32.random(in: 0...UInt32.max), radix: 36) }.joined()
+    }
+
     private static func identity(
-        client: PostgresClient, proposedNode: NodeID, logger: Logger
+        client: PostgresClient, proposedNode: NodeID?, logger: Logger
     ) async throws
         -> HubLogIdentity
     {
-        let epoch = "pg-" + (0..<4).map { _ in String(UInt32.random(in: 0...UInt32.max), radix: 36) }.joined()
+        let epoch = newEpoch()
         return try await PostgresRetry.transaction(client, logger: logger) { connection in
-            try await connection.query(
-                """
-                INSERT INTO hub_meta (key, value) VALUES ('hub_node', \(proposedNode.rawValue)), ('epoch', \(epoch))
-                ON CONFLICT (key) DO NOTHING
-                """, logger: logger)
+            if let proposedNode {
+                try await connection.query(
+                    """
+                    INSERT INTO hub_meta (key, value) VALUES ('hub_node', \(proposedNode.rawValue)), ('epoch', \(epoch))
+                    ON CONFLICT (key) DO NOTHING
+                    """, logger: logger)
+            }
             var node: String?
             var stored: String?
             for try await (key, value) in try await connection.query(
@@ -113,6 +127,7 @@ public final class PostgresHubLog: HubLog {
                 if key == "hub_node" { node = value } else { stored = value }
             }
             guard let node, let id = NodeID(node), let stored else {
+                if proposedNode == nil { throw PostgresSchemaError.noLog }
                 throw PostgresSchemaError.corrupt("hub_meta lacks the hub node or the epoch")
             }
             return HubLogIdentity(node: id, epoch: stored)

@@ -137,12 +137,16 @@ public enum PostgresMigrations {
 public enum PostgresSchemaError: Error, Equatable, CustomStringConvertible {
     case newer(found: Int32, known: Int32)
     case corrupt(String)
+    /// The database holds no hub log (for tools that must not create one).
+    case noLog
 
     public var description: String {
         switch self {
         case .newer(let found, let known):
             "this PostgreSQL database was migrated by a newer stockroom (its schema has version \(found); this binary knows up to \(known)): install that version or newer; nothing was changed"
         case .corrupt(let what): "the PostgreSQL hub log holds a bad value: \(what)"
+        case .noLog:
+            "this PostgreSQL database holds no hub log: start 'stockroom serve --role hub --database URL' or run 'stockroom hub export-to-postgres' first"
         }
     }
 }

@@ -1,5 +1,8 @@
 import ArgumentParser
+import Configuration
 import Foundation
+import PostgresNIO
+import StockroomPostgres
 import StockroomServer
 import StockroomStore
 
@@ -20,8 +23,19 @@ struct Migrate: AsyncParsableCommand {
     @Flag(help: "Only say which migrations are applied and which would run.")
     var dryRun = false
 
+    @Option(
+        help:
+            "A hub's PostgreSQL database (postgres://…): migrate its schema (several hub processes may be running an older version; stop them first for a release that says so)."
+    )
+    var database: String?
+
     func run() async throws {
         let reader = try await options.reader()
+        if let text = database ?? reader.string(forKey: "database") {
+            try await migratePostgres(text, reader: reader)
+            // The data folder is then a hub process's replica: migrated too when present.
+            if options.data == nil && reader.string(forKey: "data") == nil { return }
+        }
         let data = DataDirectory(path: options.dataDirectory(reader))
         guard FileManager.default.fileExists(atPath: data.databasePath) else {
             throw ValidationError("no node in \(data.path): nothing to migrate")
@@ -44,6 +58,42 @@ struct Migrate: AsyncParsableCommand {
             throw ValidationError(error.description)
         } catch let error as DataDirectory.LockError {
             throw ValidationError(error.description)
+        }
+    }
+
+    func migratePostgres(_ text: String, reader: ConfigReader) async throws {
+        let url: PostgresURL
+        do {
+            url = try PostgresURL(text)
+        } catch {
+            throw ValidationError("--database: \(error)")
+        }
+        let logger = try options.bootstrapLogging(reader)
+        let client = PostgresClient(configuration: url.configuration, backgroundLogger: logger)
+        let runner = Task { await client.run() }
+        defer { runner.cancel() }
+        do {
+            let before = try await PostgresMigrations.status(on: client, logger: logger)
+            print(
+                "schema of \(url.redacted): \(before.applied.last.map { "version \($0)" } ?? "empty") (this binary knows up to \(PostgresMigrations.known))"
+            )
+            if let newest = before.applied.last, newest > PostgresMigrations.known {
+                throw ValidationError(
+                    PostgresSchemaError.newer(found: newest, known: PostgresMigrations.known).description)
+            }
+            if before.pending.isEmpty {
+                print("up to date")
+                return
+            }
+            print("to apply: \(before.pending.map { "version \($0)" }.joined(separator: ", "))")
+            if dryRun { return }
+            let applied = try await PostgresMigrations.run(on: client, logger: logger)
+            print(
+                applied.isEmpty
+                    ? "another process applied them meanwhile; up to date"
+                    : "applied \(applied.map { "version \($0)" }.joined(separator: ", "))")
+        } catch let error as PSQLError {
+            throw ValidationError(PostgresFailure(what: "migrating \(url.redacted)", error: error).description)
         }
     }
 }

@@ -54,8 +54,12 @@ extension StockroomStore {
 
     /// This node's own ops after `seq`, in seq order, for a push.
     public func ownOps(after seq: UInt64, limit: Int) async throws -> [Op] {
-        let node = nodeID
-        return try await read { db in
+        try await ops(of: nodeID, after: seq, limit: limit)
+    }
+
+    /// The ops of `origin` after `seq` that this node holds, in seq order.
+    public func ops(of node: NodeID, after seq: UInt64, limit: Int) async throws -> [Op] {
+        try await read { db in
             try Row.fetchAll(
                 db.cachedStatement(
                     sql: "SELECT \(OpRow.selectColumns) FROM ops WHERE origin = ? AND seq > ? ORDER BY seq LIMIT ?"),

@@ -13,12 +13,14 @@ struct CatchUp: AsyncParsableCommand {
     @OptionGroup var output: BenchOutput
     @Option(help: "Ops the store made offline (a week of a busy store).") var ops = 350_000
     @Flag(help: "Issue #12's mix: 90% sales, the rest orders, PO receipts and transfers.") var mix = false
+    @Option(help: "A hub on PostgreSQL: an empty database's URL, one per round (issue #16).") var database: [String] = []
 
     func run() async throws {
         var seconds: [Double] = []
         var peaks: [Double] = []
         for round in 1...output.rounds {
-            let (elapsed, peak) = try await catchUp(seed: UInt64(round))
+            let (elapsed, peak) = try await catchUp(
+                seed: UInt64(round), database: database.isEmpty ? nil : database[(round - 1) % database.count])
             seconds.append(elapsed)
             peaks.append(peak)
             print(
@@ -27,11 +29,11 @@ struct CatchUp: AsyncParsableCommand {
         }
         try output.write([
             "ops": ops, "mix": mix, "seconds": seconds, "seconds_median": median(seconds), "store_peak_rss_mb": peaks,
-            "store_peak_rss_mb_max": peaks.max()!,
+            "store_peak_rss_mb_max": peaks.max()!, "backend": database.isEmpty ? "sqlite" : "postgres",
         ])
     }
 
-    func catchUp(seed: UInt64) async throws -> (seconds: Double, peakRSSMB: Double) {
+    func catchUp(seed: UInt64, database: String?) async throws -> (seconds: Double, peakRSSMB: Double) {
         let hub = try BenchNode(binary: output.binary, name: "hub")
         _ = try hub.admin(["import", "catalog", "fixtures/catalog-10k.csv", "--node", "hub"])
         let token = String(
@@ -105,7 +107,7 @@ struct CatchUp: AsyncParsableCommand {
                 _ = try await catalogue.recordScans(orders, actor: "web")
             }
         }
-        try await hub.start(["--role", "hub"])
+        try await hub.start(["--role", "hub"] + (database.map { ["--database", $0] } ?? []))
         defer { hub.stop() }
         let started = ContinuousClock.now
         try await store.start(["--node", "store-1", "--hub", "http://127.0.0.1:\(hub.port)", "--hub-token", token])

@@ -16,6 +16,8 @@ struct HubApply: AsyncParsableCommand {
     @Option(help: "Ops pushed to the hub per round.") var ops = 100_000
     @Option(help: "Stores pushing at once.") var stores = 10
     @Flag(help: "Issue #12's mix: 90% sales, the rest orders, PO receipts and transfers.") var mix = false
+    @Option(help: "A hub on PostgreSQL: an empty database's URL (issue #16).") var database: String?
+    @Option(help: "Hub processes over --database; store i pushes to process i mod N.") var processes = 1
 
     func run() async throws {
         var rates: [Double] = []
@@ -25,6 +27,7 @@ struct HubApply: AsyncParsableCommand {
         }
         try output.write([
             "ops": ops, "stores": stores, "mix": mix, "ops_per_s": rates, "ops_per_s_median": median(rates),
+            "backend": database == nil ? "sqlite" : "postgres", "processes": processes,
         ])
     }
 
@@ -35,8 +38,6 @@ struct HubApply: AsyncParsableCommand {
         try SaleStream.catalogueCSV.write(toFile: catalogue, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: catalogue) }
         _ = try hub.admin(["import", "catalog", catalogue, "--node", "hub"])
-        try await hub.start(["--role", "hub"])
-        defer { hub.stop() }
         var tokens: [NodeID: String] = [:]
         for index in 0..<stores {
             let node = NodeID("store-\(index)")!
@@ -44,16 +45,32 @@ struct HubApply: AsyncParsableCommand {
                 try hub.admin(["token", "create", "--role", "peer", "--node", node.rawValue]).split(separator: "\n")
                     .last!)
         }
+        let shared = database.map { ["--database", $0] } ?? []
+        try await hub.start(["--role", "hub"] + shared)
+        defer { hub.stop() }
+        // More processes over the same database: fresh folders that take the catalogue
+        // and the tokens from it when they start.
+        var hubs = [hub]
+        for index in 1..<max(1, processes) {
+            let other = try BenchNode(binary: output.binary, name: "hub-\(index + 1)")
+            try await other.start(["--role", "hub", "--node", "hub-\(index + 1)"] + shared)
+            hubs.append(other)
+        }
+        defer { for other in hubs.dropFirst() { other.stop() } }
         let pushes = salePushes(stores: stores, opsPerStore: ops / stores, seed: seed, mix: mix)
         let work = Dictionary(grouping: pushes, by: \.node).map { node, pushes in
-            (token: tokens[node]!, batches: pushes.map { WireCompression.wire(SyncBatch(node: node, ops: $0.ops)) })
+            let index = Int(node.rawValue.split(separator: "-").last!)!
+            return (
+                token: tokens[node]!, port: hubs[index % hubs.count].port,
+                batches: pushes.map { WireCompression.wire(SyncBatch(node: node, ops: $0.ops)) }
+            )
         }
         let started = ContinuousClock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for (token, batches) in work {
+            for (token, port, batches) in work {
                 group.addTask {
                     for batch in batches {
-                        var request = HTTPClientRequest(url: "http://127.0.0.1:\(hub.port)/v1/sync/push")
+                        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/sync/push")
                         request.method = .POST
                         request.headers.add(name: "Authorization", value: "Bearer \(token)")
                         request.headers.add(name: "Stockroom-Sync-Version", value: mix ? "2" : "1")

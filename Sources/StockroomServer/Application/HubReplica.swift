@@ -41,12 +41,17 @@ public final class HubReplica: Service, Sendable {
             var applied = 0
             while true {
                 let progress = try await store.peerProgress(identity.node)
-                let batch = try await log.pull(
+                var batch = try await log.pull(
                     epoch: progress.epoch, cursor: progress.cursor, interest: .everything, limit: 5000,
                     protocolVersion: Int(BatchCodec.version))
                 if batch.ops.isEmpty && batch.cursor == progress.cursor && batch.epoch == progress.epoch {
                     return applied
                 }
+                // Most of what comes back was applied here already (pushed to this process,
+                // or its own ops): the replica holds each origin as a prefix without gaps,
+                // so those are dropped by seq before the apply reads anything for them.
+                let held = store.writeContext.knowledge
+                batch.ops.removeAll { $0.id.seq <= held[$0.id.origin] }
                 applied += try await store.applyPulled(batch, from: identity.node, source: .hub).applied
                 if !batch.more { return applied }
             }

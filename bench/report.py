@@ -162,6 +162,20 @@ def main():
         if mix:
             row("catch-up, 90% sales + documents", "s", spread(mix["seconds"]), spread(catchup["seconds"]),
                 "sale-only, same run", ratio_target=1.1)
+    # Issue #16: the hub on PostgreSQL against the COPY floor and the SQLite hub, same run.
+    copy_floor = figure("apply_pg", "postgres_copy", lambda r: r["ops_per_s"])
+    for system, label in (("stockroom_pg1", "1 process"), ("stockroom_pg2", "2 processes")):
+        row(f"hub apply on PostgreSQL, {label}", "ops/s",
+            figure("apply_pg", system, lambda r: r["ops_per_s_median"]), copy_floor,
+            "PostgreSQL COPY, transactions of 5,000", better="higher", ratio_target=0.8)
+    row("hub apply on PostgreSQL, 1 process", "ops/s", figure("apply_pg", "stockroom_pg1", lambda r: r["ops_per_s_median"]),
+        figure("apply_pg", "stockroom_sqlite", lambda r: r["ops_per_s_median"]), "the SQLite hub, same run",
+        better="higher")
+    pg_catchup = runs.get(("catchup_pg", "stockroom_pg"), [None])[0]
+    sqlite_catchup = runs.get(("catchup_pg", "stockroom_sqlite"), [None])[0]
+    if pg_catchup:
+        row("catch-up through a PostgreSQL hub, 350,000 ops", "s", spread(pg_catchup["seconds"]),
+            spread(sqlite_catchup["seconds"]) if sqlite_catchup else None, "the SQLite hub, same run", target=5.0)
     row("idle RSS, 10,000 items", "MB", figure("memory", "stockroom", lambda r: r.get("idle_rss_kb", 0) / 1024),
         target=40.0)
     row("idle RSS, 1,000,000 items", "MB", figure("memory", "stockroom_1m", lambda r: r["idle_rss_kb"] / 1024))

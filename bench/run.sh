@@ -3,7 +3,7 @@
 # same run on the same machine, then one table (bench/report.py) and bench/results/*.json.
 #
 #   bench/run.sh                      all scenarios
-#   SCENARIOS="edge sync" bench/run.sh   a subset: edge orders scale sync apply catchup analytics web backup
+#   SCENARIOS="edge sync" bench/run.sh   a subset: edge orders scale sync apply catchup hubpg analytics web backup
 #   ROUNDS=5 SECONDS_PER_RUN=5        repetitions of each load run and their length
 #
 # Baselines (bench/baselines/): C through libsqlite3 (the write floor), nginx (the HTTP
@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-5}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
-SCENARIOS=${SCENARIOS:-edge orders scale sync apply catchup analytics web backup}
+SCENARIOS=${SCENARIOS:-edge orders scale sync apply catchup hubpg analytics web backup}
 BIN=.build/release/stockroom
 export PATH="$PATH:/usr/sbin:/sbin"
 want() { [[ " $SCENARIOS " == *" $1 "* ]]; }
@@ -33,6 +33,7 @@ cleanup() {
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
     bench/baselines/nginx.sh stop "$WORK/nginx" 2>/dev/null || true
     bench/baselines/postgres.sh stop "$WORK/postgres" 2>/dev/null || true
+    bench/baselines/postgres.sh stop "$WORK/pg16" 2>/dev/null || true
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -190,6 +191,31 @@ if want catchup; then
         rm -f "$WORK/floor.sqlite"*
         record catchup sqlite_c "$round" "$("$WORK/bin/sqlite_floor" apply "$WORK/floor.sqlite" 350000 FULL 5000)"
     done
+fi
+
+if want hubpg; then
+    # Issue #16: the hub on PostgreSQL, beside the SQLite hub and the COPY floor, in one run.
+    echo "== hub on PostgreSQL: 10 stores push 100,000 ops; a week offline catches up"
+    bench/baselines/postgres.sh start "$WORK/pg16" 15433
+    PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+    AS=(); [ "$(id -u)" = 0 ] && AS=(runuser -u postgres --)
+    fresh_db() { "${AS[@]}" "$PGBIN/psql" -q -h 127.0.0.1 -p 15433 -U bench -d postgres -c "CREATE DATABASE $1" >/dev/null
+                 echo "postgres://bench@127.0.0.1:15433/$1?sslmode=disable"; }
+    for round in $(seq 3); do
+        record apply_pg postgres_copy "$round" "$(bench/baselines/pg-copy.sh 15433 bench 100000 | sed -n 's/^RESULT //p')"
+        .build/release/stockroom-bench hub-apply --rounds 1 --ops 100000 --database "$(fresh_db apply1_$round)" --out "$WORK/apply.json" >/dev/null
+        record apply_pg stockroom_pg1 "$round" "$(cat "$WORK/apply.json")"
+        .build/release/stockroom-bench hub-apply --rounds 1 --ops 100000 --database "$(fresh_db apply2_$round)" --processes 2 --out "$WORK/apply.json" >/dev/null
+        record apply_pg stockroom_pg2 "$round" "$(cat "$WORK/apply.json")"
+        .build/release/stockroom-bench hub-apply --rounds 1 --ops 100000 --out "$WORK/apply.json" >/dev/null
+        record apply_pg stockroom_sqlite "$round" "$(cat "$WORK/apply.json")"
+    done
+    .build/release/stockroom-bench catch-up --rounds 3 --ops 350000 --database "$(fresh_db catch1)" \
+        --database "$(fresh_db catch2)" --database "$(fresh_db catch3)" --out "$WORK/catchup.json"
+    record catchup_pg stockroom_pg 1 "$(cat "$WORK/catchup.json")"
+    .build/release/stockroom-bench catch-up --rounds 3 --ops 350000 --out "$WORK/catchup.json"
+    record catchup_pg stockroom_sqlite 1 "$(cat "$WORK/catchup.json")"
+    bench/baselines/postgres.sh stop "$WORK/pg16"
 fi
 
 if want analytics; then

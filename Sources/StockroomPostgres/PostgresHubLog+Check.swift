@@ -23,7 +23,7 @@ extension PostgresHubLog {
         var report = CheckReport()
         report.head = try await head()
         var progress: [String: Int64] = [:]
-        try await PostgresRetry.run(client, logger: logger) { connection in
+        try await PostgresRetry.run(hosts, logger: logger) { connection in
             for try await (origin, high) in try await connection.query(
                 "SELECT origin, high_seq FROM origin_progress", logger: logger
             ).decode((String, Int64).self) { progress[origin] = high }
@@ -42,7 +42,7 @@ extension PostgresHubLog {
         }
         while true {
             let (origin0, seq0) = after
-            let rows = try await PostgresRetry.run(client, logger: logger) { connection in
+            let rows = try await PostgresRetry.run(hosts, logger: logger) { connection in
                 var rows: [(Int64, String, Int64, Int64, Int32, ByteBuffer)] = []
                 for try await row in try await connection.query(
                     """
@@ -96,7 +96,7 @@ extension PostgresHubLog {
     /// otherwise be handed out again, behind the stores' cursors. Returns the new epoch.
     public func renewEpoch() async throws -> String {
         let epoch = Self.newEpoch()
-        try await PostgresRetry.transaction(client, logger: logger) { connection in
+        try await PostgresRetry.transaction(hosts, logger: logger) { connection in
             try await connection.query(
                 "UPDATE hub_meta SET value = \(epoch) WHERE key = 'epoch'", logger: logger)
         }

@@ -31,7 +31,7 @@ extension PostgresHubLog {
     /// undone). Idempotent; one transaction.
     public func publishTokens(_ tokens: [SharedToken]) async throws {
         guard !tokens.isEmpty else { return }
-        try await PostgresRetry.transaction(client, logger: logger) { connection in
+        try await PostgresRetry.transaction(hosts, logger: logger) { connection in
             for token in tokens {
                 try await connection.query(
                     """
@@ -47,7 +47,7 @@ extension PostgresHubLog {
 
     /// Every shared token.
     public func sharedTokens() async throws -> [SharedToken] {
-        try await PostgresRetry.run(client, logger: logger) { connection in
+        try await PostgresRetry.run(hosts, logger: logger) { connection in
             var tokens: [SharedToken] = []
             for try await (id, role, node, label, digest, created, revoked) in try await connection.query(
                 "SELECT id, role, node, label, secret_sha256, created_at, revoked_at FROM hub_tokens ORDER BY id",

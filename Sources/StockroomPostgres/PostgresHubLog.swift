@@ -18,10 +18,9 @@ public import StockroomCore
 /// (``BatchCodec``): one row per push rather than one per op, which is what lets a single
 /// writer keep up with the COPY floor. The log merges nothing; see ``HubLog``.
 public final class PostgresHubLog: HubLog {
-    public let client: PostgresClient
+    public let hosts: PostgresHosts
     public let database: PostgresURL
     let logger: Logger
-    private let runner: Task<Void, Never>
     private let cachedIdentity: HubLogIdentity
 
     /// The most ops one pull decodes, whatever it keeps (as ``maxScannedPerPull`` for SQLite).
@@ -40,8 +39,7 @@ public final class PostgresHubLog: HubLog {
     public static func open(
         _ database: PostgresURL, proposedNode: NodeID?, logger: Logger, waitLimit: Duration? = nil
     ) async throws -> PostgresHubLog {
-        let client = PostgresClient(configuration: database.configuration, backgroundLogger: logger)
-        let runner = Task { await client.run() }
+        let hosts = PostgresHosts(database, logger: logger)
         let started = ContinuousClock.now
         var attempt = 0
         while true {
@@ -49,20 +47,24 @@ public final class PostgresHubLog: HubLog {
             do {
                 // One plain connection first: the pool retries a refused connection by
                 // itself for a minute and then reports only a tripped circuit breaker.
-                let probe = try await PostgresConnection.connect(
-                    configuration: database.connectionConfiguration, id: 0, logger: logger)
-                try await probe.close()
-                if proposedNode == nil, try await PostgresMigrations.status(on: client, logger: logger).applied.isEmpty
-                {
+                let index = hosts.active.index
+                do {
+                    let probe = try await PostgresConnection.connect(
+                        configuration: database.connectionConfigurations[index], id: 0, logger: logger)
+                    try await probe.close()
+                } catch {
+                    hosts.failed(index, error: error)
+                    throw error
+                }
+                if proposedNode == nil, try await PostgresMigrations.status(on: hosts, logger: logger).applied.isEmpty {
                     throw PostgresSchemaError.noLog
                 }
-                try await PostgresMigrations.run(on: client, logger: logger)
-                let identity = try await Self.identity(client: client, proposedNode: proposedNode, logger: logger)
-                return PostgresHubLog(
-                    client: client, database: database, logger: logger, runner: runner, identity: identity)
+                try await PostgresMigrations.run(on: hosts, logger: logger)
+                let identity = try await Self.identity(hosts: hosts, proposedNode: proposedNode, logger: logger)
+                return PostgresHubLog(hosts: hosts, database: database, logger: logger, identity: identity)
             } catch let error where PostgresRetry.isTransient(error) {
                 if let waitLimit, ContinuousClock.now - started >= waitLimit {
-                    runner.cancel()
+                    hosts.close()
                     throw PostgresUnavailable(database: database.redacted, reason: PostgresRetry.describe(error))
                 }
                 logger.warning(
@@ -73,30 +75,24 @@ public final class PostgresHubLog: HubLog {
                     ])
                 try await Task.sleep(for: .seconds(2))
             } catch let error as PSQLError {
-                runner.cancel()
+                hosts.close()
                 throw PostgresFailure(what: "starting on \(database.redacted)", error: error)
             } catch {
-                runner.cancel()
+                hosts.close()
                 throw error
             }
         }
     }
 
-    private init(
-        client: PostgresClient, database: PostgresURL, logger: Logger, runner: Task<Void, Never>,
-        identity: HubLogIdentity
-    ) {
-        self.client = client
+    private init(hosts: PostgresHosts, database: PostgresURL, logger: Logger, identity: HubLogIdentity) {
+        self.hosts = hosts
         self.database = database
         self.logger = logger
-        self.runner = runner
         self.cachedIdentity = identity
     }
 
-    deinit { runner.cancel() }
-
-    /// Closes the connection pool.
-    public func close() { runner.cancel() }
+    /// Closes the connection pools.
+    public func close() { hosts.close() }
 
     public func identity() async throws -> HubLogIdentity { cachedIdentity }
 
@@ -106,12 +102,12 @@ public final class PostgresHubLog: HubLog {
     }
 
     private static func identity(
-        client: PostgresClient, proposedNode: NodeID?, logger: Logger
+        hosts: PostgresHosts, proposedNode: NodeID?, logger: Logger
     ) async throws
         -> HubLogIdentity
     {
         let epoch = newEpoch()
-        return try await PostgresRetry.transaction(client, logger: logger) { connection in
+        return try await PostgresRetry.transaction(hosts, logger: logger) { connection in
             if let proposedNode {
                 try await connection.query(
                     """
@@ -142,7 +138,7 @@ public final class PostgresHubLog: HubLog {
             return HubLogAppend(appended: 0, duplicates: 0, highSeq: try await highSeq(of: origin))
         }
         let logger = self.logger
-        return try await PostgresRetry.transaction(client, logger: logger) { connection in
+        return try await PostgresRetry.transaction(hosts, logger: logger) { connection in
             try await connection.query(
                 "INSERT INTO origin_progress (origin, high_seq) VALUES (\(origin.rawValue), 0) ON CONFLICT (origin) DO NOTHING",
                 logger: logger)
@@ -188,7 +184,7 @@ public final class PostgresHubLog: HubLog {
         var more = false
         scan: while true {
             // Read-only and one statement at a time: nothing to retry but the read itself.
-            let rows = try await PostgresRetry.run(client, logger: logger) { connection in
+            let rows = try await PostgresRetry.run(hosts, logger: logger) { connection in
                 var rows: [(Int64, Int32, ByteBuffer)] = []
                 for try await row in try await connection.query(
                     "SELECT position, op_count, body FROM op_chunks WHERE position > \(position) ORDER BY position LIMIT 64",
@@ -221,7 +217,7 @@ public final class PostgresHubLog: HubLog {
     }
 
     public func head() async throws -> UInt64 {
-        try await PostgresRetry.run(client, logger: logger) { connection in
+        try await PostgresRetry.run(hosts, logger: logger) { connection in
             var head: Int64 = 0
             for try await value in try await connection.query(
                 "SELECT position FROM log_head WHERE id = 1", logger: self.logger
@@ -231,7 +227,7 @@ public final class PostgresHubLog: HubLog {
     }
 
     public func highSeq(of origin: NodeID) async throws -> UInt64 {
-        try await PostgresRetry.run(client, logger: logger) { connection in
+        try await PostgresRetry.run(hosts, logger: logger) { connection in
             var high: Int64 = 0
             for try await value in try await connection.query(
                 "SELECT high_seq FROM origin_progress WHERE origin = \(origin.rawValue)", logger: self.logger
@@ -242,7 +238,7 @@ public final class PostgresHubLog: HubLog {
 
     /// Every origin's high seq: the coverage the log stands for.
     public func coverage() async throws -> VersionVector {
-        try await PostgresRetry.run(client, logger: logger) { connection in
+        try await PostgresRetry.run(hosts, logger: logger) { connection in
             var coverage = VersionVector()
             for try await (origin, high) in try await connection.query(
                 "SELECT origin, high_seq FROM origin_progress", logger: self.logger

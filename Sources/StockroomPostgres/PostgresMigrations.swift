@@ -60,9 +60,9 @@ public enum PostgresMigrations {
     /// when the database holds a newer schema.
     /// - Returns: the versions it applied (empty when there was nothing to do).
     @discardableResult
-    public static func run(on client: PostgresClient, logger: Logger) async throws -> [Int32] {
-        try await bootstrap(client, logger: logger)
-        return try await PostgresRetry.transaction(client, logger: logger) { connection in
+    public static func run(on hosts: PostgresHosts, logger: Logger) async throws -> [Int32] {
+        try await bootstrap(hosts, logger: logger)
+        return try await PostgresRetry.transaction(hosts, logger: logger) { connection in
             try await connection.query(
                 "SELECT id FROM stockroom_migration_lock WHERE id = 1 FOR UPDATE", logger: logger)
             let applied = try await versions(connection, logger: logger)
@@ -84,11 +84,11 @@ public enum PostgresMigrations {
 
     /// The versions applied so far, without changing anything (for `stockroom migrate --dry-run`).
     public static func status(
-        on client: PostgresClient, logger: Logger
+        on hosts: PostgresHosts, logger: Logger
     ) async throws -> (
         applied: [Int32], pending: [Int32]
     ) {
-        try await PostgresRetry.run(client, logger: logger) { connection in
+        try await PostgresRetry.run(hosts, logger: logger) { connection in
             var exists = false
             for try await value in try await connection.query(
                 "SELECT to_regclass('stockroom_schema') IS NOT NULL", logger: logger
@@ -109,10 +109,10 @@ public enum PostgresMigrations {
     /// The two bookkeeping tables. `CREATE TABLE IF NOT EXISTS` from two sessions at once
     /// can still fail on the catalog's unique index (23505) or find the table made
     /// meanwhile (42P07): then the other session made it, and one more pass finds it.
-    static func bootstrap(_ client: PostgresClient, logger: Logger) async throws {
+    static func bootstrap(_ hosts: PostgresHosts, logger: Logger) async throws {
         for attempt in 1...5 {
             do {
-                try await PostgresRetry.run(client, logger: logger) { connection in
+                try await PostgresRetry.run(hosts, logger: logger) { connection in
                     try await connection.query(
                         "CREATE TABLE IF NOT EXISTS stockroom_migration_lock (id integer PRIMARY KEY)", logger: logger)
                     try await connection.query(

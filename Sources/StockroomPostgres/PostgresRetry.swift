@@ -13,9 +13,9 @@ public enum PostgresRetry {
 
     /// `body` in a transaction (READ COMMITTED), committed when it returns.
     public static func transaction<T: Sendable>(
-        _ client: PostgresClient, logger: Logger, _ body: (PostgresConnection) async throws -> T
+        _ hosts: PostgresHosts, logger: Logger, _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
-        try await run(client, logger: logger) { connection in
+        try await run(hosts, logger: logger) { connection in
             do {
                 return try await connection.withTransaction(logger: logger) { try await body($0) }
             } catch let error as PostgresTransactionError {
@@ -25,15 +25,18 @@ public enum PostgresRetry {
         }
     }
 
-    /// `body` on a pooled connection, outside a transaction.
+    /// `body` on a pooled connection of the host in use, outside a transaction. A
+    /// transient failure moves to the next host (when there are several) for the retry.
     public static func run<T: Sendable>(
-        _ client: PostgresClient, logger: Logger, _ body: (PostgresConnection) async throws -> T
+        _ hosts: PostgresHosts, logger: Logger, _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
         var delay = 0.01
         for attempt in 1... {
+            let (index, client) = hosts.active
             do {
                 return try await client.withConnection { try await body($0) }
             } catch let error where attempt < attempts && isTransient(error) {
+                hosts.failed(index, error: error)
                 logger.debug("retrying a database transaction", metadata: ["error": "\(describe(error))"])
                 try await Task.sleep(for: .seconds(delay * Double.random(in: 0.5...1.5)))
                 delay = min(delay * 2, 1)

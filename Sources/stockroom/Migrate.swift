@@ -69,9 +69,8 @@ struct Migrate: AsyncParsableCommand {
             throw ValidationError("--database: \(error)")
         }
         let logger = try options.bootstrapLogging(reader)
-        let client = PostgresClient(configuration: url.configuration, backgroundLogger: logger)
-        let runner = Task { await client.run() }
-        defer { runner.cancel() }
+        let client = PostgresHosts(url, logger: logger)
+        defer { client.close() }
         do {
             let before = try await PostgresMigrations.status(on: client, logger: logger)
             print(

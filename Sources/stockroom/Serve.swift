@@ -297,7 +297,12 @@ struct Serve: AsyncParsableCommand {
         // chain's own CA) when given.
         var tls = TLSConfiguration.makeClientConfiguration()
         if let hubCA { tls.trustRoots = .file(hubCA) }
-        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
+        var httpConfiguration = HTTPClient.Configuration(tlsConfiguration: tls)
+        // A refused connection fails the round at once (instead of being retried until the
+        // request's deadline): SyncService backs off by itself, and a store with several
+        // hub URLs moves to the next without waiting 10 s.
+        httpConfiguration.connectionPool.retryConnectionEstablishment = false
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
         if let url = configuration.hubURL, let token = configuration.hubToken {
             sync.append(
                 SyncService(

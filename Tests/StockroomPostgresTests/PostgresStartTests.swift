@@ -27,7 +27,7 @@ import Testing
         let versions = try await TestPostgres.withClient(url) { client in
             try await PostgresMigrations.status(on: client, logger: TestPostgres.logger)
         }
-        #expect(versions.applied == [PostgresMigrations.known] && versions.pending.isEmpty)
+        #expect(versions.applied == Array(1...PostgresMigrations.known) && versions.pending.isEmpty)
         for log in logs { log.close() }
     }
 
@@ -36,7 +36,8 @@ import Testing
         let first = try await PostgresHubLog.open(PostgresURL(url), proposedNode: Self.hub, logger: TestPostgres.logger)
         first.close()
         try await TestPostgres.withClient(url) { client in
-            try await client.query("INSERT INTO stockroom_schema (version) VALUES (99)", logger: TestPostgres.logger)
+            try await client.active.client.query(
+                "INSERT INTO stockroom_schema (version) VALUES (99)", logger: TestPostgres.logger)
         }
         await #expect(throws: PostgresSchemaError.newer(found: 99, known: PostgresMigrations.known)) {
             _ = try await PostgresHubLog.open(PostgresURL(url), proposedNode: Self.hub, logger: TestPostgres.logger)
@@ -68,6 +69,27 @@ import Testing
         } throws: { error in
             "\(error)".contains(message)
         }
+    }
+
+    @Test func aHostListIsReadInOrderAndItsPasswordHidden() throws {
+        let url = try PostgresURL("postgres://hub:pw@db1:5433,db2,10.0.0.3:6432/stockroom?sslmode=disable")
+        #expect(url.hostNames == ["db1:5433", "db2:5432", "10.0.0.3:6432"])
+        #expect(url.redacted == "postgres://hub:***@db1:5433,db2,10.0.0.3:6432/stockroom?sslmode=disable")
+        #expect(throws: PostgresURLError.self) { try PostgresURL("postgres://hub@db1,:5/stockroom") }
+    }
+
+    /// The first host listed is down (a failed primary): the log opens on the next one and
+    /// takes appends there.
+    @Test func aDeadHostInTheListIsPassedOver() async throws {
+        guard let url = try await TestPostgres.freshDatabase() else { return }
+        let dead = try TestPostgres.unusedPort()
+        let listed = url.replacingOccurrences(of: "@127.0.0.1:", with: "@127.0.0.1:\(dead),127.0.0.1:")
+        let log = try await PostgresHubLog.open(
+            PostgresURL(listed), proposedNode: Self.hub, logger: TestPostgres.logger, waitLimit: .seconds(20))
+        defer { log.close() }
+        let ops = HubLogConformanceTests.sales(NodeID("store-1")!, 1...3)
+        #expect(try await log.appendPushed(ops, from: NodeID("store-1")!).appended == 3)
+        #expect(log.hosts.active.index == 1)
     }
 
     @Test func passwordsNeverReachMessages() throws {

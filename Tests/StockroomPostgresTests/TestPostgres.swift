@@ -35,14 +35,11 @@ enum TestPostgres {
         return base + "/\(name)?sslmode=disable"
     }
 
-    /// Runs `body` with a client of `url`'s database.
-    static func withClient<T: Sendable>(_ url: String, _ body: (PostgresClient) async throws -> T) async throws -> T {
-        let client = PostgresClient(configuration: try PostgresURL(url).configuration, backgroundLogger: logger)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            return try await body(client)
-        }
+    /// Runs `body` with the hosts of `url`'s database.
+    static func withClient<T: Sendable>(_ url: String, _ body: (PostgresHosts) async throws -> T) async throws -> T {
+        let hosts = PostgresHosts(try PostgresURL(url), logger: logger)
+        defer { hosts.close() }
+        return try await body(hosts)
     }
 }
 

@@ -12,7 +12,7 @@ RELEASE_BIN := .build/release/stockroom
 # (what the .deb and the container ship), and idle RSS is ~3 MB lower (README "Benchmarks").
 RELEASE_FLAGS := -c release --static-swift-stdlib
 
-.PHONY: run test deps test-deps build release format lint bench soak fuzz clean
+.PHONY: run test deps test-deps build release format lint bench soak fuzz clean ha-test
 
 ## Build in release mode and start an edge node (store-1) on $(LISTEN) with its data in
 ## $(DATA). On first start the sample catalogue (fixtures/catalog-10k.csv) is loaded with a
@@ -44,6 +44,13 @@ FUZZ_SECONDS ?= 600
 FUZZ_SECONDS_CI ?= 30
 fuzz:
 	Tests/Fuzz/run.sh $(FUZZ_SECONDS)
+
+## Issue #16, on demand (about 5 minutes): 3 etcd members, 3 PostgreSQL nodes under Patroni
+## (synchronous_mode), 2 hub processes and 20 stores on loopback; the primary is SIGKILLed
+## 3 times under load. See Tests/HA/ha_test.py.
+ha-test: build
+	@./packaging/install-deps.sh postgresql etcd-server patroni python3
+	python3 Tests/HA/ha_test.py .build/debug/stockroom
 
 deps:
 	@./packaging/install-deps.sh $(DEBIAN_PACKAGES)

@@ -12,6 +12,7 @@ public final class PostgresHosts: Sendable {
     private let runners: [Task<Void, Never>]
     private let current = Atomic<Int>(0)
     private let logger: Logger
+    private let lastLogged = Mutex<ContinuousClock.Instant?>(nil)
     let names: [String]
 
     public init(_ url: PostgresURL, logger: Logger) {
@@ -32,7 +33,15 @@ public final class PostgresHosts: Sendable {
         guard clients.count > 1 else { return }
         let (exchanged, _) = current.compareExchange(
             expected: index, desired: (index + 1) % clients.count, ordering: .relaxed)
-        if exchanged {
+        // Once per host change; while every host refuses (no primary during a failover)
+        // the rotations are logged at most every 5 s.
+        let now = ContinuousClock.now
+        let due = lastLogged.withLock { last -> Bool in
+            if let previous = last, now - previous < .seconds(5) { return false }
+            last = now
+            return true
+        }
+        if exchanged && due {
             logger.warning(
                 "PostgreSQL host failed; trying the next",
                 metadata: [

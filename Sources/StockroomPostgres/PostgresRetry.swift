@@ -34,7 +34,9 @@ public enum PostgresRetry {
         for attempt in 1... {
             let (index, client) = hosts.active
             do {
-                return try await client.withConnection { try await body($0) }
+                return try await withDeadline(attemptDeadline) {
+                    try await client.withConnection { try await body($0) }
+                }
             } catch let error where attempt < attempts && isTransient(error) {
                 hosts.failed(index, error: error)
                 logger.debug("retrying a database transaction", metadata: ["error": "\(describe(error))"])
@@ -43,6 +45,32 @@ public enum PostgresRetry {
             }
         }
         fatalError("unreachable")
+    }
+
+    /// How long one attempt may take, waiting for a pooled connection included. A pool
+    /// whose host died can keep a lease waiting without end (seen with a Patroni failover
+    /// here): past this the attempt fails as ``AttemptTimedOut`` and moves to the next host.
+    public static let attemptDeadline: Duration = .seconds(15)
+
+    /// One attempt took longer than ``attemptDeadline``.
+    public struct AttemptTimedOut: Error, CustomStringConvertible {
+        public var description: String { "no answer from the database within \(PostgresRetry.attemptDeadline)" }
+    }
+
+    static func withDeadline<T: Sendable>(_ deadline: Duration, _ body: () async throws -> T) async throws -> T {
+        try await withoutActuallyEscaping(body) { body in
+            try await withThrowingTaskGroup(of: T?.self) { group in
+                nonisolated(unsafe) let work = body
+                group.addTask { try await work() }
+                group.addTask {
+                    try await Task.sleep(for: deadline)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let value = first else { throw AttemptTimedOut() }
+                return value
+            }
+        }
     }
 
     /// SQLSTATEs after which the same work may succeed.
@@ -59,7 +87,7 @@ public enum PostgresRetry {
         }
         // Connection refused, reset, timed out: NIO's errors, not PSQLError. Anything
         // else (a refusal, a decoding error, a cancellation) is final.
-        return error is IOError || error is ChannelError
+        return error is IOError || error is ChannelError || error is AttemptTimedOut
             || String(reflecting: type(of: error)).contains("NIOConnectionError")
     }
 

@@ -175,7 +175,8 @@ let package = Package(
         .executableTarget(
             name: "stockroom-bench",
             dependencies: [
-                "StockroomCore", "StockroomStore", "StockroomSync", "StockroomTesting",
+                "StockroomCore", "StockroomStore", "StockroomSync", "StockroomTesting", "StockroomPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -15,7 +15,7 @@ struct StockroomBench: AsyncParsableCommand {
         abstract: "Stockroom's sync benchmarks: hub apply rate, week-offline catch-up, bytes on the wire.",
         subcommands: [
             HubApply.self, StoreApply.self, StoreScans.self, CatchUp.self, SyncSize.self, Replenishment.self,
-            ForecastEval.self, ForecastSpeed.self, AnomalySpeed.self, AnomalyExport.self, ReportSpeed.self,
+            ForecastEval.self, ForecastSpeed.self, AnomalySpeed.self, AnomalyExport.self, ReportSpeed.self, Chain.self,
         ])
 }
 

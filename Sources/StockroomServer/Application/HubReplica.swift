@@ -5,6 +5,7 @@ public import StockroomCore
 public import StockroomPostgres
 public import StockroomStore
 import StockroomSync
+import Synchronization
 
 /// One hub process over the shared PostgreSQL log (sync-protocol/README.md, section 14.5).
 ///
@@ -22,6 +23,8 @@ public final class HubReplica: Service, Sendable {
     private let logger: Logger
     private let catchUpLock = AsyncLock()
     private let forwardLock = AsyncLock()
+    /// Tokens this process has published, with their revocation time as published.
+    private let published = Mutex<[String: Int64?]>([:])
     public static let interval: Duration = .milliseconds(250)
 
     public init(log: PostgresHubLog, store: StockroomStore, logger: Logger) async throws {
@@ -73,14 +76,17 @@ public final class HubReplica: Service, Sendable {
     }
 
     /// Shares tokens both ways: this process's with the log, the log's with this process.
+    /// Publishes only what changed since its last publication (a chain has thousands).
     public func mirrorTokens() async throws {
         let local = try await store.storedTokens()
+        let unpublished = published.withLock { published in local.filter { published[$0.id] != $0.revokedAt } }
         try await log.publishTokens(
-            local.map {
+            unpublished.map {
                 PostgresHubLog.SharedToken(
                     id: $0.id, role: $0.role, node: $0.node, label: $0.label, secretSHA256: $0.secretSHA256,
                     createdAt: $0.createdAt, revokedAt: $0.revokedAt)
             })
+        published.withLock { published in for token in unpublished { published[token.id] = token.revokedAt } }
         let shared = try await log.sharedTokens()
         let known = Dictionary(local.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let news = shared.filter { known[$0.id] == nil || (known[$0.id]?.revokedAt == nil && $0.revokedAt != nil) }

@@ -176,6 +176,14 @@ def main():
     if pg_catchup:
         row("catch-up through a PostgreSQL hub, 350,000 ops", "s", spread(pg_catchup["seconds"]),
             spread(sqlite_catchup["seconds"]) if sqlite_catchup else None, "the SQLite hub, same run", target=5.0)
+    chain = runs.get(("chain", "stockroom_pg"), [None])[0]
+    if chain:
+        note = f"{chain['stores']} stores, {chain['processes']} hub processes, converged: {chain['converged']}"
+        row("chain: sync lag p50", "s", spread([chain["lag_p50_s"]]), note=note)
+        row("chain: sync lag p99", "s", spread([chain["lag_p99_s"]]), note=note)
+        row("chain: sync lag max", "s", spread([chain["lag_max_s"]]), note=note)
+        row("chain: hub CPU per op", "µs", spread([chain["hub_cpu_us_per_op"]]), note=note)
+        row("chain: database per million ops", "MB", spread([chain["database_mb_per_million_ops"]]), note=note)
     row("idle RSS, 10,000 items", "MB", figure("memory", "stockroom", lambda r: r.get("idle_rss_kb", 0) / 1024),
         target=40.0)
     row("idle RSS, 1,000,000 items", "MB", figure("memory", "stockroom_1m", lambda r: r["idle_rss_kb"] / 1024))

@@ -215,6 +215,9 @@ if want hubpg; then
     record catchup_pg stockroom_pg 1 "$(cat "$WORK/catchup.json")"
     .build/release/stockroom-bench catch-up --rounds 3 --ops 350000 --out "$WORK/catchup.json"
     record catchup_pg stockroom_sqlite 1 "$(cat "$WORK/catchup.json")"
+    # A simulated chain: 1,000 stores at a till's pace against 2 hub processes.
+    .build/release/stockroom-bench chain --stores 1000 --seconds 60 --database "$(fresh_db chain1)" --out "$WORK/chain.json"
+    record chain stockroom_pg 1 "$(cat "$WORK/chain.json")"
     bench/baselines/postgres.sh stop "$WORK/pg16"
 fi
 

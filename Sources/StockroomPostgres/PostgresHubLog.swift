@@ -161,15 +161,25 @@ public final class PostgresHubLog: HubLog {
             ).decode(Int64.self) { position = value }
             try await connection.query(
                 """
-                INSERT INTO op_chunks (position, origin, first_seq, last_seq, op_count, body)
+                INSERT INTO op_chunks (position, origin, first_seq, last_seq, op_count, body, stores)
                 VALUES (\(position), \(origin.rawValue), \(Int64(first.id.seq)), \(Int64(last.id.seq)),
-                        \(Int32(fresh.count)), \(ByteBuffer(bytes: body)))
+                        \(Int32(fresh.count)), \(ByteBuffer(bytes: body)), \(Self.concernedStores(fresh)))
                 """, logger: logger)
             try await connection.query(
                 "UPDATE origin_progress SET high_seq = \(Int64(last.id.seq)) WHERE origin = \(origin.rawValue)",
                 logger: logger)
             return HubLogAppend(appended: fresh.count, duplicates: ops.count - fresh.count, highSeq: last.id.seq)
         }
+    }
+
+    /// The stores a batch of ops concerns, nil when one op concerns every store.
+    static func concernedStores(_ ops: [Op]) -> [String]? {
+        var nodes: Set<String> = []
+        for op in ops {
+            guard let concerned = SyncInterest.concernedNodes(of: op) else { return nil }
+            nodes.formUnion(concerned)
+        }
+        return nodes.sorted()
     }
 
     public func pull(
@@ -184,29 +194,55 @@ public final class PostgresHubLog: HubLog {
         var more = false
         scan: while true {
             // Read-only and one statement at a time: nothing to retry but the read itself.
+            // Every row's origin and last seq (the coverage an edge is told), but the
+            // body only of rows that concern the puller.
             let rows = try await PostgresRetry.run(hosts, logger: logger) { connection in
-                var rows: [(Int64, Int32, ByteBuffer)] = []
-                for try await row in try await connection.query(
-                    "SELECT position, op_count, body FROM op_chunks WHERE position > \(position) ORDER BY position LIMIT 64",
-                    logger: self.logger
-                ).decode((Int64, Int32, ByteBuffer).self) { rows.append(row) }
+                var rows: [(Int64, String, Int64, Int32, ByteBuffer?)] = []
+                let query: PostgresQuery
+                switch interest {
+                case .edge(let node):
+                    query = """
+                        SELECT position, origin, last_seq, op_count,
+                               CASE WHEN stores IS NULL OR \(node.rawValue) = ANY(stores) THEN body END
+                        FROM op_chunks WHERE position > \(position) ORDER BY position LIMIT 256
+                        """
+                case .origin(let origin):
+                    query = """
+                        SELECT position, origin, last_seq, op_count, CASE WHEN origin = \(origin.rawValue) THEN body END
+                        FROM op_chunks WHERE position > \(position) ORDER BY position LIMIT 256
+                        """
+                case .everything:
+                    query = """
+                        SELECT position, origin, last_seq, op_count, body
+                        FROM op_chunks WHERE position > \(position) ORDER BY position LIMIT 256
+                        """
+                }
+                for try await row in try await connection.query(query, logger: self.logger).decode(
+                    (Int64, String, Int64, Int32, ByteBuffer?).self)
+                { rows.append(row) }
                 return rows
             }
             if rows.isEmpty { break }
-            for (chunkPosition, count, body) in rows {
+            for (chunkPosition, origin, lastSeq, count, body) in rows {
                 // A chunk is sent whole or not at all: the cursor names chunks.
-                let full = filter.ops.count + Int(count) > limit || scanned + Int(count) > Self.maxScannedPerPull
+                let taken = body == nil ? 0 : Int(count)
+                let full = filter.ops.count + taken > limit || scanned + Int(count) > Self.maxScannedPerPull
                 if full && (filter.ops.count > 0 || scanned > 0) {
                     more = true
                     break scan
                 }
-                let chunk: SyncBatch
-                do {
-                    chunk = try BatchCodec.decode(Array(body.readableBytesView))
-                } catch {
-                    throw PostgresSchemaError.corrupt("op chunk at position \(chunkPosition): \(error)")
+                if let body {
+                    let chunk: SyncBatch
+                    do {
+                        chunk = try BatchCodec.decode(Array(body.readableBytesView))
+                    } catch {
+                        throw PostgresSchemaError.corrupt("op chunk at position \(chunkPosition): \(error)")
+                    }
+                    for op in chunk.ops { filter.scan(op) }
+                } else if let node = NodeID(origin) {
+                    // None of its ops concern the puller: only the coverage they give.
+                    filter.cover(node, upTo: UInt64(max(0, lastSeq)))
                 }
-                for op in chunk.ops { filter.scan(op) }
                 scanned += Int(count)
                 position = chunkPosition
             }

@@ -50,6 +50,14 @@ public enum PostgresMigrations {
                 """
             ]
         ),
+        (
+            3,
+            [
+                // The stores a batch concerns (SyncInterest.concernedNodes), NULL when it
+                // concerns every store: a store's pull fetches only its batches' bodies.
+                "ALTER TABLE op_chunks ADD COLUMN stores text[]"
+            ]
+        ),
     ]
 
     /// The newest schema version this binary knows.

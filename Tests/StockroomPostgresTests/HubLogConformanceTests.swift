@@ -93,6 +93,7 @@ import Testing
         // An edge gets the stock ops of its own locations only.
         let edge = try await Self.pullAll(log, interest: .edge(Self.store2))
         #expect(Self.storeOps(edge.ops).map(\.id) == Self.sales(Self.store2, 1...2).map(\.id))
+        #expect(edge.coverage[Self.store1] == 5, "an edge is told the coverage of ops it was not sent")
 
         // From the last cursor, nothing more; from another epoch, everything again.
         let identity = try await log.identity()

@@ -108,6 +108,12 @@ public struct PullFilter: Sendable {
         self.protocolVersion = protocolVersion
     }
 
+    /// Records coverage of ops that were skipped unread because none concerns the puller
+    /// (a log that knows what its stored batches concern).
+    public mutating func cover(_ origin: NodeID, upTo seq: UInt64) {
+        if interest.reportsCoverage(of: origin) { coverage[origin] = max(coverage[origin], seq) }
+    }
+
     /// Takes one op of the log, in position order.
     public mutating func scan(_ op: Op) {
         if interest.reportsCoverage(of: op.id.origin) {

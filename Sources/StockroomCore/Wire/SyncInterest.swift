@@ -21,6 +21,19 @@ public enum SyncInterest: Hashable, Sendable {
         }
     }
 
+    /// The nodes an op concerns as an edge's interest, by their ids: nil when it concerns
+    /// every edge (catalogue and other ops without a location). The same rule as
+    /// ``concerns(_:)`` (`.edge(n)` concerns the op exactly when this is nil or holds `n`),
+    /// in a form a database can index: a node id has no `/`, so a location's node is the
+    /// part before its first `/`.
+    public static func concernedNodes(of op: Op) -> Set<String>? {
+        if case .event(let event) = op.payload {
+            return Set(event.locations.map { String($0.split(separator: "/", maxSplits: 1).first ?? "") })
+        }
+        guard let key = op.payload.stockKey else { return nil }
+        return [String(key.location.split(separator: "/", maxSplits: 1).first ?? "")]
+    }
+
     /// Whether the server may report coverage of `origin`: only for origins whose every
     /// op it scans for this interest.
     public func reportsCoverage(of origin: NodeID) -> Bool {

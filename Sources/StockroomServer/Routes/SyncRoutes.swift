@@ -44,9 +44,13 @@ struct SyncRoutes {
             }
             let report: RemoteApplyReport
             do {
-                // Over PostgreSQL the replica first takes what other processes appended
-                // (this origin's earlier ops may have reached another process).
-                try await replica?.catchUp()
+                // Over PostgreSQL the replica first takes what other processes appended,
+                // when this origin's earlier ops may have reached another process (the
+                // batch does not continue what the replica holds of it). A store that
+                // stays with one process costs no extra round trip.
+                if let replica, let first = batch.ops.first?.id.seq, first > store.writeContext.knowledge[peer] + 1 {
+                    try await replica.catchUp()
+                }
                 report = try await store.applyPushed(
                     batch.ops, from: peer, locations: .store(peer, grants: locationGrants))
             } catch let violation as OpViolation {

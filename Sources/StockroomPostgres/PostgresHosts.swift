@@ -28,6 +28,9 @@ public final class PostgresHosts: Sendable {
         return (index, clients[index])
     }
 
+    /// `host:port` of the host in use.
+    public var activeName: String { names[active.index] }
+
     /// Moves on from host `index` (once, however many tasks saw it fail).
     func failed(_ index: Int, error: any Error) {
         guard clients.count > 1 else { return }

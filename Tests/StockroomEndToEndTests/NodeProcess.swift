@@ -47,8 +47,14 @@ final class NodeProcess: @unchecked Sendable {
 
     /// Runs the binary with exactly these arguments (no `--data` added).
     static func runBinary(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        try runProgram(Self.binary, arguments)
+    }
+
+    /// Runs any program to completion; returns its exit status and its output (stdout and
+    /// stderr together).
+    static func runProgram(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         let pipe = Pipe()
         process.standardOutput = pipe

@@ -31,16 +31,8 @@ import Testing
     ) throws -> (
         status: Int32, output: String
     ) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: bin + "/psql")
-        process.arguments = ["-qAt", "-h", "127.0.0.1", "-p", port, "-U", "stockroom", "-d", database, "-c", sql]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+        try NodeProcess.runProgram(
+            bin + "/psql", ["-qAt", "-h", "127.0.0.1", "-p", port, "-U", "stockroom", "-d", database, "-c", sql])
     }
 
     @Test func twoHubProcessesKilledInTurnLoseNothingAndApplyNothingTwice() async throws {
@@ -118,6 +110,14 @@ import Testing
             let origin = "store-\(index + 1)"
             #expect(try await viaA.opsAtHub(origin: origin) == acknowledged[index], "seed \(seed): \(origin) at hub A")
             #expect(try await viaB.opsAtHub(origin: origin) == acknowledged[index], "seed \(seed): \(origin) at hub B")
+        }
+        // Each process reports the shared log and its replica's distance from it.
+        for hub in [hubA, hubB] {
+            let status = try await viaA.client(hub, role: "admin").send(.GET, "/v1/sync/status").body
+            let log = status["hub_log"] as? [String: Any] ?? [:]
+            #expect((log["head"] as? Int ?? 0) > 0 && log["epoch"] as? String != nil, "\(status)")
+            #expect(
+                log["hub_node"] as? String == "hub-a" && (log["database"] as? String)?.contains("postgres://") == true)
         }
         // In the log itself: every op of each store once, seqs without a gap.
         let environment = ProcessInfo.processInfo.environment

@@ -13,16 +13,7 @@ import Testing
     static func name(_ url: String) -> String { String(url.split(separator: "/").last!.split(separator: "?").first!) }
 
     static func run(_ tool: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: bin + "/" + tool)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+        try NodeProcess.runProgram(bin + "/" + tool, arguments)
     }
 
     @Test func aSQLiteHubMovesToPostgresIsBackedUpRestoredAndKeepsSyncing() async throws {

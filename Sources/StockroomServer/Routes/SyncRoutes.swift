@@ -149,15 +149,32 @@ struct SyncRoutes {
                 case lastRawBytes = "last_raw_bytes", lastWireBytes = "last_wire_bytes"
             }
         }
+        /// A hub process over PostgreSQL: the shared log, and how far this process's
+        /// replica is behind it.
+        struct HubLogStatus: Encodable {
+            var database: String
+            var host: String
+            var hubNode: String
+            var epoch: String
+            var head: UInt64
+            var replicaCursor: UInt64
+            var replicaBehind: UInt64
+            var unforwardedOwnOps: UInt64
+            enum CodingKeys: String, CodingKey {
+                case database, host, hubNode = "hub_node", epoch, head, replicaCursor = "replica_cursor"
+                case replicaBehind = "replica_behind", unforwardedOwnOps = "unforwarded_own_ops"
+            }
+        }
         var node: String
         var role: String
         var peers: [Peer]
         var knownPeers: [KnownPeer]
         /// What this node holds of each origin (on a hub: every store).
         var coverage: [Origin]
+        var hubLog: HubLogStatus?
 
         enum CodingKeys: String, CodingKey {
-            case node, role, peers, knownPeers = "known_peers", coverage
+            case node, role, peers, knownPeers = "known_peers", coverage, hubLog = "hub_log"
         }
     }
 
@@ -214,7 +231,23 @@ struct SyncRoutes {
         }
         return StatusResponse(
             node: store.nodeID.rawValue, role: isHub ? "hub" : "edge", peers: peers, knownPeers: known,
-            coverage: store.writeContext.knowledge.sortedEntries.map { .init(origin: $0.origin.rawValue, seq: $0.seq) })
+            coverage: store.writeContext.knowledge.sortedEntries.map { .init(origin: $0.origin.rawValue, seq: $0.seq) },
+            hubLog: try await hubLogStatus())
+    }
+
+    /// The shared log as this process sees it; nil on a SQLite node. A database that
+    /// cannot be reached right now is an error of the status call (503 from the retry).
+    func hubLogStatus() async throws -> StatusResponse.HubLogStatus? {
+        guard let replica else { return nil }
+        let head = try await replica.log.head()
+        let cursor = try await store.peerProgress(replica.identity.node).cursor
+        let own = store.writeContext.nextSeq - 1
+        let forwarded = try await replica.log.highSeq(of: store.nodeID)
+        return StatusResponse.HubLogStatus(
+            database: replica.log.database.redacted, host: replica.log.hosts.activeName,
+            hubNode: replica.identity.node.rawValue, epoch: replica.identity.epoch, head: head,
+            replicaCursor: cursor, replicaBehind: head - min(head, cursor), unforwardedOwnOps: own - min(own, forwarded)
+        )
     }
 
     static func peer(_ context: StockroomRequestContext) throws -> NodeID {

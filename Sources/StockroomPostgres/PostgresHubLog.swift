@@ -19,6 +19,8 @@ public import StockroomCore
 /// writer keep up with the COPY floor. The log merges nothing; see ``HubLog``.
 public final class PostgresHubLog: HubLog {
     public let hosts: PostgresHosts
+    /// Concurrent pushes share one transaction (group commit).
+    private let group: GroupAppend
     public let database: PostgresURL
     let logger: Logger
     private let cachedIdentity: HubLogIdentity
@@ -86,6 +88,7 @@ public final class PostgresHubLog: HubLog {
 
     private init(hosts: PostgresHosts, database: PostgresURL, logger: Logger, identity: HubLogIdentity) {
         self.hosts = hosts
+        self.group = GroupAppend(hosts: hosts, logger: logger)
         self.database = database
         self.logger = logger
         self.cachedIdentity = identity
@@ -137,39 +140,7 @@ public final class PostgresHubLog: HubLog {
         guard !ops.isEmpty else {
             return HubLogAppend(appended: 0, duplicates: 0, highSeq: try await highSeq(of: origin))
         }
-        let logger = self.logger
-        return try await PostgresRetry.transaction(hosts, logger: logger) { connection in
-            try await connection.query(
-                "INSERT INTO origin_progress (origin, high_seq) VALUES (\(origin.rawValue), 0) ON CONFLICT (origin) DO NOTHING",
-                logger: logger)
-            // The row lock serialises this origin's pushes across every process (14.2).
-            var high: Int64 = 0
-            for try await value in try await connection.query(
-                "SELECT high_seq FROM origin_progress WHERE origin = \(origin.rawValue) FOR UPDATE", logger: logger
-            ).decode(Int64.self) { high = value }
-            let fresh = try HubLogRefusal.freshOps(ops, from: origin, highSeq: UInt64(high))
-            guard let first = fresh.first, let last = fresh.last else {
-                return HubLogAppend(appended: 0, duplicates: ops.count, highSeq: UInt64(high))
-            }
-            let body = BatchCodec.encode(
-                SyncBatch(node: origin, epoch: "", cursor: 0, more: false, coverage: VersionVector(), ops: fresh))
-            // Last: take the position. The row lock on log_head is held until COMMIT, so
-            // positions are handed out in commit order (14.3).
-            var position: Int64 = 0
-            for try await value in try await connection.query(
-                "UPDATE log_head SET position = position + 1 WHERE id = 1 RETURNING position", logger: logger
-            ).decode(Int64.self) { position = value }
-            try await connection.query(
-                """
-                INSERT INTO op_chunks (position, origin, first_seq, last_seq, op_count, body, stores)
-                VALUES (\(position), \(origin.rawValue), \(Int64(first.id.seq)), \(Int64(last.id.seq)),
-                        \(Int32(fresh.count)), \(ByteBuffer(bytes: body)), \(Self.concernedStores(fresh)))
-                """, logger: logger)
-            try await connection.query(
-                "UPDATE origin_progress SET high_seq = \(Int64(last.id.seq)) WHERE origin = \(origin.rawValue)",
-                logger: logger)
-            return HubLogAppend(appended: fresh.count, duplicates: ops.count - fresh.count, highSeq: last.id.seq)
-        }
+        return try await group.append(ops, from: origin)
     }
 
     /// The stores a batch of ops concerns, nil when one op concerns every store.

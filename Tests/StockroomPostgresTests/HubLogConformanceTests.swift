@@ -138,6 +138,29 @@ import Testing
         #expect(ops.map(\.id.seq) == Array(1...50))
     }
 
+    /// Pushes that arrive together (and may share a transaction) keep their own answers:
+    /// one with a gap is refused alone, the others are stored.
+    @Test(arguments: Backend.allCases)
+    func aRefusedPushAmongConcurrentOnesIsRefusedAlone(_ backend: Backend) async throws {
+        guard let log = try await Self.makeLog(backend) else { return }
+        let origins = (1...20).map { NodeID("store-\($0)")! }
+        let gap = NodeID("store-99")!
+        let outcomes = try await withThrowingTaskGroup(of: (NodeID, Bool).self) { group in
+            for origin in origins {
+                group.addTask {
+                    (origin, (try? await log.appendPushed(Self.sales(origin, 1...5), from: origin)) != nil)
+                }
+            }
+            group.addTask { (gap, (try? await log.appendPushed(Self.sales(gap, 3...4), from: gap)) != nil) }
+            return try await group.reduce(into: [NodeID: Bool]()) { $0[$1.0] = $1.1 }
+        }
+        #expect(outcomes[gap] == false)
+        #expect(origins.allSatisfy { outcomes[$0] == true })
+        let ops = Self.storeOps(try await Self.pullAll(log).ops)
+        #expect(ops.count == 100 && !ops.contains { $0.id.origin == gap })
+        #expect(try await log.highSeq(of: gap) == 0)
+    }
+
     /// H2: a puller running alongside many concurrent appenders, with a small limit so that
     /// it pulls often, still ends with every op exactly once and each origin in seq order.
     @Test(arguments: Backend.allCases)

@@ -115,7 +115,7 @@ public enum PostgresMigrations {
     }
 
     /// The two bookkeeping tables. `CREATE TABLE IF NOT EXISTS` from two sessions at once
-    /// can still fail on the catalog's unique index (23505) or find the table made
+    /// can still fail on the catalog's unique index (23505), find its row type made (42710) or find the table made
     /// meanwhile (42P07): then the other session made it, and one more pass finds it.
     static func bootstrap(_ hosts: PostgresHosts, logger: Logger) async throws {
         for attempt in 1...5 {
@@ -134,7 +134,7 @@ public enum PostgresMigrations {
                 }
                 return
             } catch let error as PSQLError
-                where attempt < 5 && ["23505", "42P07"].contains(error.serverInfo?[.sqlState] ?? "")
+                where attempt < 5 && ["23505", "42P07", "42710"].contains(error.serverInfo?[.sqlState] ?? "")
             {
                 try await Task.sleep(for: .milliseconds(20 * attempt))
             }

@@ -358,6 +358,10 @@ def main():
             for store in stores:
                 http("POST", f"http://127.0.0.1:{store.port}/v1/sync", store.token("admin"), {}, timeout=15)
             time.sleep(2)
+        log_rows = cluster.psql(
+            "SELECT origin, sum(op_count), max(last_seq) FROM op_chunks WHERE origin LIKE 'store-%' GROUP BY origin",
+            database="chain", timeout=20)
+        log(f"the log right after convergence: {log_rows[1].split()[:5]} …")
         disagree = []
         for n, store in enumerate(stores):
             for sku in skus:
@@ -368,7 +372,9 @@ def main():
                         disagree.append((store.name, hub.name, sku, mine, theirs))
         code, rows = cluster.psql(
             "SELECT origin, sum(op_count), max(last_seq) FROM op_chunks WHERE origin LIKE 'store-%' GROUP BY origin",
-            database="chain")
+            database="chain", timeout=20)
+        if code != 0:
+            raise SystemExit(f"cannot read the log: {rows}")
         doubled = [row for row in rows.split() if len(row.split("|")) == 3 and row.split("|")[1] != row.split("|")[2]]
         in_log = {row.split("|")[0]: int(row.split("|")[1]) for row in rows.split() if len(row.split("|")) == 3}
         lost = [(f"store-{n + 1}", acknowledged[n], in_log.get(f"store-{n + 1}", 0)) for n in range(STORES)
@@ -380,6 +386,8 @@ def main():
         print(f"Scans acknowledged by the {STORES} stores: {sum(acknowledged)} (stores kept scanning throughout;"
               f" {sum(refused)} batches refused)")
         print(f"Acknowledged ops lost: {sum(a - b for _, a, b in lost if a > b)}; applied twice: {len(doubled)}")
+        for origin, acked, held in lost[:20]:
+            print(f"  {origin}: {acked} acknowledged by the store, {held} in the log")
         print(f"Stores and both hub processes agree on every cell: {'yes' if not disagree else disagree[:5]}")
         print(f"stockroom hub check: {'ok' if check.returncode == 0 else check.stdout}")
         ok = not lost and not doubled and not disagree and check.returncode == 0 and sum(refused) == 0

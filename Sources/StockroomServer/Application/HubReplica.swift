@@ -75,6 +75,37 @@ public final class HubReplica: Service, Sendable {
         }
     }
 
+    /// Appends to the log every op this replica holds beyond the log's high seq of its
+    /// origin: the tail a failover took from the log after it was acknowledged (a commit
+    /// that reached no synchronous standby), or a push this process checked and applied
+    /// but could not append. Every such op passed the rules when it was pushed here, and
+    /// appending is idempotent (H1), so this only ever restores. Returns how many ops it
+    /// appended.
+    @discardableResult
+    public func repairLogTail() async throws -> Int {
+        try await forwardLock.withLock {
+            let logged = try await log.coverage()
+            var appended = 0
+            for (origin, held) in store.writeContext.knowledge.sortedEntries.map({ ($0.origin, $0.seq) })
+            where held > logged[origin] {
+                var done = logged[origin]
+                while done < held {
+                    let ops = try await store.ops(of: origin, after: done, limit: 5000)
+                    guard !ops.isEmpty, ops[0].id.seq == done + 1 else { break }
+                    let result = try await log.appendPushed(ops, from: origin)
+                    appended += result.appended
+                    done = result.highSeq
+                }
+            }
+            if appended > 0 {
+                logger.warning(
+                    "restored ops the PostgreSQL hub log lacked from this replica",
+                    metadata: ["ops": "\(appended)", "database": "\(log.database.redacted)"])
+            }
+            return appended
+        }
+    }
+
     /// Shares tokens both ways: this process's with the log, the log's with this process.
     /// Publishes only what changed since its last publication (a chain has thousands).
     public func mirrorTokens() async throws {
@@ -116,6 +147,7 @@ public final class HubReplica: Service, Sendable {
                 try await forwardOwnOps()
                 try await catchUp()
                 if rounds % 8 == 0 { try await mirrorTokens() }
+                if rounds % 40 == 0 { try await repairLogTail() }
                 if failing { logger.info("the PostgreSQL hub log is reachable again") }
                 failing = false
             } catch {

@@ -1,31 +1,11 @@
 public import Foundation
 import NIOCore
 import PostgresNIO
+public import StockroomCore
 
 extension PostgresHubLog {
     /// A bearer token as the hub processes share it: its digest, never its secret.
-    public struct SharedToken: Hashable, Sendable {
-        public var id: String
-        public var role: String
-        public var node: String?
-        public var label: String
-        public var secretSHA256: Data
-        public var createdAt: Int64
-        public var revokedAt: Int64?
-
-        public init(
-            id: String, role: String, node: String?, label: String, secretSHA256: Data, createdAt: Int64,
-            revokedAt: Int64?
-        ) {
-            self.id = id
-            self.role = role
-            self.node = node
-            self.label = label
-            self.secretSHA256 = secretSHA256
-            self.createdAt = createdAt
-            self.revokedAt = revokedAt
-        }
-    }
+    public typealias SharedToken = TokenRecord
 
     /// Publishes tokens one process holds: new ones are added, a revocation is kept (never
     /// undone). Idempotent; one transaction.

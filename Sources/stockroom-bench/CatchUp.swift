@@ -13,7 +13,8 @@ struct CatchUp: AsyncParsableCommand {
     @OptionGroup var output: BenchOutput
     @Option(help: "Ops the store made offline (a week of a busy store).") var ops = 350_000
     @Flag(help: "Issue #12's mix: 90% sales, the rest orders, PO receipts and transfers.") var mix = false
-    @Option(help: "A hub on PostgreSQL: an empty database's URL, one per round (issue #16).") var database: [String] = []
+    @Option(help: "A hub on PostgreSQL: an empty database's URL, one per round (issue #16).") var database: [String] =
+        []
 
     func run() async throws {
         var seconds: [Double] = []

@@ -95,12 +95,7 @@ struct Hub: AsyncParsableCommand {
                 }
                 print("\(origin): \(done) of \(high) ops")
             }
-            try await log.publishTokens(
-                try await store.storedTokens().map {
-                    PostgresHubLog.SharedToken(
-                        id: $0.id, role: $0.role, node: $0.node, label: $0.label, secretSHA256: $0.secretSHA256,
-                        createdAt: $0.createdAt, revokedAt: $0.revokedAt)
-                })
+            try await log.publishTokens(try await store.storedTokens())
             // Verify: the log is sound and covers exactly what this hub holds.
             let report = try await log.check()
             let exported = try await log.coverage()

@@ -111,22 +111,12 @@ public final class HubReplica: Service, Sendable {
     public func mirrorTokens() async throws {
         let local = try await store.storedTokens()
         let unpublished = published.withLock { published in local.filter { published[$0.id] != $0.revokedAt } }
-        try await log.publishTokens(
-            unpublished.map {
-                PostgresHubLog.SharedToken(
-                    id: $0.id, role: $0.role, node: $0.node, label: $0.label, secretSHA256: $0.secretSHA256,
-                    createdAt: $0.createdAt, revokedAt: $0.revokedAt)
-            })
+        try await log.publishTokens(unpublished)
         published.withLock { published in for token in unpublished { published[token.id] = token.revokedAt } }
         let shared = try await log.sharedTokens()
         let known = Dictionary(local.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let news = shared.filter { known[$0.id] == nil || (known[$0.id]?.revokedAt == nil && $0.revokedAt != nil) }
-        try await store.mergeTokens(
-            news.map {
-                StoredToken(
-                    id: $0.id, role: $0.role, node: $0.node, label: $0.label, secretSHA256: $0.secretSHA256,
-                    createdAt: $0.createdAt, revokedAt: $0.revokedAt)
-            })
+        try await store.mergeTokens(news)
     }
 
     /// One pass of everything, for start-up: the replica is current before the process

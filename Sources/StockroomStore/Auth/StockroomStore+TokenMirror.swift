@@ -1,30 +1,10 @@
 public import Foundation
 import GRDB
+public import StockroomCore
 
-/// A token row as it is kept, secret digest included: what hub processes that share one
-/// PostgreSQL database exchange so that a token made on one is accepted by all.
-public struct StoredToken: Hashable, Sendable {
-    public var id: String
-    public var role: String
-    public var node: String?
-    public var label: String
-    public var secretSHA256: Data
-    public var createdAt: Int64
-    public var revokedAt: Int64?
-
-    public init(
-        id: String, role: String, node: String?, label: String, secretSHA256: Data, createdAt: Int64,
-        revokedAt: Int64?
-    ) {
-        self.id = id
-        self.role = role
-        self.node = node
-        self.label = label
-        self.secretSHA256 = secretSHA256
-        self.createdAt = createdAt
-        self.revokedAt = revokedAt
-    }
-}
+/// A token row as it is kept (``TokenRecord``, in the core so the PostgreSQL log can
+/// carry it too).
+public typealias StoredToken = TokenRecord
 
 extension StockroomStore {
     /// Every token, with its digest (never a secret: none is stored).

@@ -46,11 +46,11 @@ fuzz:
 	Tests/Fuzz/run.sh $(FUZZ_SECONDS)
 
 ## Issue #16, on demand (about 5 minutes): 3 etcd members, 3 PostgreSQL nodes under Patroni
-## (synchronous_mode), 2 hub processes and 20 stores on loopback; the primary is SIGKILLed
+## (synchronous_mode_strict), 2 hub processes and 20 stores on loopback; the primary is SIGKILLed
 ## 3 times under load. See Tests/HA/ha_test.py.
 ha-test: build
 	@./packaging/install-deps.sh postgresql etcd-server patroni python3
-	python3 Tests/HA/ha_test.py .build/debug/stockroom
+	python3 Tests/HA/ha_test.py .build/debug/stockroom --strict
 
 deps:
 	@./packaging/install-deps.sh $(DEBIAN_PACKAGES)

@@ -56,8 +56,9 @@ def http(method, url, token=None, body=None, timeout=5):
 
 
 class Cluster:
-    def __init__(self, work):
+    def __init__(self, work, strict=False):
         self.work = work
+        self.strict = strict
         self.as_postgres = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
         self.etcd = []
         self.patroni = {}
@@ -87,6 +88,7 @@ bootstrap:
     loop_wait: 2
     retry_timeout: 5
     synchronous_mode: true
+    synchronous_mode_strict: {"true" if self.strict else "false"}
     postgresql:
       use_pg_rewind: true
       parameters:
@@ -197,6 +199,8 @@ def main():
     parser.add_argument("binary")
     parser.add_argument("--kills", type=int, default=3)
     parser.add_argument("--seed", type=int, default=int(time.time()))
+    parser.add_argument("--strict", action="store_true",
+                        help="synchronous_mode_strict: never commit without a synchronous standby")
     args = parser.parse_args()
     random.seed(args.seed)
     log(f"seed {args.seed}")
@@ -205,7 +209,7 @@ def main():
     os.makedirs(f"{work}/pg")
     if os.getuid() == 0:
         shutil.chown(f"{work}/pg", "postgres")
-    cluster = Cluster(work)
+    cluster = Cluster(work, strict=args.strict)
     nodes = []
     ok = False
     try:

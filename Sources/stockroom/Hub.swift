@@ -116,19 +116,29 @@ struct Hub: AsyncParsableCommand {
         }
     }
 
+    /// The options of the tools that work on a log that must exist already.
+    struct ExistingLog: ParsableArguments {
+        @OptionGroup var options: NodeOptions
+        @Option(help: "The PostgreSQL database URL.")
+        var database: String?
+
+        /// Opens it (never creating one): ``PostgresSchemaError/noLog`` becomes a message.
+        func open() async throws -> (PostgresHubLog, PostgresURL) {
+            let (url, logger) = try await Hub.database(database, options)
+            return (try await Hub.open(url, node: nil, logger: logger), url)
+        }
+    }
+
     struct CheckLog: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "check",
             abstract: "Check the PostgreSQL hub log: every op once, no gaps, every batch readable.",
             discussion: "Read-only; safe while hub processes run. Exits 1 when something is wrong.")
 
-        @OptionGroup var options: NodeOptions
-        @Option(help: "The PostgreSQL database URL.")
-        var database: String?
+        @OptionGroup var log: ExistingLog
 
         func run() async throws {
-            let (url, logger) = try await Hub.database(database, options)
-            let log = try await Hub.open(url, node: nil, logger: logger)
+            let (log, url) = try await self.log.open()
             defer { log.close() }
             let identity = try await log.identity()
             let report = try await log.check()
@@ -152,13 +162,10 @@ struct Hub: AsyncParsableCommand {
                 backup lacks.
                 """)
 
-        @OptionGroup var options: NodeOptions
-        @Option(help: "The PostgreSQL database URL.")
-        var database: String?
+        @OptionGroup var log: ExistingLog
 
         func run() async throws {
-            let (url, logger) = try await Hub.database(database, options)
-            let log = try await Hub.open(url, node: nil, logger: logger)
+            let (log, url) = try await self.log.open()
             defer { log.close() }
             let epoch = try await log.renewEpoch()
             print("the hub log in \(url.redacted) has the new epoch \(epoch); start the hub processes")

@@ -178,6 +178,10 @@ import Testing
             let blocked = try await browser.signIn("ada")
             #expect(blocked.status == .tooManyRequests)
             #expect(blocked.text.contains("Too many failed sign-ins"))
+            // The first wait is 30 s (a 2 s one expired on a loaded CI machine before
+            // the sixth attempt was read, and barely slowed a guesser).
+            let named = blocked.text.firstMatch(of: /Wait (\d+) seconds/).flatMap { Int($0.1) }
+            #expect((20...30).contains(named ?? 0), "wait named: \(String(describing: named))")
             #expect(browser.cookies["stockroom_session"] == nil)
         }
     }

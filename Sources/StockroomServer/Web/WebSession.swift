@@ -56,11 +56,16 @@ struct SQLiteSessionDriver: PersistDriver {
 
 /// Slows password guessing: after ``freeAttempts`` failures for one account or from one
 /// address within ``window``, each further attempt waits twice as long as the last (from
-/// 2 s up to ``maximumDelay``). Kept in memory: a restart forgets it, which costs an
-/// attacker a restart of the daemon they cannot cause.
+/// ``firstDelay`` up to ``maximumDelay``). Kept in memory: a restart forgets it, which
+/// costs an attacker a restart of the daemon they cannot cause.
+///
+/// The first wait is 30 s, not a token 2 s: bcrypt already costs a guess 0.25 s, so 2 s
+/// barely slowed a guesser, and on a loaded machine a 2 s block could expire before the
+/// next request was even read (the bug a CI run caught).
 final class SignInThrottle: Sendable {
     static let freeAttempts = 5
     static let window: Double = 15 * 60
+    static let firstDelay: Double = 30
     static let maximumDelay: Double = 15 * 60
     private struct Record { var failures: [Double] = []; var blockedUntil: Double = 0 }
     private let records = Mutex<[String: Record]>([:])
@@ -78,7 +83,8 @@ final class SignInThrottle: Sendable {
                 record.failures = record.failures.filter { now - $0 < Self.window } + [now]
                 let excess = record.failures.count - Self.freeAttempts
                 if excess >= 0 {
-                    record.blockedUntil = now + min(Self.maximumDelay, pow(2, Double(min(excess, 20))) * 2)
+                    record.blockedUntil =
+                        now + min(Self.maximumDelay, pow(2, Double(min(excess, 20))) * Self.firstDelay)
                 }
                 records[key] = record
             }

@@ -222,9 +222,11 @@ public final class StockroomStore: Sendable {
             arguments: [nodeID.rawValue, bound.packed])
         _ = clock.observe(HLC(packed: others ?? 0), wallMillis: wallMillis())
         let lastLSN = try Int64.fetchOne(db, sql: "SELECT max(lsn) FROM ops") ?? 0
-        return WriteContext(
+        var context = WriteContext(
             nodeID: nodeID, nextSeq: knowledge[nodeID] + 1, clock: clock, knowledge: knowledge, lastLSN: lastLSN,
             wallMillis: wallMillis)
+        context.recoveringFrom = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'recovering'")
+        return context
     }
 
     private static func contiguousPrefix(origin: NodeID, db: Database) throws -> UInt64 {

@@ -36,6 +36,10 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The database was migrated by a newer stockroom (schema `found`); this binary knows
     /// up to `known`. Nothing was changed.
     case schemaNewer(found: String, known: String)
+    /// This node's folder was empty or restored from a backup, and it has not yet got its
+    /// own history back from its hub (sync-protocol section 15.1): a local op now could
+    /// reuse a seq the hub already holds. Nothing was written.
+    case recovering(reason: String)
 
     public var description: String {
         switch self {
@@ -64,6 +68,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
             "ops of origin '\(origin)' must continue at seq \(expected), got \(got); resend from \(expected)"
         case .schemaNewer(let found, let known):
             "this data folder was written by a newer stockroom (its schema has \(found); this binary knows up to \(known)): install that version or newer; nothing was changed"
+        case .recovering(let reason):
+            "this node is getting its own history back from its hub (\(reason)); writes resume as soon as one sync round with the hub completes. If this lasts, check the hub link with 'stockroom status'"
         }
     }
 }

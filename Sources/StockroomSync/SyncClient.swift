@@ -128,6 +128,13 @@ public final class SyncClient: Sendable {
             if !batch.more { break }
         }
         guard let peer else { throw Failure(description: "the peer sent no batch") }
+        // The pull reached the end of the hub's log: every op the hub holds under our
+        // name, and its coverage of our origin, is here (section 15.1).
+        if mode == .hub, try await store.endRecovery() {
+            logger.notice(
+                "recovered this node's history from its hub; local writes are open again",
+                metadata: ["sync.peer": "\(peer)", "sync.next_seq": "\(store.writeContext.nextSeq)"])
+        }
         while mode == .hub {
             let progress = try await store.peerProgress(peer)
             let ops = try await store.ownOps(after: progress.pushedSeq, limit: Self.pushBatch)

@@ -80,6 +80,11 @@ struct Restore: AsyncParsableCommand {
         let logger = try options.bootstrapLogging(reader)
         let store = try data.openStore(nodeID: nil, logger: logger)
         let report = try await store.verify()
+        // A store's backup may be older than what its hub holds under its name: it takes
+        // that back before it writes again (sync-protocol section 15.1).
+        if try await store.storedRole() == "edge", try await store.hasSynced() {
+            try await store.beginRecovery(because: "its folder was restored from a backup of \(manifest.createdAt)")
+        }
         print("restored \(manifest.node ?? "the node") as of \(manifest.createdAt) into \(data.path)")
         print(
             "  \(report.ops) ops; file integrity \(report.integrityProblems.isEmpty ? "ok" : "DAMAGED"); state vs log \(report.isHealthy ? "ok" : "DIFFERENT")"
@@ -89,5 +94,8 @@ struct Restore: AsyncParsableCommand {
                 "the restored database does not check out: run 'stockroom check --repair --data \(data.path)'")
         }
         print("  start it with: stockroom serve --data \(data.path)")
+        if store.recoveringFrom != nil {
+            print("  it takes back from its hub what it had synced since, before it accepts scans again")
+        }
     }
 }

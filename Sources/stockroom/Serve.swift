@@ -317,6 +317,8 @@ struct Serve: AsyncParsableCommand {
                         locationGrants: configuration.locationGrants, logger: logger),
                     logger: logger))
         }
+        try await recoverBeforeServing(
+            store: store, hubSync: configuration.hubURL == nil ? nil : sync.first, logger: logger)
         let app = try buildApplication(
             configuration: configuration, store: store, metrics: metrics, logger: logger, sync: sync,
             replica: replica
@@ -415,5 +417,39 @@ extension Serve {
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
         limit.rlim_cur = limit.rlim_max
         _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+}
+
+extension Serve {
+    /// Section 15.1: a store whose folder is blank (a new store, or a disk that died) or
+    /// was restored from a backup takes back from its hub what the hub holds under its
+    /// name before it numbers a new op. One round is tried before the node listens (up
+    /// to ``recoveryWait``), so a reachable hub means no scan is ever refused; with the
+    /// hub out of reach the node serves reads and refuses writes with `recovering` until
+    /// a round completes.
+    static let recoveryWait: Duration = .seconds(5)
+
+    func recoverBeforeServing(store: StockroomStore, hubSync: SyncService?, logger: Logger) async throws {
+        guard let hubSync, try await store.storedRole() == "edge" else { return }
+        if try await store.isBlank() { try await store.beginRecovery(because: "its folder was empty") }
+        guard let reason = store.recoveringFrom else { return }
+        logger.notice(
+            "getting this node's own history back from its hub before taking writes",
+            metadata: ["reason": "\(reason)", "sync.peer": "\(hubSync.status.url)"])
+        let done = await withTaskGroup(of: Bool.self) { group in
+            group.addTask { (try? await hubSync.syncNow()) != nil }
+            group.addTask {
+                try? await Task.sleep(for: Self.recoveryWait)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        if !done || store.recoveringFrom != nil {
+            logger.warning(
+                "the hub did not answer in time: this node serves reads but refuses writes until it has its history back",
+                metadata: ["sync.peer": "\(hubSync.status.url)", "wait_s": "\(Self.recoveryWait.components.seconds)"])
+        }
     }
 }

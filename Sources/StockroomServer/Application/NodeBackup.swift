@@ -172,9 +172,16 @@ public enum NodeBackup {
         guard rename(temporary, target) == 0 else {
             throw Failure("cannot rename \(temporary) to \(target): \(String(cString: strerror(errno)))")
         }
-        if FileManager.default.fileExists(atPath: folder + "/credentials.json")
-            && !FileManager.default.fileExists(atPath: data.credentialsPath)
-        {
+        if FileManager.default.fileExists(atPath: folder + "/credentials.json") {
+            // The tokens in the file are the restored database's: a file left by the
+            // replaced database would name tokens that no longer exist. Kept aside too.
+            if FileManager.default.fileExists(atPath: data.credentialsPath) {
+                let aside = data.credentialsPath + ".before-restore-" + stamp(now)
+                guard rename(data.credentialsPath, aside) == 0 else {
+                    throw Failure(
+                        "cannot move \(data.credentialsPath) aside: \(String(cString: strerror(errno)))")
+                }
+            }
             try FileManager.default.copyItem(atPath: folder + "/credentials.json", toPath: data.credentialsPath)
             try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: data.credentialsPath)
         }

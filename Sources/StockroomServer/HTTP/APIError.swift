@@ -62,6 +62,7 @@ public struct APIError: HTTPResponseError, Sendable {
         case .unknownToken: APIError(.notFound, "unknown_token", error.description)
         case .sequenceGap: APIError(.unprocessableContent, "sequence_gap", error.description)
         case .schemaNewer: APIError(.internalServerError, "schema_newer", error.description)
+        case .recovering: APIError(.serviceUnavailable, "recovering", error.description)
         }
     }
 }

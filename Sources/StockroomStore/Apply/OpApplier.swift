@@ -93,6 +93,7 @@ enum OpApplier {
         _ payload: OpPayload, actor: String, device: String? = nil, scanID: String? = nil, recordResult: Bool = false,
         facts: OpFacts? = nil, in db: Database, context: inout WriteContext
     ) throws -> (op: Op, outcome: Outcome) {
+        if let reason = context.recoveringFrom { throw StoreError.recovering(reason: reason) }
         let (id, hlc) = context.nextLocalID()
         let op = Op(id: id, hlc: hlc, actor: actor, device: device, scanID: scanID, payload: payload, facts: facts)
         // The same rules a peer's op meets (OpRules): a local write that would be refused

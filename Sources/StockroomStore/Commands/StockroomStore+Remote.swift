@@ -134,9 +134,12 @@ extension StockroomStore {
             if !fresh, op.payload.kind.protocolVersion > 1, op.id.origin != context.nodeID {
                 fresh = try !OpRow.isHeld(op.id, db: db)
             }
-            guard op.id.origin != context.nodeID, fresh else {
+            // Our own ops come back in every pull (they concern us) and are held. One that
+            // is not held was lost with a disk or a restore (section 15.1): it is ours, and
+            // applying it gives the node its history back and moves its next seq past it.
+            guard fresh else {
                 report.duplicates += 1
-                // Our own ops come back in every pull (they concern us): not re-read.
+                // Our own are not re-read: they come back in every pull.
                 if op.id.origin != context.nodeID { try flagMismatch(op, db: db) }
                 continue
             }
@@ -167,9 +170,12 @@ extension StockroomStore {
             report.applied += 1
             report.coverage[op.id.origin] = context.knowledge[op.id.origin]
         }
-        for (origin, seq) in coverage.sortedEntries where origin != context.nodeID && seq > context.knowledge[origin] {
+        for (origin, seq) in coverage.sortedEntries where seq > context.knowledge[origin] {
             context.knowledge[origin] = seq
             report.coverage[origin] = seq
+            // The hub holds ops of ours up to `seq` that were not sent back (they concern
+            // none of our locations): never number a new op below it (section 15.1).
+            if origin == context.nodeID { context.nextSeq = max(context.nextSeq, seq + 1) }
         }
         // Persisted with the ops, for every origin the batch touched: on a node that holds
         // only what concerns it, coverage cannot be recomputed from the ops after a

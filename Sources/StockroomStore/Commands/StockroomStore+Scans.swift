@@ -119,6 +119,10 @@ extension StockroomStore {
         bySKU.bind(1, code)
         if try bySKU.fetchFirst({ _ in true }) != nil { return code }
         if GTIN.looksLikeGTIN(code) && !GTIN.isValid(code) { throw StoreError.badCheckDigit(code) }
+        // A node getting its history back has no catalogue yet: say that, not "unknown".
+        if let reason = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'recovering'") {
+            throw StoreError.recovering(reason: reason)
+        }
         throw StoreError.unknownCode(code)
     }
 }

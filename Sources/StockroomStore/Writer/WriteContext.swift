@@ -21,6 +21,10 @@ public struct WriteContext: Sendable {
     /// Alert evaluation (section 11.2), set by ``StockroomStore/enableAlerts(_:)`` in the
     /// daemon; nil in replays and admin commands, which announce nothing.
     public internal(set) var alerts: AlertEngine?
+    /// Set while the node gets its own history back from its hub (meta `recovering`,
+    /// sync-protocol section 15.1): local ops are refused, so none can take a seq the hub
+    /// already holds under this node's name.
+    public internal(set) var recoveringFrom: String?
     /// Ledger rows summed in this transaction, written before it commits (CellLedger).
     var ledger = CellLedger.Pending()
 

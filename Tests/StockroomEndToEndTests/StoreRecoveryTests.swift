@@ -1,0 +1,116 @@
+import Foundation
+import StockroomTesting
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Issue #16, sync-protocol section 15.1: a store whose disk died, or that was restored
+/// from an old backup, gets back everything of its own that had reached the hub, and
+/// numbers its next op after it. Before this, its first new scans reused seqs the hub
+/// already held, were taken for duplicates, and were lost at the hub.
+@Suite(.serialized) struct StoreRecoveryTests {
+    typealias Chain = SyncEndToEndTests.Chain
+
+    /// Waits until the hub holds `count` ops of store-1.
+    static func waitForHub(_ chain: Chain, count: Int) async throws -> Int {
+        let deadline = Date().addingTimeInterval(30)
+        var held = 0
+        while Date() < deadline {
+            held = try await chain.hubCoverage()["store-1"] ?? 0
+            if held >= count { return held }
+            _ = try? await chain.client(chain.stores[0], role: "admin").send(.POST, "/v1/sync")
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        return held
+    }
+
+    static func wipe(_ folder: String) throws {
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder) {
+            try FileManager.default.removeItem(atPath: folder + "/" + name)
+        }
+    }
+
+    /// No op of store-1 held twice under one id with two contents (the symptom of a reused
+    /// seq) and every acknowledged scan at the hub, once.
+    static func expectExactlyOnce(_ chain: Chain, count: Int, seed: UInt64, _ step: String) async throws {
+        #expect(try await waitForHub(chain, count: count) == count, "seed \(seed), \(step): hub coverage")
+        #expect(try await chain.opsAtHub(origin: "store-1") == count, "seed \(seed), \(step): ops at the hub")
+        let conflicts =
+            try await chain.client(chain.hub, role: "admin").send(.GET, "/v1/conflicts?all=true").body["items"]
+            as? [[String: Any]] ?? []
+        #expect(
+            !conflicts.contains { $0["kind"] as? String == "op_mismatch" },
+            "seed \(seed), \(step): a seq was reused: \(conflicts)")
+        #expect(try await chain.waitForAgreement(nudge: true), "seed \(seed), \(step): store and hub disagree")
+    }
+
+    @Test func aWipedOrRestoredStoreTakesItsHistoryBackAndLosesNothing() async throws {
+        let seed = SeededGenerator.testSeed()
+        let two = try Chain.make()
+        let chain = Chain(hub: two.hub, stores: [two.stores[0]], hubPort: two.hubPort, skus: two.skus)
+        try await chain.startHub()
+        try await chain.startStore(0)
+        #expect(try await chain.waitForAgreement(), "seed \(seed): the store never got the catalogue")
+        #expect(try await chain.scan(at: 0, batches: 3, seed: seed, tag: "a") == 300)
+        #expect(try await Self.waitForHub(chain, count: 300) == 300)
+        let backups = FileManager.default.temporaryDirectory.appendingPathComponent("recovery-\(UUID())").path
+        let backup = try chain.stores[0].run(["backup", "--to", backups])
+        #expect(backup.status == 0, "\(backup.output)")
+        #expect(try await chain.scan(at: 0, batches: 2, seed: seed &+ 1, tag: "b") == 200)
+        #expect(try await Self.waitForHub(chain, count: 500) == 500)
+
+        // 1. The disk dies: the same node starts on an empty folder.
+        chain.stores[0].kill(signal: SIGKILL)
+        _ = try await chain.stores[0].waitForExit()
+        try Self.wipe(chain.stores[0].dataDirectory)
+        try await chain.startStore(0)
+        #expect(
+            chain.stores[0].log.contains("recovered this node's history from its hub"),
+            "seed \(seed): \(chain.stores[0].log.suffix(2000))")
+        let status = try await chain.client(chain.stores[0], role: "admin").send(.GET, "/v1/status").body
+        #expect(status["ops"] as? Int ?? 0 >= 500, "seed \(seed): the wiped store holds \(status)")
+        #expect(try await chain.scan(at: 0, batches: 1, seed: seed &+ 2, tag: "c") == 100)
+        try await Self.expectExactlyOnce(chain, count: 600, seed: seed, "after the wipe")
+
+        // 2. Restored from the backup taken at 300: 300 of its ops are only at the hub.
+        chain.stores[0].kill(signal: SIGKILL)
+        _ = try await chain.stores[0].waitForExit()
+        let taken = try FileManager.default.contentsOfDirectory(atPath: backups).filter { $0.hasPrefix("stockroom-") }
+        let restored = try chain.stores[0].run(["restore", "--from", backups + "/" + taken[0], "--replace"])
+        #expect(restored.status == 0 && restored.output.contains("takes back from its hub"), "\(restored.output)")
+        try await chain.startStore(0)
+        let one = try await chain.client(chain.stores[0], role: "scanner").send(
+            .POST, "/v1/scans", json: #"{"id":"d-one","code":"\#(chain.skus[0])","qty":1,"reason":"sale"}"#)
+        #expect(one.status == 201, "seed \(seed): \(one)")
+        #expect(try await chain.scan(at: 0, batches: 1, seed: seed &+ 3, tag: "d") == 100)
+        try await Self.expectExactlyOnce(chain, count: 701, seed: seed, "after the restore")
+
+        // 3. Wiped again while the hub is down: reads are served, writes refused with a
+        // reason, until the hub answers.
+        chain.stores[0].kill(signal: SIGKILL)
+        _ = try await chain.stores[0].waitForExit()
+        try Self.wipe(chain.stores[0].dataDirectory)
+        chain.hub.kill(signal: SIGTERM)
+        _ = try await chain.hub.waitForExit()
+        try await chain.startStore(0)  // the token comes from the hub's folder, not its daemon
+        let scanner = try chain.client(chain.stores[0], role: "scanner")
+        let refused = try await scanner.send(
+            .POST, "/v1/scans", json: #"{"id":"f-one","code":"\#(chain.skus[0])","qty":1,"reason":"sale"}"#)
+        #expect(refused.status == 503, "seed \(seed): \(refused)")
+        #expect((refused.body["error"] as? [String: Any])?["code"] as? String == "recovering", "\(refused.body)")
+        #expect(try await chain.client(chain.stores[0], role: "admin").send(.GET, "/healthz").status == 200)
+        try await chain.startHub()
+        let deadline = Date().addingTimeInterval(30)
+        var accepted = 0
+        while Date() < deadline, accepted == 0 {
+            try await Task.sleep(for: .milliseconds(300))
+            accepted = try await chain.scan(at: 0, batches: 1, seed: seed &+ 4, tag: "e")
+        }
+        #expect(accepted == 100, "seed \(seed): writes never reopened")
+        try await Self.expectExactlyOnce(chain, count: 801, seed: seed, "after the wipe with the hub down")
+        try chain.expectConsistent(seed: seed)
+        try await chain.stop()
+    }
+}

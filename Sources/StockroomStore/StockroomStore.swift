@@ -203,7 +203,11 @@ public final class StockroomStore: Sendable {
             // prefix is what we can vouch for.
             let maxSeq = UInt64(row[1] as Int64)
             let count = UInt64(row[2] as Int64)
-            knowledge[origin] = maxSeq == count ? maxSeq : try contiguousPrefix(origin: origin, db: db)
+            // Our own ops have holes only after a recovery (section 15.1): the missing
+            // ones are at the hub, left out of a snapshot or not sent back. The next seq
+            // must pass the highest we hold, whatever lies below it.
+            knowledge[origin] =
+                maxSeq == count || origin == nodeID ? maxSeq : try contiguousPrefix(origin: origin, db: db)
         }
         // An edge holds only the ops that concern it, so its coverage of other origins runs
         // past what it holds; pulls record it (sync-protocol section 4.3).

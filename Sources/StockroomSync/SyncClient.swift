@@ -56,6 +56,8 @@ public final class SyncClient: Sendable {
     public static let timeHeader = "Stockroom-Time"
     public static let pushBatch = 5000
     public static let pullBatch = 5000
+    /// On a snapshot pull's answer: how many deltas rule K1 left out of this batch.
+    public static let omittedHeader = "Stockroom-Snapshot-Omitted"
 
     public init(
         store: StockroomStore, baseURL: String, token: String, mode: Mode = .hub, http: HTTPClient = .shared,
@@ -80,12 +82,16 @@ public final class SyncClient: Sendable {
         // Which node answers at this URL, remembered so a restart resumes its cursor.
         let peerKey = mode == .hub ? "hub_node" : "peer_url:\(baseURLs.joined(separator: ","))"
         var knownPeer = try await store.knownPeer(key: peerKey)
+        // A blank store asks for a snapshot (section 15.2) until its first pull ends.
+        let snapshot = mode == .hub ? try await store.wantsSnapshot() : false
+        var omitted = 0
         while true {
             var progress = StockroomStore.PeerProgress()
             if let knownPeer { progress = try await store.peerProgress(knownPeer) }
             let request = try JSONEncoder().encode(
                 PullRequest(
-                    node: store.nodeID.rawValue, epoch: progress.epoch, cursor: progress.cursor, maxOps: Self.pullBatch)
+                    node: store.nodeID.rawValue, epoch: progress.epoch, cursor: progress.cursor, maxOps: Self.pullBatch,
+                    snapshot: snapshot ? true : nil)
             )
             let (body, headers) = try await exchange(
                 path: "/v1/sync/pull", contentType: "application/json", body: Array(request))
@@ -121,6 +127,7 @@ public final class SyncClient: Sendable {
             } catch let violation as OpViolation {
                 throw Failure(code: "invalid_op", description: "\(batch.node) sent \(violation)")
             }
+            omitted += headers.first(name: Self.omittedHeader).flatMap(Int.init) ?? 0
             if let end = headers.first(name: "Stockroom-Log-End").flatMap(UInt64.init) {
                 round.pendingIn = end - min(end, batch.cursor)
             }
@@ -133,7 +140,10 @@ public final class SyncClient: Sendable {
         if mode == .hub, try await store.endRecovery() {
             logger.notice(
                 "recovered this node's history from its hub; local writes are open again",
-                metadata: ["sync.peer": "\(peer)", "sync.next_seq": "\(store.writeContext.nextSeq)"])
+                metadata: [
+                    "sync.peer": "\(peer)", "sync.next_seq": "\(store.writeContext.nextSeq)",
+                    "sync.snapshot": "\(snapshot)", "sync.history_left_at_hub": "\(omitted)",
+                ])
         }
         while mode == .hub {
             let progress = try await store.peerProgress(peer)

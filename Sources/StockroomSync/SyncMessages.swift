@@ -6,17 +6,21 @@ public struct PullRequest: Codable, Sendable {
     public var epoch: String
     public var cursor: UInt64
     public var maxOps: Int?
+    /// Sent (true) only by a blank store that is recovering (section 15): it writes
+    /// nothing until the pull ends, so the hub may leave out what rule K1 lets go.
+    public var snapshot: Bool?
 
-    public init(node: String, epoch: String, cursor: UInt64, maxOps: Int?) {
+    public init(node: String, epoch: String, cursor: UInt64, maxOps: Int?, snapshot: Bool? = nil) {
         self.protocolVersion = SyncMessages.protocolVersion
         self.node = node
         self.epoch = epoch
         self.cursor = cursor
         self.maxOps = maxOps
+        self.snapshot = snapshot
     }
 
     enum CodingKeys: String, CodingKey {
-        case protocolVersion = "protocol", node, epoch, cursor, maxOps = "max_ops"
+        case protocolVersion = "protocol", node, epoch, cursor, maxOps = "max_ops", snapshot
     }
 }
 

@@ -123,6 +123,13 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "How many scheduled backups to keep (default 7).")
     var backupKeep: Int?
 
+    @Option(
+        name: .long,
+        help:
+            "On a hub: days of sales history a blank store's snapshot keeps in full; older deltas a count already covers stay at the hub (default 400; -1: leave nothing out). README 'A store whose disk died'."
+    )
+    var snapshotHistoryDays: Int?
+
     func run() async throws {
         let reader = try await options.reader()
         let logger = try options.bootstrapLogging(reader)
@@ -231,6 +238,12 @@ struct Serve: AsyncParsableCommand {
             configuration.backupEvery = .milliseconds(Int64(every * 1000))
             configuration.backupKeep = keep
         }
+
+        let historyDays = snapshotHistoryDays ?? reader.int(forKey: "snapshot_history_days", default: 400)
+        guard historyDays >= -1 else {
+            throw ValidationError("--snapshot-history-days must be 0 or more days, or -1 to leave nothing out")
+        }
+        configuration.snapshotHistoryDays = historyDays < 0 ? nil : historyDays
 
         var database: PostgresURL?
         if let text = self.database ?? reader.string(forKey: "database") {
@@ -431,7 +444,7 @@ extension Serve {
 
     func recoverBeforeServing(store: StockroomStore, hubSync: SyncService?, logger: Logger) async throws {
         guard let hubSync, try await store.storedRole() == "edge" else { return }
-        if try await store.isBlank() { try await store.beginRecovery(because: "its folder was empty") }
+        if try await store.isBlank() { try await store.beginRecovery(because: "its folder was empty", snapshot: true) }
         guard let reason = store.recoveringFrom else { return }
         logger.notice(
             "getting this node's own history back from its hub before taking writes",

@@ -50,7 +50,9 @@ import Glibc
         let seed = SeededGenerator.testSeed()
         let two = try Chain.make()
         let chain = Chain(hub: two.hub, stores: [two.stores[0]], hubPort: two.hubPort, skus: two.skus)
-        try await chain.startHub()
+        // History horizon 0 days: a snapshot leaves out every delta a count covers (K1).
+        let hubArguments = ["--role", "hub", "--snapshot-history-days", "0"]
+        try await chain.hub.start(extraArguments: hubArguments, listen: "127.0.0.1:\(chain.hubPort)")
         try await chain.startStore(0)
         #expect(try await chain.waitForAgreement(), "seed \(seed): the store never got the catalogue")
         #expect(try await chain.scan(at: 0, batches: 3, seed: seed, tag: "a") == 300)
@@ -59,7 +61,16 @@ import Glibc
         let backup = try chain.stores[0].run(["backup", "--to", backups])
         #expect(backup.status == 0, "\(backup.output)")
         #expect(try await chain.scan(at: 0, batches: 2, seed: seed &+ 1, tag: "b") == 200)
-        #expect(try await Self.waitForHub(chain, count: 500) == 500)
+        // A shelf count of every item: each covers every scan before it.
+        let counter = try chain.client(chain.stores[0], role: "scanner")
+        for (index, sku) in chain.skus.enumerated() {
+            let counted = try await counter.send(
+                .POST, "/v1/scans", json: #"{"id":"count-\#(index)","code":"\#(sku)","qty":\#(index),"reason":"count"}"#
+            )
+            #expect(counted.status == 201, "\(counted)")
+        }
+        let held = 500 + chain.skus.count
+        #expect(try await Self.waitForHub(chain, count: held) == held)
 
         // 1. The disk dies: the same node starts on an empty folder.
         chain.stores[0].kill(signal: SIGKILL)
@@ -69,10 +80,14 @@ import Glibc
         #expect(
             chain.stores[0].log.contains("recovered this node's history from its hub"),
             "seed \(seed): \(chain.stores[0].log.suffix(2000))")
+        // The snapshot: the catalogue and the counts, not the 500 scans the counts cover.
+        #expect(
+            chain.stores[0].log.contains("sync.history_left_at_hub=500"),
+            "seed \(seed): \(chain.stores[0].log.suffix(1500))")
         let status = try await chain.client(chain.stores[0], role: "admin").send(.GET, "/v1/status").body
-        #expect(status["ops"] as? Int ?? 0 >= 500, "seed \(seed): the wiped store holds \(status)")
+        #expect(status["ops"] as? Int == 2 * chain.skus.count, "seed \(seed): the wiped store holds \(status)")
         #expect(try await chain.scan(at: 0, batches: 1, seed: seed &+ 2, tag: "c") == 100)
-        try await Self.expectExactlyOnce(chain, count: 600, seed: seed, "after the wipe")
+        try await Self.expectExactlyOnce(chain, count: held + 100, seed: seed, "after the wipe")
 
         // 2. Restored from the backup taken at 300: 300 of its ops are only at the hub.
         chain.stores[0].kill(signal: SIGKILL)
@@ -85,7 +100,7 @@ import Glibc
             .POST, "/v1/scans", json: #"{"id":"d-one","code":"\#(chain.skus[0])","qty":1,"reason":"sale"}"#)
         #expect(one.status == 201, "seed \(seed): \(one)")
         #expect(try await chain.scan(at: 0, batches: 1, seed: seed &+ 3, tag: "d") == 100)
-        try await Self.expectExactlyOnce(chain, count: 701, seed: seed, "after the restore")
+        try await Self.expectExactlyOnce(chain, count: held + 201, seed: seed, "after the restore")
 
         // 3. Wiped again while the hub is down: reads are served, writes refused with a
         // reason, until the hub answers.
@@ -101,7 +116,7 @@ import Glibc
         #expect(refused.status == 503, "seed \(seed): \(refused)")
         #expect((refused.body["error"] as? [String: Any])?["code"] as? String == "recovering", "\(refused.body)")
         #expect(try await chain.client(chain.stores[0], role: "admin").send(.GET, "/healthz").status == 200)
-        try await chain.startHub()
+        try await chain.hub.start(extraArguments: hubArguments, listen: "127.0.0.1:\(chain.hubPort)")
         let deadline = Date().addingTimeInterval(30)
         var accepted = 0
         while Date() < deadline, accepted == 0 {
@@ -109,7 +124,7 @@ import Glibc
             accepted = try await chain.scan(at: 0, batches: 1, seed: seed &+ 4, tag: "e")
         }
         #expect(accepted == 100, "seed \(seed): writes never reopened")
-        try await Self.expectExactlyOnce(chain, count: 801, seed: seed, "after the wipe with the hub down")
+        try await Self.expectExactlyOnce(chain, count: held + 301, seed: seed, "after the wipe with the hub down")
         try chain.expectConsistent(seed: seed)
         try await chain.stop()
     }

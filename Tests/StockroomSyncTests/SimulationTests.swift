@@ -194,18 +194,24 @@ import Testing
         #expect(
             try await hub.store.statistics().ops == Int64(union.count),
             "seed \(seed): an op is missing or doubled at the hub")
-        for store in stores {
-            let state = try await store.store.snapshot()
-            let mine: (StockKey) -> Bool = { SyncInterest.isLocation($0.location, of: store.id) }
-            #expect(state.items == reference.items, "seed \(seed): \(store.id) catalogue differs")
-            #expect(
-                state.stock.filter { mine($0.key) } == reference.stock.filter { mine($0.key) },
-                "seed \(seed): \(store.id) stock differs")
-            #expect(
-                state.concurrentCounts
-                    == reference.concurrentCounts.filter { pair in
-                        union.first { $0.id == pair.winner }?.payload.stockKey.map(mine) ?? false
-                    }, "seed \(seed): \(store.id) count conflicts differ")
-        }
+        for store in stores { try await Self.expectEdgeAgrees(store, with: reference, ops: union, seed: seed) }
+    }
+
+    /// An edge's catalogue, its own cells and their count conflicts equal the reference
+    /// computed from `ops` (everything the chain holds).
+    static func expectEdgeAgrees(
+        _ store: SimNode, with reference: ReplicaSnapshot, ops: [Op], seed: UInt64
+    ) async throws {
+        let state = try await store.store.snapshot()
+        let mine: (StockKey) -> Bool = { SyncInterest.isLocation($0.location, of: store.id) }
+        #expect(state.items == reference.items, "seed \(seed): \(store.id) catalogue differs")
+        #expect(
+            state.stock.filter { mine($0.key) } == reference.stock.filter { mine($0.key) },
+            "seed \(seed): \(store.id) stock differs; replay with STOCKROOM_SEED=\(seed)")
+        #expect(
+            state.concurrentCounts
+                == reference.concurrentCounts.filter { pair in
+                    ops.first { $0.id == pair.winner }?.payload.stockKey.map(mine) ?? false
+                }, "seed \(seed): \(store.id) count conflicts differ")
     }
 }

@@ -36,7 +36,7 @@ public func buildApplication(
     let router = buildRouter(
         store: store, metrics: metrics, role: configuration.role.rawValue, sync: sync,
         locationGrants: configuration.locationGrants, shopify: configuration.shopify, notify: configuration.notify,
-        web: web, replica: replica)
+        web: web, replica: replica, snapshotHistoryDays: configuration.snapshotHistoryDays)
     let http1 = HTTPServerBuilder.http1(
         configuration: .init(
             additionalChannelHandlers: [ParserErrorResponder()],
@@ -66,7 +66,8 @@ public func buildApplication(
 public func buildRouter(
     store: StockroomStore, metrics: NodeMetrics, role: String, sync: [SyncService] = [],
     locationGrants: [NodeID: Set<String>] = [:], shopify: ShopifyConfiguration? = nil,
-    notify: NotifyConfiguration? = nil, web: WebSite? = nil, replica: HubReplica? = nil
+    notify: NotifyConfiguration? = nil, web: WebSite? = nil, replica: HubReplica? = nil,
+    snapshotHistoryDays: Int? = NodeConfiguration().snapshotHistoryDays
 ) -> Router<StockroomRequestContext> {
     let router = Router(context: StockroomRequestContext.self)
     var htmlPage: (@Sendable (APIError, Request) -> Response)?
@@ -128,7 +129,7 @@ public func buildRouter(
     audit.registerResolve(on: v1.group().add(middleware: AuthMiddleware(.manage, authenticator: authenticator)))
     let syncRoutes = SyncRoutes(
         store: store, metrics: metrics, isHub: role == "hub", locationGrants: locationGrants, services: sync,
-        replica: replica)
+        replica: replica, snapshotHistoryDays: snapshotHistoryDays)
     syncRoutes.register(on: v1.group().add(middleware: AuthMiddleware(.sync, authenticator: authenticator)))
     syncRoutes.registerAdmin(on: v1.group().add(middleware: AuthMiddleware(.admin, authenticator: authenticator)))
     web?.register(on: router)

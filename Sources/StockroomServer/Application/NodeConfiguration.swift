@@ -52,6 +52,10 @@ public struct NodeConfiguration: Sendable {
     public var backupDirectory: String?
     public var backupEvery: Duration?
     public var backupKeep = 7
+    /// On a hub: the business-time history, in days, a blank store's snapshot keeps
+    /// whatever its counts cover (sync-protocol section 15.2, rule K1); nil: snapshots
+    /// leave nothing out.
+    public var snapshotHistoryDays: Int? = 400
 
     public init() {}
 

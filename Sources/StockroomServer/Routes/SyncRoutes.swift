@@ -13,6 +13,8 @@ struct SyncRoutes {
     static let versionHeader = HTTPField.Name("Stockroom-Sync-Version")!
     /// The server's last lsn, so the puller can tell how far behind it is.
     static let logEndHeader = HTTPField.Name("Stockroom-Log-End")!
+    /// On a snapshot pull: how many deltas rule K1 left out of the batch.
+    static let omittedHeader = HTTPField.Name(SyncClient.omittedHeader)!
     /// Rule T2: the serving node's wall clock in milliseconds, on every sync answer.
     static let timeHeader = HTTPField.Name(SyncClient.timeHeader)!
     /// Compression is part of the media type, not an HTTP Content-Encoding: HTTP clients
@@ -30,6 +32,8 @@ struct SyncRoutes {
     /// A hub process over the shared PostgreSQL log: pushes are checked against this
     /// process's replica and then appended to the log; pulls are served from the log.
     var replica: HubReplica? = nil
+    /// Rule K1's history horizon for a blank store's snapshot (section 15.2); nil: off.
+    var snapshotHistoryDays: Int? = nil
 
     func register(on peers: RouterGroup<StockroomRequestContext>) {
         let group = peers.group().add(middleware: ClockHeader())
@@ -93,16 +97,37 @@ struct SyncRoutes {
             let interest: SyncInterest = isHub ? .edge(peer) : .origin(store.nodeID)
             let answered = min(version, pull.protocolVersion)
             let log: any HubLog = replica?.log ?? SQLiteHubLog(store: store)
-            let batch = try await log.pull(
-                epoch: pull.epoch, cursor: pull.cursor, interest: interest, limit: limit, protocolVersion: answered)
+            let batch: SyncBatch
+            var omitted = 0
+            if pull.snapshot == true, isHub, replica == nil, let compaction = snapshotCompaction() {
+                // K1 holds only for one hub process over its own log: over PostgreSQL,
+                // another process's counts may not have seen what this one would leave out.
+                (batch, omitted) = try await store.pullSnapshot(
+                    epoch: pull.epoch, cursor: pull.cursor, interest: interest, limit: limit,
+                    protocolVersion: answered, compaction: compaction)
+            } else {
+                batch = try await log.pull(
+                    epoch: pull.epoch, cursor: pull.cursor, interest: interest, limit: limit, protocolVersion: answered)
+            }
+            var headers: HTTPFields = [
+                .contentType: Self.batchContentType, Self.versionHeader: String(answered),
+                Self.logEndHeader: String(try await log.head()),
+            ]
+            if pull.snapshot == true { headers[Self.omittedHeader] = String(omitted) }
             return Response(
                 status: .ok,
-                headers: [
-                    .contentType: Self.batchContentType, Self.versionHeader: String(answered),
-                    Self.logEndHeader: String(try await log.head()),
-                ],
+                headers: headers,
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: WireCompression.wire(batch))))
         }
+    }
+
+    /// K1's parameters now: the horizon `snapshotHistoryDays` back, and every location
+    /// granted to a store (another writer of a store's cells).
+    func snapshotCompaction() -> SnapshotCompaction? {
+        guard let snapshotHistoryDays else { return nil }
+        return SnapshotCompaction(
+            nowMillis: UInt64(Date().timeIntervalSince1970 * 1000), historyDays: snapshotHistoryDays,
+            sharedLocations: locationGrants.values.reduce(into: Set<String>()) { $0.formUnion($1) })
     }
 
     struct StatusResponse: ResponseEncodable {

@@ -13,13 +13,28 @@ extension StockroomStore {
     /// Refuses local writes until ``endRecovery()``: persisted in `meta`, so a restart
     /// mid-recovery keeps refusing. Idempotent. Admin commands in another process read
     /// it too (their writer loads it with the rest of the context).
-    public func beginRecovery(because reason: String) async throws {
+    ///
+    /// `snapshot`: the folder is blank, so the node may ask its hub for a compacted
+    /// snapshot (section 15.2) instead of every op; a restored node holds ops of its own
+    /// that the hub may lack, made with older cuts, and must not.
+    public func beginRecovery(because reason: String, snapshot: Bool = false) async throws {
         try await groupWriter.submit { db, context in
             try db.execute(
                 sql:
                     "INSERT INTO meta (key, value) VALUES ('recovering', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 arguments: [reason])
+            if snapshot {
+                try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('snapshot', '1')")
+            }
             context.recoveringFrom = reason
+        }
+    }
+
+    /// Whether this node's pulls ask for a snapshot: it is recovering from a blank folder.
+    public func wantsSnapshot() async throws -> Bool {
+        guard recoveringFrom != nil else { return false }
+        return try await read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM meta WHERE key = 'snapshot')") ?? false
         }
     }
 
@@ -30,7 +45,7 @@ extension StockroomStore {
     public func endRecovery() async throws -> Bool {
         guard recoveringFrom != nil else { return false }
         return try await groupWriter.submit { db, context in
-            try db.execute(sql: "DELETE FROM meta WHERE key = 'recovering'")
+            try db.execute(sql: "DELETE FROM meta WHERE key IN ('recovering', 'snapshot')")
             defer { context.recoveringFrom = nil }
             return context.recoveringFrom != nil
         }

@@ -22,6 +22,22 @@ extension StockroomStore {
     ) async throws
         -> SyncBatch
     {
+        try await pullSnapshot(
+            epoch: clientEpoch, cursor: cursor, interest: interest, limit: limit, protocolVersion: protocolVersion,
+            compaction: nil
+        ).batch
+    }
+
+    /// ``pullBatch(epoch:cursor:interest:limit:protocolVersion:)`` for a blank store's
+    /// snapshot (sync-protocol section 15.2): with `compaction`, the deltas rule K1 lets
+    /// go are left out and only counted as covered. Returns how many were left out.
+    ///
+    /// Only for a hub that is one process over this database (K1's second condition),
+    /// and only for a puller that writes nothing until the snapshot ends (R1).
+    public func pullSnapshot(
+        epoch clientEpoch: String, cursor: UInt64, interest: SyncInterest, limit: Int,
+        protocolVersion: Int = Int(BatchCodec.version), compaction: SnapshotCompaction?
+    ) async throws -> (batch: SyncBatch, omitted: Int) {
         let node = nodeID
         return try await read { db in
             let epoch = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'epoch'") ?? ""
@@ -30,6 +46,8 @@ extension StockroomStore {
             var filter = PullFilter(interest: interest, protocolVersion: protocolVersion)
             var scanned = 0
             var more = false
+            var omitted = 0
+            var cuts: [StockKey: VersionVector?] = [:]
             let statement = try db.cachedStatement(
                 sql: "SELECT \(OpRow.selectColumns) FROM ops WHERE lsn > ? ORDER BY lsn LIMIT ?")
             scan: while true {
@@ -43,13 +61,30 @@ extension StockroomStore {
                     let decoded = try OpRow.decode(row)
                     position = decoded.lsn
                     scanned += 1
+                    if let compaction, let key = decoded.op.payload.stockKey, interest.concerns(decoded.op) {
+                        if cuts[key] == nil { cuts[key] = .some(try Self.winningCut(of: key, db: db)) }
+                        if compaction.omits(decoded.op, winningCut: cuts[key]!) {
+                            filter.cover(decoded.op.id.origin, upTo: decoded.op.id.seq)
+                            omitted += 1
+                            continue
+                        }
+                    }
                     filter.scan(decoded.op)
                 }
             }
-            return SyncBatch(
+            let batch = SyncBatch(
                 node: node, epoch: epoch, cursor: UInt64(position), more: more, coverage: filter.coverage,
                 ops: filter.ops)
+            return (batch, omitted)
         }
+    }
+
+    /// The cut of the cell's winning count, as the stock table keeps it; nil without one.
+    private static func winningCut(of key: StockKey, db: Database) throws -> VersionVector? {
+        let text = try String.fetchOne(
+            db.cachedStatement(sql: "SELECT count_context FROM stock WHERE sku = ? AND location = ?"),
+            arguments: [key.sku, key.location])
+        return text.flatMap(VersionVector.init(compactText:))
     }
 
     /// This node's own ops after `seq`, in seq order, for a push.

@@ -1,0 +1,47 @@
+/// Rule K1 of sync-protocol section 15.2: which deltas a hub may leave out of the
+/// snapshot it serves a blank store, so the store starts from its counts instead of from
+/// every scan since the chain began.
+///
+/// A delta inside the winning count's cut adds nothing to the cell (rule S2). It would
+/// matter again only if a later winning count had not seen it. Every count that can
+/// still reach this cell has seen it when:
+/// - the puller is blank and writes nothing until the snapshot ends (rule R1), so its
+///   own counts see the whole snapshot;
+/// - the hub is one process over its own log, so its counts see every op it holds;
+/// - no other node may write the location (no `--grant-location` of it to another
+///   store);
+/// - a count made later by anyone has a higher stamp than the counts it saw (HLC), so a
+///   count that lost to the winner never wins again.
+///
+/// Deltas whose business time is at or after the history horizon are kept whatever the
+/// counts say: the store's reports, forecasts and anomaly scores read them.
+///
+/// Pure: the same op, winning cut and horizon give the same answer on every hub.
+public struct SnapshotCompaction: Sendable, Hashable {
+    /// Deltas with a business time (``Op/businessMillis``) before this may be left out.
+    public var horizonMillis: UInt64
+    /// Locations another node besides the hub and the puller may write (granted ones):
+    /// nothing of theirs is left out.
+    public var sharedLocations: Set<String>
+
+    public init(horizonMillis: UInt64, sharedLocations: Set<String> = []) {
+        self.horizonMillis = horizonMillis
+        self.sharedLocations = sharedLocations
+    }
+
+    /// The horizon `historyDays` days before `nowMillis` (0 days: every delta a count
+    /// covers may go).
+    public init(nowMillis: UInt64, historyDays: Int, sharedLocations: Set<String> = []) {
+        let span = UInt64(max(0, historyDays)) &* 86_400_000
+        self.init(horizonMillis: nowMillis > span ? nowMillis - span : 0, sharedLocations: sharedLocations)
+    }
+
+    /// Whether `op` may be left out, given the cut (context) of its cell's winning count
+    /// at the hub now, or nil when the cell has no count.
+    public func omits(_ op: Op, winningCut: VersionVector?) -> Bool {
+        guard case .delta(let key, _, _) = op.payload, let winningCut, winningCut.contains(op.id),
+            op.businessMillis < horizonMillis, !sharedLocations.contains(key.location)
+        else { return false }
+        return true
+    }
+}

@@ -58,6 +58,8 @@ public final class SyncClient: Sendable {
     public static let pullBatch = 5000
     /// On a snapshot pull's answer: how many deltas rule K1 left out of this batch.
     public static let omittedHeader = "Stockroom-Snapshot-Omitted"
+    /// On the last page of a pull: the hub's stable cut for rule K2 (section 15.3).
+    public static let stableCutHeader = "Stockroom-Stable-Cut"
 
     public init(
         store: StockroomStore, baseURL: String, token: String, mode: Mode = .hub, http: HTTPClient = .shared,
@@ -128,6 +130,13 @@ public final class SyncClient: Sendable {
                 throw Failure(code: "invalid_op", description: "\(batch.node) sent \(violation)")
             }
             omitted += headers.first(name: Self.omittedHeader).flatMap(Int.init) ?? 0
+            // Recorded after the page that reached the end is applied: a crash before
+            // keeps the older cut, which stays true (section 15.3).
+            if !batch.more, mode == .hub, let text = headers.first(name: Self.stableCutHeader),
+                let cut = VersionVector(compactText: text)
+            {
+                try await store.recordStableCut(cut, from: batch.node)
+            }
             if let end = headers.first(name: "Stockroom-Log-End").flatMap(UInt64.init) {
                 round.pendingIn = end - min(end, batch.cursor)
             }

@@ -59,13 +59,18 @@ final class BenchNode: @unchecked Sendable {
         return (json as? [String: String])?[role] ?? ""
     }
 
-    func coverage(of origin: String, token: String) async throws -> UInt64 {
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/sync/status")
+    /// `GET path` with an admin-side token, as JSON.
+    func getJSON(_ path: String, token: String) async throws -> [String: Any] {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
         let body = try await response.body.collect(upTo: 1 << 20)
-        let json = try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]
-        let coverage = json?["coverage"] as? [[String: Any]] ?? []
+        return try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] ?? [:]
+    }
+
+    func coverage(of origin: String, token: String) async throws -> UInt64 {
+        let json = try await getJSON("/v1/sync/status", token: token)
+        let coverage = json["coverage"] as? [[String: Any]] ?? []
         return UInt64(coverage.first { $0["origin"] as? String == origin }?["seq"] as? Int ?? 0)
     }
 

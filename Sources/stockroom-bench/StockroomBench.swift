@@ -16,6 +16,7 @@ struct StockroomBench: AsyncParsableCommand {
         subcommands: [
             HubApply.self, StoreApply.self, StoreScans.self, CatchUp.self, SyncSize.self, Replenishment.self,
             ForecastEval.self, ForecastSpeed.self, AnomalySpeed.self, AnomalyExport.self, ReportSpeed.self, Chain.self,
+            Bootstrap.self,
         ])
 }
 

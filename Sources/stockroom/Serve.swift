@@ -130,6 +130,13 @@ struct Serve: AsyncParsableCommand {
     )
     var snapshotHistoryDays: Int?
 
+    @Option(
+        name: .long,
+        help:
+            "On a store with a hub: days of sales history its own log keeps in full; older scans a count covers, which its hub holds, are deleted every 6 hours (default 400; -1: keep everything). README 'History compaction'."
+    )
+    var historyDays: Int?
+
     func run() async throws {
         let reader = try await options.reader()
         let logger = try options.bootstrapLogging(reader)
@@ -244,6 +251,11 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--snapshot-history-days must be 0 or more days, or -1 to leave nothing out")
         }
         configuration.snapshotHistoryDays = historyDays < 0 ? nil : historyDays
+        let keptDays = self.historyDays ?? reader.int(forKey: "history_days", default: 400)
+        guard keptDays >= -1 else {
+            throw ValidationError("--history-days must be 0 or more days, or -1 to keep the whole log")
+        }
+        configuration.historyDays = keptDays < 0 ? nil : keptDays
 
         var database: PostgresURL?
         if let text = self.database ?? reader.string(forKey: "database") {

@@ -9,7 +9,7 @@ struct Stockroom: AsyncParsableCommand {
             Serve.self, Import.self, User.self, Token.self, Status.self, Check.self, Orders.self, Transfers.self,
             PurchaseOrders.self,
             Holds.self, Alerts.self, Replenish.self, Notify.self, Report.self, Forecast.self, Anomalies.self,
-            Backup.self, Restore.self, Migrate.self, Hub.self,
+            Backup.self, Restore.self, Migrate.self, Hub.self, Compact.self,
         ],
         defaultSubcommand: nil)
 }

@@ -128,4 +128,44 @@ import Glibc
         try chain.expectConsistent(seed: seed)
         try await chain.stop()
     }
+
+    /// Rule K2: a running store deletes the scans its counts cover once the hub holds
+    /// them, keeps agreeing with the hub, passes `stockroom check`, and numbers its next
+    /// ops after the deleted ones across a restart.
+    @Test func aStoreCompactsItsLogAndStillAgrees() async throws {
+        let seed = SeededGenerator.testSeed()
+        let two = try Chain.make()
+        let chain = Chain(hub: two.hub, stores: [two.stores[0]], hubPort: two.hubPort, skus: two.skus)
+        try await chain.startHub()
+        try await chain.startStore(0)
+        #expect(try await chain.waitForAgreement(), "seed \(seed): the store never got the catalogue")
+        let store = chain.stores[0]
+        let before = try store.run(["compact", "--history-days", "0"])
+        #expect(before.status == 0, "\(before.output)")
+        #expect(try await chain.scan(at: 0, batches: 4, seed: seed, tag: "a") == 400)
+        let counter = try chain.client(store, role: "scanner")
+        for (index, sku) in chain.skus.enumerated() {
+            let counted = try await counter.send(
+                .POST, "/v1/scans", json: #"{"id":"count-\#(index)","code":"\#(sku)","qty":7,"reason":"count"}"#)
+            #expect(counted.status == 201, "\(counted)")
+        }
+        #expect(try await chain.scan(at: 0, batches: 1, seed: seed &+ 1, tag: "b") == 100)
+        let held = 500 + chain.skus.count
+        #expect(try await Self.waitForHub(chain, count: held) == held)
+        // One more round: its pull reaches the end of a log that holds every scan.
+        _ = try await chain.client(store, role: "admin").send(.POST, "/v1/sync")
+        let compacted = try store.run(["compact", "--history-days", "0"])
+        #expect(compacted.status == 0, "\(compacted.output)")
+        #expect(compacted.output.contains("scans deleted:   400"), "seed \(seed): \(compacted.output)")
+        let refusal = try chain.hub.run(["compact"])
+        #expect(refusal.status != 0 && refusal.output.contains("this is a hub"), "\(refusal.output)")
+        #expect(try await chain.waitForAgreement(nudge: true), "seed \(seed): store and hub disagree after compaction")
+        store.kill(signal: SIGKILL)
+        _ = try await store.waitForExit()
+        try await chain.startStore(0)
+        #expect(try await chain.scan(at: 0, batches: 1, seed: seed &+ 2, tag: "c") == 100)
+        try await Self.expectExactlyOnce(chain, count: held + 100, seed: seed, "after compaction and a restart")
+        try chain.expectConsistent(seed: seed)
+        try await chain.stop()
+    }
 }

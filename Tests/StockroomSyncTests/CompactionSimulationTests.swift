@@ -7,28 +7,31 @@ import Synchronization
 import Testing
 
 /// Issue #16, sync-protocol section 15: the simulation of ``SimulationTests`` with disks
-/// that die. A store's folder is replaced by a blank one at random moments (its unpushed
-/// ops are lost with it); it recovers under rule R1 and takes a snapshot from which the
-/// hub leaves out every delta rule K1 lets go (horizon: now, so all it may). The hub
-/// also counts at stores' locations, so counts from two writers race the snapshots.
+/// that die and logs that shrink. A store's folder is replaced by a blank one at random
+/// moments (its unpushed ops are lost with it); it recovers under rule R1 and takes a
+/// snapshot from which the hub leaves out every delta rule K1 lets go (horizon: now, so
+/// all it may). At other moments a store deletes from its log what rule K2 lets go,
+/// with the stable cut of its last complete pull. The hub also counts at stores'
+/// locations, so counts from two writers race the snapshots and the compactions.
 /// After healing, every store's cells, catalogue and count conflicts equal what one node
 /// computes from the hub's whole log, and the hub holds every op exactly once.
 @Suite struct CompactionSimulationTests {
     typealias SimNode = SimulationTests.SimNode
 
     /// K1 with the horizon at the end of time and no shared location.
-    static let compaction = SnapshotCompaction(horizonMillis: .max)
+    static let compaction = HistoryCompaction(horizonMillis: .max)
 
     /// One pull; a recovering blank store asks for a snapshot, and its recovery ends
     /// when a pull reaches the end of the hub's log. Returns the deltas left out.
     static func pull(_ node: SimNode, from hub: SimNode, limit: Int) async throws -> Int {
         let progress = try await node.store.peerProgress(hub.id)
         let snapshot = try await node.store.wantsSnapshot()
-        let (answer, omitted) = try await hub.store.pullSnapshot(
+        let (answer, omitted, stableCut) = try await hub.store.pullSnapshot(
             epoch: progress.epoch, cursor: progress.cursor, interest: .edge(node.id), limit: limit,
-            compaction: snapshot ? compaction : nil)
+            compaction: snapshot ? compaction : nil, offerStableCut: true)
         let batch = try WireCompression.batch(fromWire: WireCompression.wire(answer))
         _ = try await node.store.applyPulled(batch, from: hub.id, source: .hub)
+        if let stableCut { try await node.store.recordStableCut(stableCut, from: hub.id) }
         if !batch.more { try await node.store.endRecovery() }
         return omitted
     }
@@ -52,6 +55,7 @@ import Testing
         }
         for store in stores { _ = try await Self.pullToTheEnd(store, from: hub) }
         var omitted = 0
+        var dropped = 0
         var wipes = 0
         for step in 0..<500 {
             let index = Int.random(in: 0..<stores.count, using: &random)
@@ -77,9 +81,11 @@ import Testing
                 try await blank.store.beginRecovery(because: "simulated disk failure", snapshot: true)
                 stores[index] = blank
                 wipes += 1
-            case 62..<65:
+            case 62..<64:
                 try store.restart()
-            case 65..<80:
+            case 64..<68:  // rule K2: the store drops what its hub's stable cut lets go
+                dropped += try await store.store.compactHistory(historyDays: 0).deleted
+            case 68..<80:
                 try await SimulationTests.push(
                     store, to: hub, limit: Int.random(in: 1...30, using: &random), delivery: .normal,
                     outOfOrder: false)
@@ -112,14 +118,17 @@ import Testing
                 "seed \(seed): \(store.id) would reuse a seq")
         }
         Self.omittedInAllSeeds.withLock { $0 += omitted }
+        Self.droppedInAllSeeds.withLock { $0 += dropped }
     }
 
     static let omittedInAllSeeds = Mutex(0)
+    static let droppedInAllSeeds = Mutex(0)
 
     /// The suite is not vacuous: across the seeds, snapshots did leave deltas out.
     @Test func snapshotsLeaveDeltasOut() async throws {
         // Runs one seed of its own, so it does not depend on the order of the tests.
         try await wipedStoresBootstrapFromCompactedSnapshotsAndConverge(seed: 16)
         #expect(Self.omittedInAllSeeds.withLock { $0 } > 0, "no snapshot left any delta out")
+        #expect(Self.droppedInAllSeeds.withLock { $0 } > 0, "no store compacted its log")
     }
 }

@@ -150,10 +150,15 @@ func notificationServices(
             ))
     }
     if configuration.role == .hub, let interval = configuration.replenishEvery {
-        services.append(AutoReplenishService(store: store, interval: interval, logger: logger))
+        services.append(autoReplenishService(store: store, interval: interval, logger: logger))
     }
     if let interval = configuration.forecastEvery {
         services.append(ForecastService(store: store, interval: interval, logger: logger))
+    }
+    if configuration.role == .edge, configuration.hubURL != nil, let days = configuration.historyDays {
+        services.append(
+            historyCompactionService(
+                store: store, historyDays: days, interval: configuration.compactEvery, logger: logger))
     }
     if let directory = configuration.backupDirectory, let interval = configuration.backupEvery {
         services.append(

@@ -56,6 +56,11 @@ public struct NodeConfiguration: Sendable {
     /// whatever its counts cover (sync-protocol section 15.2, rule K1); nil: snapshots
     /// leave nothing out.
     public var snapshotHistoryDays: Int? = 400
+    /// On a store with a hub: the business-time history, in days, its own log keeps
+    /// whatever its counts cover (rule K2, section 15.3), and how often it drops the
+    /// rest; nil: never.
+    public var historyDays: Int? = 400
+    public var compactEvery: Duration = .seconds(21_600)
 
     public init() {}
 

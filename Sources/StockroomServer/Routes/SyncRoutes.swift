@@ -15,6 +15,8 @@ struct SyncRoutes {
     static let logEndHeader = HTTPField.Name("Stockroom-Log-End")!
     /// On a snapshot pull: how many deltas rule K1 left out of the batch.
     static let omittedHeader = HTTPField.Name(SyncClient.omittedHeader)!
+    /// On the last page of a pull from a single-process SQLite hub: rule K2's stable cut.
+    static let stableCutHeader = HTTPField.Name(SyncClient.stableCutHeader)!
     /// Rule T2: the serving node's wall clock in milliseconds, on every sync answer.
     static let timeHeader = HTTPField.Name(SyncClient.timeHeader)!
     /// Compression is part of the media type, not an HTTP Content-Encoding: HTTP clients
@@ -99,12 +101,17 @@ struct SyncRoutes {
             let log: any HubLog = replica?.log ?? SQLiteHubLog(store: store)
             let batch: SyncBatch
             var omitted = 0
-            if pull.snapshot == true, isHub, replica == nil, let compaction = snapshotCompaction() {
-                // K1 holds only for one hub process over its own log: over PostgreSQL,
-                // another process's counts may not have seen what this one would leave out.
-                (batch, omitted) = try await store.pullSnapshot(
+            var stableCut: VersionVector?
+            if isHub, replica == nil {
+                // K1 and K2 hold only for one hub process over its own log: over
+                // PostgreSQL, another process's counts may not have seen what this one
+                // would leave out. Neither holds at a location another store may write.
+                let compaction = snapshotCompaction()
+                let shared = locationGrants.values.contains { $0.contains { SyncInterest.isLocation($0, of: peer) } }
+                (batch, omitted, stableCut) = try await store.pullSnapshot(
                     epoch: pull.epoch, cursor: pull.cursor, interest: interest, limit: limit,
-                    protocolVersion: answered, compaction: compaction)
+                    protocolVersion: answered, compaction: pull.snapshot == true && !shared ? compaction : nil,
+                    offerStableCut: !shared)
             } else {
                 batch = try await log.pull(
                     epoch: pull.epoch, cursor: pull.cursor, interest: interest, limit: limit, protocolVersion: answered)
@@ -114,6 +121,7 @@ struct SyncRoutes {
                 Self.logEndHeader: String(try await log.head()),
             ]
             if pull.snapshot == true { headers[Self.omittedHeader] = String(omitted) }
+            if let stableCut { headers[Self.stableCutHeader] = stableCut.compactText }
             return Response(
                 status: .ok,
                 headers: headers,
@@ -123,9 +131,9 @@ struct SyncRoutes {
 
     /// K1's parameters now: the horizon `snapshotHistoryDays` back, and every location
     /// granted to a store (another writer of a store's cells).
-    func snapshotCompaction() -> SnapshotCompaction? {
+    func snapshotCompaction() -> HistoryCompaction? {
         guard let snapshotHistoryDays else { return nil }
-        return SnapshotCompaction(
+        return HistoryCompaction(
             nowMillis: UInt64(Date().timeIntervalSince1970 * 1000), historyDays: snapshotHistoryDays,
             sharedLocations: locationGrants.values.reduce(into: Set<String>()) { $0.formUnion($1) })
     }
@@ -197,9 +205,12 @@ struct SyncRoutes {
         /// What this node holds of each origin (on a hub: every store).
         var coverage: [Origin]
         var hubLog: HubLogStatus?
+        /// Why this node refuses writes until it has its own history back from its hub
+        /// (sync-protocol section 15.1); null when it takes writes.
+        var recovering: String?
 
         enum CodingKeys: String, CodingKey {
-            case node, role, peers, knownPeers = "known_peers", coverage, hubLog = "hub_log"
+            case node, role, peers, knownPeers = "known_peers", coverage, hubLog = "hub_log", recovering
         }
     }
 
@@ -257,7 +268,7 @@ struct SyncRoutes {
         return StatusResponse(
             node: store.nodeID.rawValue, role: isHub ? "hub" : "edge", peers: peers, knownPeers: known,
             coverage: store.writeContext.knowledge.sortedEntries.map { .init(origin: $0.origin.rawValue, seq: $0.seq) },
-            hubLog: try await hubLogStatus())
+            hubLog: try await hubLogStatus(), recovering: store.recoveringFrom)
     }
 
     /// The shared log as this process sees it; nil on a SQLite node. A database that

@@ -34,12 +34,18 @@ extension StockroomStore {
     ///
     /// Only for a hub that is one process over this database (K1's second condition),
     /// and only for a puller that writes nothing until the snapshot ends (R1).
+    ///
+    /// `offerStableCut`: on the last page (`more` false), also return this hub's knowledge
+    /// as read *before* the page (rule K2, section 15.3): every op in it that concerns the
+    /// puller is in this answer or an earlier one, and every count this hub makes later
+    /// has seen it.
     public func pullSnapshot(
         epoch clientEpoch: String, cursor: UInt64, interest: SyncInterest, limit: Int,
-        protocolVersion: Int = Int(BatchCodec.version), compaction: SnapshotCompaction?
-    ) async throws -> (batch: SyncBatch, omitted: Int) {
+        protocolVersion: Int = Int(BatchCodec.version), compaction: HistoryCompaction?, offerStableCut: Bool = false
+    ) async throws -> (batch: SyncBatch, omitted: Int, stableCut: VersionVector?) {
         let node = nodeID
-        return try await read { db in
+        let knowledge = writeContext.knowledge
+        let (batch, omitted) = try await read { db in
             let epoch = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'epoch'") ?? ""
             // Checked: the route refuses larger cursors; a caller that did not gets the whole log.
             var position = clientEpoch == epoch ? Int64(exactly: cursor) ?? 0 : 0
@@ -77,10 +83,11 @@ extension StockroomStore {
                 ops: filter.ops)
             return (batch, omitted)
         }
+        return (batch, omitted, offerStableCut && !batch.more ? knowledge : nil)
     }
 
     /// The cut of the cell's winning count, as the stock table keeps it; nil without one.
-    private static func winningCut(of key: StockKey, db: Database) throws -> VersionVector? {
+    static func winningCut(of key: StockKey, db: Database) throws -> VersionVector? {
         let text = try String.fetchOne(
             db.cachedStatement(sql: "SELECT count_context FROM stock WHERE sku = ? AND location = ?"),
             arguments: [key.sku, key.location])

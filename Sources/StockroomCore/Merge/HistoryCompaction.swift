@@ -14,10 +14,12 @@
 ///   count that lost to the winner never wins again.
 ///
 /// Deltas whose business time is at or after the history horizon are kept whatever the
-/// counts say: the store's reports, forecasts and anomaly scores read them.
+/// counts say: the store's reports, forecasts and anomaly scores read them. So is every
+/// delta that carries a unit cost: stock value is the average over every costed receipt
+/// ever (section 10.7), not over a window.
 ///
 /// Pure: the same op, winning cut and horizon give the same answer on every hub.
-public struct SnapshotCompaction: Sendable, Hashable {
+public struct HistoryCompaction: Sendable, Hashable {
     /// Deltas with a business time (``Op/businessMillis``) before this may be left out.
     public var horizonMillis: UInt64
     /// Locations another node besides the hub and the puller may write (granted ones):
@@ -36,11 +38,19 @@ public struct SnapshotCompaction: Sendable, Hashable {
         self.init(horizonMillis: nowMillis > span ? nowMillis - span : 0, sharedLocations: sharedLocations)
     }
 
+    /// Rule K2 (section 15.3): whether a store may delete `op` from its own log, given its
+    /// cell's winning cut here and the stable cut its hub sent on the last pull that
+    /// reached the end of the hub's log (every count that can still reach the cell has
+    /// seen every op inside it).
+    public func mayDrop(_ op: Op, winningCut: VersionVector?, stableCut: VersionVector) -> Bool {
+        stableCut.contains(op.id) && omits(op, winningCut: winningCut)
+    }
+
     /// Whether `op` may be left out, given the cut (context) of its cell's winning count
     /// at the hub now, or nil when the cell has no count.
     public func omits(_ op: Op, winningCut: VersionVector?) -> Bool {
         guard case .delta(let key, _, _) = op.payload, let winningCut, winningCut.contains(op.id),
-            op.businessMillis < horizonMillis, !sharedLocations.contains(key.location)
+            op.businessMillis < horizonMillis, op.facts?.unitCost == nil, !sharedLocations.contains(key.location)
         else { return false }
         return true
     }

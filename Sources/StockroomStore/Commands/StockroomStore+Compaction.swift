@@ -1,0 +1,92 @@
+import Foundation
+import GRDB
+public import StockroomCore
+
+/// Rule K2 (sync-protocol section 15.3): a store deletes from its own log the scans that
+/// can no longer change a quantity, once its hub has said every count that can still
+/// reach the store has seen them. The hub keeps them all.
+extension StockroomStore {
+    public struct CompactionReport: Sendable, Equatable {
+        /// Deltas read and deltas deleted.
+        public var scanned = 0
+        public var deleted = 0
+        /// The stable cut used; nil when the hub never sent one (nothing is deleted).
+        public var stableCut: VersionVector?
+    }
+
+    /// Keeps the hub's stable cut, merged with the one held (each is true forever, so
+    /// their pointwise maximum is too). Idempotent.
+    public func recordStableCut(_ cut: VersionVector, from hub: NodeID) async throws {
+        try await writer.write { db in
+            let held =
+                try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'stable_cut'").flatMap(
+                    VersionVector.init(compactText:)) ?? VersionVector()
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('stable_cut', ?)",
+                arguments: [held.merging(cut).compactText])
+        }
+    }
+
+    /// The stable cut the hub last sent, or nil.
+    public func stableCut() async throws -> VersionVector? {
+        try await read { db in
+            try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'stable_cut'").flatMap(
+                VersionVector.init(compactText:))
+        }
+    }
+
+    /// Deletes every delta rule K2 lets go: inside the hub's stable cut and its cell's
+    /// winning count here, older than `historyDays` of business time, without a unit
+    /// cost. Runs in transactions of at most `chunk` deltas on the single writer, so
+    /// scans are held up by one chunk at most; each transaction also records this node's
+    /// coverage of the origins it touched, so a delta sent again (a pull from 0 after a
+    /// hub restore) is still known as held and never applied twice. A crash between
+    /// chunks leaves a log that is smaller and as correct. Refused on a hub (it keeps the
+    /// chain's history). Not undone: the ops are at the hub (`/v1/ops` there).
+    public func compactHistory(
+        historyDays: Int, nowMillis: UInt64? = nil, chunk: Int = 5000
+    ) async throws -> CompactionReport {
+        var report = CompactionReport()
+        guard try await storedRole() != "hub", let cut = try await stableCut() else { return report }
+        report.stableCut = cut
+        let rule = HistoryCompaction(
+            nowMillis: nowMillis ?? UInt64(Date().timeIntervalSince1970 * 1000), historyDays: historyDays)
+        var after: Int64 = 0
+        while true {
+            let start = after
+            let (scanned, deleted, last) = try await groupWriter.submit { db, context -> (Int, Int, Int64?) in
+                let rows = try Row.fetchAll(
+                    db.cachedStatement(
+                        sql: "SELECT \(OpRow.selectColumns) FROM ops WHERE kind = 1 AND lsn > ? ORDER BY lsn LIMIT ?"),
+                    arguments: [start, chunk])
+                var cuts: [StockKey: VersionVector?] = [:]
+                var touched = Set<NodeID>()
+                var deleted = 0
+                for row in rows {
+                    let (lsn, op, _) = try OpRow.decode(row)
+                    guard let key = op.payload.stockKey else { continue }
+                    if cuts[key] == nil { cuts[key] = .some(try Self.winningCut(of: key, db: db)) }
+                    guard rule.mayDrop(op, winningCut: cuts[key]!, stableCut: cut) else { continue }
+                    try db.execute(sql: "DELETE FROM ops WHERE lsn = ?", arguments: [lsn])
+                    touched.insert(op.id.origin)
+                    deleted += 1
+                }
+                for origin in touched {
+                    // Our own: the highest we ever numbered; others: what we hold or cover.
+                    let seq = origin == context.nodeID ? context.nextSeq - 1 : context.knowledge[origin]
+                    try db.execute(
+                        sql: """
+                            INSERT INTO sync_coverage (origin, seq) VALUES (?, ?)
+                            ON CONFLICT (origin) DO UPDATE SET seq = max(seq, excluded.seq)
+                            """, arguments: [origin.rawValue, Int64(seq)])
+                }
+                return (rows.count, deleted, rows.last.map { try? OpRow.decode($0).lsn } ?? nil)
+            }
+            report.scanned += scanned
+            report.deleted += deleted
+            guard let last else { break }
+            after = last
+        }
+        return report
+    }
+}

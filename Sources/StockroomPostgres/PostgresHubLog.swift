@@ -154,13 +154,14 @@ public final class PostgresHubLog: HubLog {
     }
 
     public func pull(
-        epoch: String, cursor: UInt64, interest: SyncInterest, limit: Int, protocolVersion: Int
+        epoch: String, cursor: UInt64, interest: SyncInterest, limit: Int, protocolVersion: Int,
+        omitting: (@Sendable (Op) -> Bool)?
     )
         async throws -> SyncBatch
     {
         let identity = cachedIdentity
         var position = epoch == identity.epoch ? Int64(exactly: cursor) ?? 0 : 0
-        var filter = PullFilter(interest: interest, protocolVersion: protocolVersion)
+        var filter = PullFilter(interest: interest, protocolVersion: protocolVersion, omitting: omitting)
         var scanned = 0
         var more = false
         scan: while true {

@@ -58,6 +58,20 @@ public enum PostgresMigrations {
                 "ALTER TABLE op_chunks ADD COLUMN stores text[]"
             ]
         ),
+        (
+            4,
+            [
+                // Each hub process's replica cut, published once its own earlier ops are
+                // all in the log: their minimum is what every later count of any process
+                // has seen (sync-protocol section 15.4, rules K1 and K2 over PostgreSQL).
+                """
+                CREATE TABLE hub_process_cuts (
+                    node text PRIMARY KEY,
+                    cut text NOT NULL,
+                    published_at bigint NOT NULL)
+                """
+            ]
+        ),
     ]
 
     /// The newest schema version this binary knows.

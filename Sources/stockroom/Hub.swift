@@ -10,7 +10,7 @@ import StockroomStore
 struct Hub: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Tools for a hub whose op log is in PostgreSQL.",
-        subcommands: [ExportToPostgres.self, CheckLog.self, Restored.self])
+        subcommands: [ExportToPostgres.self, CheckLog.self, Restored.self, ForgetProcess.self])
 
     /// The database URL from --database, STOCKROOM_DATABASE or the config file's `database`.
     /// Sets up logging unless the caller did (`bootstrap` false).
@@ -145,6 +145,13 @@ struct Hub: AsyncParsableCommand {
             print("hub log:   \(url.redacted) (hub '\(identity.node)', epoch \(identity.epoch))")
             print("ops:       \(report.ops) in \(report.chunks) batches from \(report.origins) origins")
             print("head:      position \(report.head)")
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            for process in try await log.processCuts() {
+                // A process silent for long holds back snapshots and store compaction.
+                print(
+                    "process:   \(process.node), cut published \((now - process.publishedAt) / 1000) s ago (\(process.cut.sortedEntries.count) origins)"
+                )
+            }
             print("problems:  \(report.problems.isEmpty ? "none" : "\(report.problems.count)")")
             for problem in report.problems.prefix(20) { print("  \(problem)") }
             if !report.isHealthy {
@@ -169,6 +176,30 @@ struct Hub: AsyncParsableCommand {
             defer { log.close() }
             let epoch = try await log.renewEpoch()
             print("the hub log in \(url.redacted) has the new epoch \(epoch); start the hub processes")
+        }
+    }
+
+    struct ForgetProcess: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "forget-process",
+            abstract: "Forget a retired hub process, whose last cut holds back snapshots and compaction.",
+            discussion: """
+                Every hub process publishes the cut its replica has reached (sync-protocol \
+                section 15.4); the oldest one decides what stores may leave out. A process that \
+                will never run again keeps its last cut for good: forget it. A process that \
+                runs again publishes anew.
+                """)
+
+        @OptionGroup var log: ExistingLog
+        @Argument(help: "The node id of the retired process (as in 'stockroom hub check').") var node: String
+
+        func run() async throws {
+            let (log, url) = try await self.log.open()
+            defer { log.close() }
+            guard try await log.forgetProcess(node) else {
+                throw ValidationError("no hub process '\(node)' in \(url.redacted); 'stockroom hub check' lists them")
+            }
+            print("forgot hub process '\(node)' in \(url.redacted)")
         }
     }
 }

@@ -137,4 +137,75 @@ import Testing
         for node in [hubA, hubB] + stores { node.kill(signal: SIGTERM) }
         for node in [hubA, hubB] + stores { _ = try await node.waitForExit() }
     }
+
+    /// Sync-protocol 15.4: over PostgreSQL, the stable cut is the minimum of both hub
+    /// processes' published cuts. A store compacts its log with it (K2), and a wiped store
+    /// bootstraps from a snapshot that leaves out the scans its counts cover (K1).
+    @Test func overPostgresAStoreCompactsAndAWipedStoreTakesASnapshot() async throws {
+        guard let database = try Self.freshDatabase() else { return }
+        let seed = SeededGenerator.testSeed()
+        let (hubA, hubB) = (try NodeProcess(), try NodeProcess())
+        let catalogue = try CrashRecoveryTests.catalogue(rows: 30)
+        try #require(try hubA.run(["import", "catalog", catalogue, "--node", "hub-a"]).status == 0)
+        let skus = try String(contentsOfFile: catalogue, encoding: .utf8).split(separator: "\n").dropFirst()
+            .map { String($0.split(separator: ",")[0]) }
+        let (portA, portB) = (try freePort(), try freePort())
+        for (hub, node, port) in [(hubA, "hub-a", portA), (hubB, "hub-b", portB)] {
+            try await hub.start(
+                extraArguments: [
+                    "--role", "hub", "--node", node, "--database", database, "--snapshot-history-days", "0",
+                ], listen: "127.0.0.1:\(port)")
+        }
+        let token =
+            try hubA.run(["token", "create", "--role", "peer", "--node", "store-1"]).output
+            .split(separator: "\n").last.map(String.init) ?? ""
+        let shared = Date().addingTimeInterval(15)
+        while !(try hubB.run(["token", "list"]).output.contains("store-1")) {
+            try #require(Date() < shared, "the peer token did not reach hub B")
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        let store = try NodeProcess()
+        let arguments = [
+            "--node", "store-1", "--hub", "http://127.0.0.1:\(portB),http://127.0.0.1:\(portA)", "--hub-token", token,
+        ]
+        try await store.start(extraArguments: arguments)
+        let chain = SyncEndToEndTests.Chain(hub: hubA, stores: [store], hubPort: portA, skus: skus)
+        #expect(try await chain.waitForAgreement(), "seed \(seed): the store never got the catalogue")
+        #expect(try await chain.scan(at: 0, batches: 3, seed: seed, tag: "a") == 300)
+        let counter = try chain.client(store, role: "scanner")
+        for (index, sku) in skus.enumerated() {
+            let counted = try await counter.send(
+                .POST, "/v1/scans", json: #"{"id":"count-\#(index)","code":"\#(sku)","qty":3,"reason":"count"}"#)
+            #expect(counted.status == 201, "\(counted)")
+        }
+        // K2: once both processes' published cuts hold the scans (every 5 s), a pull
+        // brings a stable cut that lets the store delete them.
+        let deadline = Date().addingTimeInterval(30)
+        var compacted = ""
+        while Date() < deadline, !compacted.contains("scans deleted:   300") {
+            _ = try? await chain.client(store, role: "admin").send(.POST, "/v1/sync")
+            compacted = try store.run(["compact", "--history-days", "0"]).output
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        #expect(compacted.contains("scans deleted:   300"), "seed \(seed): \(compacted)")
+        #expect(try await chain.waitForAgreement(nudge: true), "seed \(seed): disagree after compaction")
+
+        // K1: the disk dies; the blank store's snapshot leaves the 300 scans at the hub.
+        store.kill(signal: SIGKILL)
+        _ = try await store.waitForExit()
+        try StoreRecoveryTests.wipe(store.dataDirectory)
+        try await store.start(extraArguments: arguments)
+        #expect(store.log.contains("sync.history_left_at_hub=300"), "seed \(seed): \(store.log.suffix(1500))")
+        #expect(try await chain.waitForAgreement(nudge: true), "seed \(seed): disagree after the snapshot")
+        #expect(try await chain.scan(at: 0, batches: 1, seed: seed &+ 1, tag: "b") == 100)
+        for hub in [chain, SyncEndToEndTests.Chain(hub: hubB, stores: [store], hubPort: portB, skus: skus)] {
+            let held = try await StoreRecoveryTests.waitForHub(hub, count: 430)
+            #expect(held == 430, "seed \(seed): a hub process holds \(held) of store-1's ops")
+        }
+        try chain.expectConsistent(seed: seed)
+        for node in [store, hubA, hubB] {
+            node.kill(signal: SIGTERM)
+            _ = try await node.waitForExit()
+        }
+    }
 }

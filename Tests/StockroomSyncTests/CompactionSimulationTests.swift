@@ -26,14 +26,26 @@ import Testing
     static func pull(_ node: SimNode, from hub: SimNode, limit: Int) async throws -> Int {
         let progress = try await node.store.peerProgress(hub.id)
         let snapshot = try await node.store.wantsSnapshot()
-        let (answer, omitted, stableCut) = try await hub.store.pullSnapshot(
+        // As the route does: the cut read before the page, K1 as the pull's filter.
+        let stableCut = hub.store.writeContext.knowledge
+        let leaveOut = compaction.omitter(
+            winningCuts: try await hub.store.winningCuts(atLocationsOf: node.id), stableCut: nil)
+        let omitted = Mutex(0)
+        let counting: @Sendable (Op) -> Bool = { op in
+            guard leaveOut(op) else { return false }
+            omitted.withLock { $0 += 1 }
+            return true
+        }
+        let answer = try await hub.store.pullBatch(
             epoch: progress.epoch, cursor: progress.cursor, interest: .edge(node.id), limit: limit,
-            compaction: snapshot ? compaction : nil, offerStableCut: true)
+            omitting: snapshot ? counting : nil)
         let batch = try WireCompression.batch(fromWire: WireCompression.wire(answer))
         _ = try await node.store.applyPulled(batch, from: hub.id, source: .hub)
-        if let stableCut { try await node.store.recordStableCut(stableCut, from: hub.id) }
-        if !batch.more { try await node.store.endRecovery() }
-        return omitted
+        if !batch.more {
+            try await node.store.recordStableCut(stableCut, from: hub.id)
+            try await node.store.endRecovery()
+        }
+        return omitted.withLock { $0 }
     }
 
     static func pullToTheEnd(_ node: SimNode, from hub: SimNode) async throws -> Int {

@@ -29,6 +29,13 @@ public struct VersionVector: Hashable, Sendable, CustomStringConvertible {
         return result
     }
 
+    /// Pointwise minimum: the ops inside both cuts.
+    public func meeting(_ other: VersionVector) -> VersionVector {
+        var result = VersionVector()
+        for (origin, seq) in entries { result[origin] = min(seq, other[origin]) }
+        return result
+    }
+
     /// True when every op inside `other` is also inside `self`.
     public func includes(_ other: VersionVector) -> Bool {
         other.entries.allSatisfy { self[$0.key] >= $0.value }

@@ -46,6 +46,19 @@ public struct HistoryCompaction: Sendable, Hashable {
         stableCut.contains(op.id) && omits(op, winningCut: winningCut)
     }
 
+    /// K1 as a pull's filter: `winningCuts` of the puller's counted cells at the hub now,
+    /// and, over PostgreSQL, the cut every hub process's later counts have seen (15.4);
+    /// nil when the hub is one process over its own log (its counts see everything).
+    public func omitter(
+        winningCuts: [StockKey: VersionVector], stableCut: VersionVector?
+    ) -> @Sendable (Op) -> Bool {
+        { op in
+            guard let key = op.payload.stockKey else { return false }
+            if let stableCut, !stableCut.contains(op.id) { return false }
+            return omits(op, winningCut: winningCuts[key])
+        }
+    }
+
     /// Whether `op` may be left out, given the cut (context) of its cell's winning count
     /// at the hub now, or nil when the cell has no count.
     public func omits(_ op: Op, winningCut: VersionVector?) -> Bool {

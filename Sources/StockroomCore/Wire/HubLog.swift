@@ -25,8 +25,12 @@ public protocol HubLog: Sendable {
     /// with the coverage they give and the cursor to resume from. A cursor of another epoch
     /// restarts from 0. Positions grow in commit order, so an op that commits late is never
     /// behind a cursor already handed out.
+    ///
+    /// `omitting`: ops that concern the puller and may be left out all the same (a
+    /// snapshot, rule K1 of section 15.2); they count in the coverage.
     func pull(
-        epoch: String, cursor: UInt64, interest: SyncInterest, limit: Int, protocolVersion: Int
+        epoch: String, cursor: UInt64, interest: SyncInterest, limit: Int, protocolVersion: Int,
+        omitting: (@Sendable (Op) -> Bool)?
     ) async throws
         -> SyncBatch
 
@@ -94,6 +98,17 @@ public enum HubLogRefusal: Error, Hashable, Sendable, CustomStringConvertible {
     }
 }
 
+extension HubLog {
+    /// A pull that leaves nothing out.
+    public func pull(
+        epoch: String, cursor: UInt64, interest: SyncInterest, limit: Int, protocolVersion: Int
+    ) async throws -> SyncBatch {
+        try await pull(
+            epoch: epoch, cursor: cursor, interest: interest, limit: limit, protocolVersion: protocolVersion,
+            omitting: nil)
+    }
+}
+
 /// The part of serving a pull that does not depend on storage: which ops a puller gets, in
 /// what form, and what coverage the answer may claim (sections 4.3, 8 and 12). Both hub
 /// logs run every op they scan through it.
@@ -102,10 +117,14 @@ public struct PullFilter: Sendable {
     public let protocolVersion: Int
     public private(set) var ops: [Op] = []
     public private(set) var coverage = VersionVector()
+    /// Rules K1 (section 15.2): ops that concern the puller but may be left out of a
+    /// snapshot. They count in coverage as scanned.
+    public let omitting: (@Sendable (Op) -> Bool)?
 
-    public init(interest: SyncInterest, protocolVersion: Int) {
+    public init(interest: SyncInterest, protocolVersion: Int, omitting: (@Sendable (Op) -> Bool)? = nil) {
         self.interest = interest
         self.protocolVersion = protocolVersion
+        self.omitting = omitting
     }
 
     /// Records coverage of ops that were skipped unread because none concerns the puller
@@ -122,6 +141,7 @@ public struct PullFilter: Sendable {
         // A puller of an older protocol is sent only the kinds it knows, and no business
         // facts below protocol 4; once upgraded it pulls again from 0 and gets the rest.
         guard interest.concerns(op), op.payload.protocolVersion <= protocolVersion else { return }
+        if let omitting, omitting(op) { return }
         var sent = op
         if protocolVersion < 4 { sent.facts = nil }
         ops.append(sent)

@@ -26,6 +26,9 @@ public final class HubReplica: Service, Sendable {
     /// Tokens this process has published, with their revocation time as published.
     private let published = Mutex<[String: Int64?]>([:])
     public static let interval: Duration = .milliseconds(250)
+    /// How often the replica's cut is published (section 15.4); the first time at start.
+    public static let cutInterval: Duration = .seconds(5)
+    private let cutPublished = Mutex<ContinuousClock.Instant?>(nil)
 
     public init(log: PostgresHubLog, store: StockroomStore, logger: Logger) async throws {
         self.log = log
@@ -63,15 +66,27 @@ public final class HubReplica: Service, Sendable {
 
     /// Appends this process's own ops that the log lacks. Returns how many it appended.
     @discardableResult
+    ///
+    /// Then, at most every ``cutInterval``, publishes the replica's cut as read *before*
+    /// forwarding (section 15.4): every own op made before that moment is now in the log,
+    /// and every own op made after has seen the cut.
     public func forwardOwnOps() async throws -> Int {
         try await forwardLock.withLock {
+            let cut = store.writeContext.knowledge
             var appended = 0
             while true {
                 let high = try await log.highSeq(of: store.nodeID)
                 let ops = try await store.ownOps(after: high, limit: 5000)
-                if ops.isEmpty { return appended }
+                if ops.isEmpty { break }
                 appended += try await log.appendPushed(ops, from: store.nodeID).appended
             }
+            let now = ContinuousClock.now
+            let due = cutPublished.withLock { last in last.map { now - $0 >= Self.cutInterval } ?? true }
+            if due {
+                try await log.publishCut(cut, node: store.nodeID)
+                cutPublished.withLock { $0 = now }
+            }
+            return appended
         }
     }
 

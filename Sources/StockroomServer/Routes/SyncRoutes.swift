@@ -6,6 +6,7 @@ import StockroomCore
 import StockroomPostgres
 import StockroomStore
 import StockroomSync
+import Synchronization
 
 /// `POST /v1/sync/push` and `POST /v1/sync/pull` (sync-protocol/README.md, section 4),
 /// for peer tokens. Every refusal applies nothing.
@@ -99,28 +100,35 @@ struct SyncRoutes {
             let interest: SyncInterest = isHub ? .edge(peer) : .origin(store.nodeID)
             let answered = min(version, pull.protocolVersion)
             let log: any HubLog = replica?.log ?? SQLiteHubLog(store: store)
-            let batch: SyncBatch
-            var omitted = 0
+            // Rules K1 and K2 (sections 15.2-15.4): never at a location another store may
+            // write. The cut is read before the page: on one SQLite process, everything
+            // it holds; over PostgreSQL, the minimum of every process's published cut.
+            let shared = locationGrants.values.contains { $0.contains { SyncInterest.isLocation($0, of: peer) } }
             var stableCut: VersionVector?
-            if isHub, replica == nil {
-                // K1 and K2 hold only for one hub process over its own log: over
-                // PostgreSQL, another process's counts may not have seen what this one
-                // would leave out. Neither holds at a location another store may write.
-                let compaction = snapshotCompaction()
-                let shared = locationGrants.values.contains { $0.contains { SyncInterest.isLocation($0, of: peer) } }
-                (batch, omitted, stableCut) = try await store.pullSnapshot(
-                    epoch: pull.epoch, cursor: pull.cursor, interest: interest, limit: limit,
-                    protocolVersion: answered, compaction: pull.snapshot == true && !shared ? compaction : nil,
-                    offerStableCut: !shared)
-            } else {
-                batch = try await log.pull(
-                    epoch: pull.epoch, cursor: pull.cursor, interest: interest, limit: limit, protocolVersion: answered)
+            if isHub, !shared { stableCut = try await replica?.log.stableCut() ?? store.writeContext.knowledge }
+            let omitted = Mutex(0)
+            var omitting: (@Sendable (Op) -> Bool)?
+            if pull.snapshot == true, let stableCut, let compaction = snapshotCompaction() {
+                // Winners over every count in the log before the cut was read.
+                try await replica?.catchUp()
+                let leaveOut = compaction.omitter(
+                    winningCuts: try await store.winningCuts(atLocationsOf: peer),
+                    stableCut: replica == nil ? nil : stableCut)
+                omitting = { op in
+                    guard leaveOut(op) else { return false }
+                    omitted.withLock { $0 += 1 }
+                    return true
+                }
             }
+            let batch = try await log.pull(
+                epoch: pull.epoch, cursor: pull.cursor, interest: interest, limit: limit, protocolVersion: answered,
+                omitting: omitting)
+            if batch.more { stableCut = nil }
             var headers: HTTPFields = [
                 .contentType: Self.batchContentType, Self.versionHeader: String(answered),
                 Self.logEndHeader: String(try await log.head()),
             ]
-            if pull.snapshot == true { headers[Self.omittedHeader] = String(omitted) }
+            if pull.snapshot == true { headers[Self.omittedHeader] = String(omitted.withLock { $0 }) }
             if let stableCut { headers[Self.stableCutHeader] = stableCut.compactText }
             return Response(
                 status: .ok,

@@ -32,12 +32,14 @@ public struct SQLiteHubLog: HubLog {
     }
 
     public func pull(
-        epoch: String, cursor: UInt64, interest: SyncInterest, limit: Int, protocolVersion: Int
+        epoch: String, cursor: UInt64, interest: SyncInterest, limit: Int, protocolVersion: Int,
+        omitting: (@Sendable (Op) -> Bool)?
     )
         async throws -> SyncBatch
     {
         try await store.pullBatch(
-            epoch: epoch, cursor: cursor, interest: interest, limit: limit, protocolVersion: protocolVersion)
+            epoch: epoch, cursor: cursor, interest: interest, limit: limit, protocolVersion: protocolVersion,
+            omitting: omitting)
     }
 
     public func head() async throws -> UInt64 { UInt64(max(0, store.writeContext.lastLSN)) }

@@ -16,44 +16,23 @@ extension StockroomStore {
     /// A puller of an older protocol is sent only ops of the kinds it knows (section 8), and
     /// ops without their business facts below protocol 4 (section 12); once upgraded it
     /// pulls again from the start and gets the rest.
+    ///
+    /// `omitting`: ops that concern the puller but may be left out of a snapshot (rule K1,
+    /// sync-protocol section 15.2); they count in the coverage as scanned.
     public func pullBatch(
         epoch clientEpoch: String, cursor: UInt64, interest: SyncInterest, limit: Int,
-        protocolVersion: Int = Int(BatchCodec.version)
+        protocolVersion: Int = Int(BatchCodec.version), omitting: (@Sendable (Op) -> Bool)? = nil
     ) async throws
         -> SyncBatch
     {
-        try await pullSnapshot(
-            epoch: clientEpoch, cursor: cursor, interest: interest, limit: limit, protocolVersion: protocolVersion,
-            compaction: nil
-        ).batch
-    }
-
-    /// ``pullBatch(epoch:cursor:interest:limit:protocolVersion:)`` for a blank store's
-    /// snapshot (sync-protocol section 15.2): with `compaction`, the deltas rule K1 lets
-    /// go are left out and only counted as covered. Returns how many were left out.
-    ///
-    /// Only for a hub that is one process over this database (K1's second condition),
-    /// and only for a puller that writes nothing until the snapshot ends (R1).
-    ///
-    /// `offerStableCut`: on the last page (`more` false), also return this hub's knowledge
-    /// as read *before* the page (rule K2, section 15.3): every op in it that concerns the
-    /// puller is in this answer or an earlier one, and every count this hub makes later
-    /// has seen it.
-    public func pullSnapshot(
-        epoch clientEpoch: String, cursor: UInt64, interest: SyncInterest, limit: Int,
-        protocolVersion: Int = Int(BatchCodec.version), compaction: HistoryCompaction?, offerStableCut: Bool = false
-    ) async throws -> (batch: SyncBatch, omitted: Int, stableCut: VersionVector?) {
         let node = nodeID
-        let knowledge = writeContext.knowledge
-        let (batch, omitted) = try await read { db in
+        return try await read { db in
             let epoch = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'epoch'") ?? ""
             // Checked: the route refuses larger cursors; a caller that did not gets the whole log.
             var position = clientEpoch == epoch ? Int64(exactly: cursor) ?? 0 : 0
-            var filter = PullFilter(interest: interest, protocolVersion: protocolVersion)
+            var filter = PullFilter(interest: interest, protocolVersion: protocolVersion, omitting: omitting)
             var scanned = 0
             var more = false
-            var omitted = 0
-            var cuts: [StockKey: VersionVector?] = [:]
             let statement = try db.cachedStatement(
                 sql: "SELECT \(OpRow.selectColumns) FROM ops WHERE lsn > ? ORDER BY lsn LIMIT ?")
             scan: while true {
@@ -67,23 +46,32 @@ extension StockroomStore {
                     let decoded = try OpRow.decode(row)
                     position = decoded.lsn
                     scanned += 1
-                    if let compaction, let key = decoded.op.payload.stockKey, interest.concerns(decoded.op) {
-                        if cuts[key] == nil { cuts[key] = .some(try Self.winningCut(of: key, db: db)) }
-                        if compaction.omits(decoded.op, winningCut: cuts[key]!) {
-                            filter.cover(decoded.op.id.origin, upTo: decoded.op.id.seq)
-                            omitted += 1
-                            continue
-                        }
-                    }
                     filter.scan(decoded.op)
                 }
             }
-            let batch = SyncBatch(
+            return SyncBatch(
                 node: node, epoch: epoch, cursor: UInt64(position), more: more, coverage: filter.coverage,
                 ops: filter.ops)
-            return (batch, omitted)
         }
-        return (batch, omitted, offerStableCut && !batch.more ? knowledge : nil)
+    }
+
+    /// The cut of every counted cell at `node`'s locations (its id and `node/…`), for
+    /// rule K1 on a snapshot pull: at most one entry per cell of one store.
+    public func winningCuts(atLocationsOf node: NodeID) async throws -> [StockKey: VersionVector] {
+        try await read { db in
+            var cuts: [StockKey: VersionVector] = [:]
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT sku, location, count_context FROM stock
+                    WHERE count_context IS NOT NULL AND (location = ? OR substr(location, 1, ?) = ?)
+                    """, arguments: [node.rawValue, node.rawValue.count + 1, node.rawValue + "/"])
+            while let row = try rows.next() {
+                guard let cut = VersionVector(compactText: row[2]) else { continue }
+                cuts[StockKey(sku: row[0], location: row[1])] = cut
+            }
+            return cuts
+        }
     }
 
     /// The cut of the cell's winning count, as the stock table keeps it; nil without one.

@@ -214,7 +214,8 @@ let package = Package(
         .testTarget(
             name: "StockroomPostgresTests",
             dependencies: [
-                "StockroomPostgres", "StockroomStore", "StockroomCore", "StockroomTesting",
+                "StockroomPostgres", "StockroomStore", "StockroomCore", "StockroomTesting", "StockroomServer",
+                "StockroomSync",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

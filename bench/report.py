@@ -176,6 +176,15 @@ def main():
     if pg_catchup:
         row("catch-up through a PostgreSQL hub, 350,000 ops", "s", spread(pg_catchup["seconds"]),
             spread(sqlite_catchup["seconds"]) if sqlite_catchup else None, "the SQLite hub, same run", target=5.0)
+    boot = runs.get(("bootstrap", "stockroom"), [None])[0]
+    if boot:
+        note = f"{boot['hub_ops']:,} ops at the hub; the store then holds {boot['snapshot']['store_ops']:,} vs {boot['full']['store_ops']:,}"
+        row("wiped store back to taking writes, snapshot", "s", spread(boot["snapshot"]["seconds"]),
+            spread(boot["full"]["seconds"]), "every op, same run", note=note)
+        if "snapshot_0_days" in boot:
+            row("the same, snapshot_history_days 0", "s", spread(boot["snapshot_0_days"]["seconds"]),
+                spread(boot["full"]["seconds"]), "every op, same run",
+                note=f"the store then holds {boot['snapshot_0_days']['store_ops']:,} ops")
     chain = runs.get(("chain", "stockroom_pg"), [None])[0]
     if chain:
         note = f"{chain['stores']} stores, {chain['processes']} hub processes, converged: {chain['converged']}"

@@ -3,7 +3,7 @@
 # same run on the same machine, then one table (bench/report.py) and bench/results/*.json.
 #
 #   bench/run.sh                      all scenarios
-#   SCENARIOS="edge sync" bench/run.sh   a subset: edge orders scale sync apply catchup hubpg analytics web backup
+#   SCENARIOS="edge sync" bench/run.sh   a subset: edge orders scale sync apply catchup hubpg bootstrap analytics web backup
 #   ROUNDS=5 SECONDS_PER_RUN=5        repetitions of each load run and their length
 #
 # Baselines (bench/baselines/): C through libsqlite3 (the write floor), nginx (the HTTP
@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-5}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
-SCENARIOS=${SCENARIOS:-edge orders scale sync apply catchup hubpg analytics web backup}
+SCENARIOS=${SCENARIOS:-edge orders scale sync apply catchup hubpg bootstrap analytics web backup}
 BIN=.build/release/stockroom
 export PATH="$PATH:/usr/sbin:/sbin"
 want() { [[ " $SCENARIOS " == *" $1 "* ]]; }
@@ -219,6 +219,13 @@ if want hubpg; then
     .build/release/stockroom-bench chain --stores 1000 --seconds 60 --database "$(fresh_db chain1)" --out "$WORK/chain.json"
     record chain stockroom_pg 1 "$(cat "$WORK/chain.json")"
     bench/baselines/postgres.sh stop "$WORK/pg16"
+fi
+
+if want bootstrap; then
+    # Issue #16: a blank store recovers from its hub: every op, and the snapshot (rule K1).
+    echo "== bootstrap: a wiped store recovers 500,000 scans of history, full vs snapshot"
+    .build/release/stockroom-bench bootstrap --rounds 3 --scans 500000 --out "$WORK/bootstrap.json"
+    record bootstrap stockroom 1 "$(cat "$WORK/bootstrap.json")"
 fi
 
 if want analytics; then

@@ -11,4 +11,13 @@ extension SeededGenerator {
         if let text = ProcessInfoLite.environment("STOCKROOM_SEED"), let seed = UInt64(text) { return seed }
         return UInt64.random(in: 1...UInt64.max)
     }
+
+    /// The seeds of a simulation suite: `STOCKROOM_SEED=S` replays one; otherwise
+    /// `STOCKROOM_SIM_SEEDS` of them (default `count`), drawn from ``testSeed()``.
+    public static func simulationSeeds(count: Int) -> [UInt64] {
+        if let text = ProcessInfoLite.environment("STOCKROOM_SEED"), let seed = UInt64(text) { return [seed] }
+        let count = ProcessInfoLite.environment("STOCKROOM_SIM_SEEDS").flatMap { Int($0) } ?? count
+        var generator = SeededGenerator(seed: testSeed())
+        return (0..<count).map { _ in UInt64.random(in: 1...UInt64.max, using: &generator) }
+    }
 }

@@ -124,14 +124,14 @@ struct Serve: AsyncParsableCommand {
     var backupKeep: Int?
 
     @Option(
-        name: .long,
+        name: .long, parsing: .unconditional,
         help:
             "On a hub: days of sales history a blank store's snapshot keeps in full; older deltas a count already covers stay at the hub (default 400; -1: leave nothing out). README 'A store whose disk died'."
     )
     var snapshotHistoryDays: Int?
 
     @Option(
-        name: .long,
+        name: .long, parsing: .unconditional,
         help:
             "On a store with a hub: days of sales history its own log keeps in full; older scans a count covers, which its hub holds, are deleted every 6 hours (default 400; -1: keep everything). README 'History compaction'."
     )

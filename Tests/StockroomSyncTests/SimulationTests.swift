@@ -13,12 +13,7 @@ import Testing
 /// `STOCKROOM_SIM_SEEDS=N` runs N seeds (default 10 in the suite); `STOCKROOM_SEED=S`
 /// replays one.
 @Suite struct SimulationTests {
-    static var seeds: [UInt64] {
-        if let text = ProcessInfo.processInfo.environment["STOCKROOM_SEED"], let seed = UInt64(text) { return [seed] }
-        let count = Int(ProcessInfo.processInfo.environment["STOCKROOM_SIM_SEEDS"] ?? "") ?? 10
-        var generator = SeededGenerator(seed: SeededGenerator.testSeed())
-        return (0..<count).map { _ in UInt64.random(in: 1...UInt64.max, using: &generator) }
-    }
+    static var seeds: [UInt64] { SeededGenerator.simulationSeeds(count: 10) }
 
     /// A node that can be stopped and started again from its files.
     final class SimNode: @unchecked Sendable {
@@ -202,16 +197,7 @@ import Testing
     static func expectEdgeAgrees(
         _ store: SimNode, with reference: ReplicaSnapshot, ops: [Op], seed: UInt64
     ) async throws {
-        let state = try await store.store.snapshot()
-        let mine: (StockKey) -> Bool = { SyncInterest.isLocation($0.location, of: store.id) }
-        #expect(state.items == reference.items, "seed \(seed): \(store.id) catalogue differs")
-        #expect(
-            state.stock.filter { mine($0.key) } == reference.stock.filter { mine($0.key) },
-            "seed \(seed): \(store.id) stock differs; replay with STOCKROOM_SEED=\(seed)")
-        #expect(
-            state.concurrentCounts
-                == reference.concurrentCounts.filter { pair in
-                    ops.first { $0.id == pair.winner }?.payload.stockKey.map(mine) ?? false
-                }, "seed \(seed): \(store.id) count conflicts differ")
+        let differences = try await EdgeAgreement.differences(store.store, reference: reference, ops: ops)
+        #expect(differences.isEmpty, "seed \(seed): \(differences); replay with STOCKROOM_SEED=\(seed)")
     }
 }

@@ -121,6 +121,28 @@ public final class HubReplica: Service, Sendable {
         }
     }
 
+    /// A store's push as a hub process takes it (section 14.5): checked against this
+    /// replica with exactly the SQLite hub's rules, then appended to the log; the caller
+    /// acknowledges with the log's answer. The replica first takes what other processes
+    /// appended when the batch does not continue what it holds of the origin, and again
+    /// before refusing: an op may break a rule here only because the replica is behind
+    /// the log (a scan of an item made on another process a moment ago, rule V9). Throws
+    /// the refusal of the second check; nothing is appended then.
+    public func acceptPush(
+        _ ops: [Op], from origin: NodeID, locations: LocationPolicy
+    ) async throws -> (report: RemoteApplyReport, appended: HubLogAppend) {
+        if let first = ops.first?.id.seq, first > store.writeContext.knowledge[origin] + 1 { _ = try await catchUp() }
+        let report: RemoteApplyReport
+        do {
+            report = try await store.applyPushed(ops, from: origin, locations: locations)
+        } catch is OpViolation {
+            _ = try await catchUp()
+            report = try await store.applyPushed(ops, from: origin, locations: locations)
+        }
+        // Acknowledged only once the log holds the ops: that is what survives.
+        return (report, try await log.appendPushed(ops, from: origin))
+    }
+
     /// Shares tokens both ways: this process's with the log, the log's with this process.
     /// Publishes only what changed since its last publication (a chain has thousands).
     public func mirrorTokens() async throws {

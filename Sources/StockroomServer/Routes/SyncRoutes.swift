@@ -50,25 +50,24 @@ struct SyncRoutes {
                     .forbidden, "node_mismatch", "the batch is from '\(batch.node)', the token is for '\(peer)'")
             }
             let report: RemoteApplyReport
+            var appended: HubLogAppend?
             do {
-                // Over PostgreSQL the replica first takes what other processes appended,
-                // when this origin's earlier ops may have reached another process (the
-                // batch does not continue what the replica holds of it). A store that
-                // stays with one process costs no extra round trip.
-                if let replica, let first = batch.ops.first?.id.seq, first > store.writeContext.knowledge[peer] + 1 {
-                    try await replica.catchUp()
+                // Over PostgreSQL: checked against this process's replica, then appended
+                // (HubReplica.acceptPush). A store that stays with one process costs no
+                // extra round trip.
+                let locations = LocationPolicy.store(peer, grants: locationGrants)
+                if let replica {
+                    (report, appended) = try await replica.acceptPush(batch.ops, from: peer, locations: locations)
+                } else {
+                    report = try await store.applyPushed(batch.ops, from: peer, locations: locations)
                 }
-                report = try await store.applyPushed(
-                    batch.ops, from: peer, locations: .store(peer, grants: locationGrants))
             } catch let violation as OpViolation {
                 // A peer that keeps sending invalid ops shows in /v1/sync/status and in a metric.
                 metrics.syncRefused(rule: violation.rule.rawValue)
                 try? await store.recordSyncError("refused a push: \(violation)", peer: peer)
                 throw violation
             }
-            if let replica {
-                // Acknowledged only once the log holds the ops: that is what survives.
-                let appended = try await replica.log.appendPushed(batch.ops, from: peer)
+            if let replica, let appended {
                 return JSONAnswer(
                     value: PushResponse(
                         node: replica.identity.node.rawValue, applied: appended.appended,

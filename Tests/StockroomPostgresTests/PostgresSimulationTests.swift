@@ -17,10 +17,10 @@ import Testing
 /// folder. After healing, both replicas equal what one node computes from the log, the
 /// log holds each op once, and every store agrees with it.
 ///
-/// `STOCKROOM_SIM_SEEDS=N` runs N seeds (default 4 here: each needs a database);
+/// `STOCKROOM_SIM_SEEDS=N` runs N seeds (default 3 here: each needs a database);
 /// `STOCKROOM_SEED=S` replays one.
 @Suite struct PostgresSimulationTests {
-    static var seeds: [UInt64] { SeededGenerator.simulationSeeds(count: 4) }
+    static var seeds: [UInt64] { SeededGenerator.simulationSeeds(count: 3) }
 
     static let logger = Logger(label: "postgres-simulation")
 

@@ -40,11 +40,18 @@ extension PostgresHubLog {
         }
     }
 
-    /// The pointwise minimum of every published cut; empty when none is published.
-    public func stableCut() async throws -> VersionVector {
+    /// The pointwise minimum of every published cut; empty when none is published. With
+    /// `puller`, only the origins that may write its cells: itself and the hub (its
+    /// processes and the log's own node); a smaller cut only ever lets a store drop less.
+    public func stableCut(for puller: NodeID? = nil) async throws -> VersionVector {
         let cuts = try await processCuts()
         guard let first = cuts.first?.cut else { return VersionVector() }
-        return cuts.dropFirst().reduce(first) { $0.meeting($1.cut) }
+        let minimum = cuts.dropFirst().reduce(first) { $0.meeting($1.cut) }
+        guard let puller else { return minimum }
+        var writers = Set(cuts.compactMap { NodeID($0.node) })
+        writers.insert(puller)
+        writers.insert(cachedIdentity.node)
+        return minimum.restricted(to: writers)
     }
 
     /// Forgets a retired process, whose last cut would otherwise hold the minimum back

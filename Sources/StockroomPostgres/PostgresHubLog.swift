@@ -23,7 +23,7 @@ public final class PostgresHubLog: HubLog {
     private let group: GroupAppend
     public let database: PostgresURL
     let logger: Logger
-    private let cachedIdentity: HubLogIdentity
+    let cachedIdentity: HubLogIdentity
 
     /// The most ops one pull decodes, whatever it keeps (as ``maxScannedPerPull`` for SQLite).
     public static let maxScannedPerPull = 100_000

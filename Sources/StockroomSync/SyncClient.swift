@@ -135,7 +135,7 @@ public final class SyncClient: Sendable {
             if !batch.more, mode == .hub, let text = headers.first(name: Self.stableCutHeader),
                 let cut = VersionVector(compactText: text)
             {
-                try await store.recordStableCut(cut, from: batch.node)
+                try await store.recordStableCut(cut, epoch: batch.epoch)
             }
             if let end = headers.first(name: "Stockroom-Log-End").flatMap(UInt64.init) {
                 round.pendingIn = end - min(end, batch.cursor)

@@ -9,10 +9,9 @@ struct Compact: AsyncParsableCommand {
         discussion: """
             A store's log keeps every scan for --history-days of business time. Older scans \
             that a shelf count already covers, that carry no unit cost, and that the hub said \
-            every count still to come has seen (the stable cut of the last pull that reached \
-            the end of its log) are deleted; they add nothing to any quantity. The hub keeps \
-            them all. A store that has not completed a pull since this version deletes \
-            nothing. Safe while the daemon runs; refused on a hub.
+            every count still to come has seen (a stable cut sent on a pull that reached the \
+            end of its log, at least --delay-days ago) are deleted; they add nothing to any \
+            quantity. The hub keeps them all. Safe while the daemon runs; refused on a hub.
             """)
 
     @OptionGroup var options: NodeOptions
@@ -20,16 +19,26 @@ struct Compact: AsyncParsableCommand {
     @Option(help: "Days of business time kept whatever the counts say (default 400).")
     var historyDays = 400
 
+    @Option(
+        help:
+            "Use only a stable cut the hub sent at least this many days ago, so a hub restored from a younger backup still holds what is deleted (default 8)."
+    )
+    var delayDays = 8
+
     func run() async throws {
-        guard historyDays >= 0 else { throw ValidationError("--history-days must be 0 or more") }
+        guard historyDays >= 0, delayDays >= 0 else {
+            throw ValidationError("--history-days and --delay-days must be 0 or more")
+        }
         let (store, _) = try await AdminStore.open(options)
         guard try await store.storedRole() != "hub" else {
             throw ValidationError("this is a hub: it keeps the chain's whole history; compact stores")
         }
         let before = try await store.statistics().ops
-        let report = try await store.compactHistory(historyDays: historyDays)
+        let report = try await store.compactHistory(historyDays: historyDays, delayDays: delayDays)
         guard let cut = report.stableCut else {
-            print("nothing deleted: the hub has not yet sent a stable cut (let the store complete a sync round)")
+            print(
+                "nothing deleted: the hub has sent no stable cut \(delayDays) days old or more (it sends one on every complete pull)"
+            )
             return
         }
         print("scans read:      \(report.scanned)")

@@ -16,7 +16,7 @@ struct NodeOptions: ParsableArguments {
     @Option(
         name: .long,
         help:
-            "A JSON config file; keys: listen, data, node, role, synchronous, hub, hub_token, hub_ca, tls_cert, tls_key, peers, location_grants, shopify, notify, replenish_every, forecast_every, backup_dir, backup_every, backup_keep, web, database, snapshot_history_days, history_days, idle_timeout, log_level."
+            "A JSON config file; keys: listen, data, node, role, synchronous, hub, hub_token, hub_ca, tls_cert, tls_key, peers, location_grants, shopify, notify, replenish_every, forecast_every, backup_dir, backup_every, backup_keep, web, database, snapshot_history_days, history_days, compact_delay_days, idle_timeout, log_level."
     )
     var config: String?
 
@@ -49,7 +49,7 @@ struct NodeOptions: ParsableArguments {
         "shopify": .string, "notify": .string, "replenish_every": .number, "forecast_every": .number,
         "web": .boolean, "backup_dir": .string, "backup_every": .number, "backup_keep": .number,
         "database": .string, "snapshot_history_days": .number,
-        "history_days": .number,
+        "history_days": .number, "compact_delay_days": .number,
     ]
 
     enum ConfigValueKind {

@@ -137,6 +137,13 @@ struct Serve: AsyncParsableCommand {
     )
     var historyDays: Int?
 
+    @Option(
+        name: .long,
+        help:
+            "On a store: compact only with a stable cut the hub sent at least this many days ago; keep it longer than the age of any backup the hub may be restored from (default 8)."
+    )
+    var compactDelayDays: Int?
+
     func run() async throws {
         let reader = try await options.reader()
         let logger = try options.bootstrapLogging(reader)
@@ -256,6 +263,9 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--history-days must be 0 or more days, or -1 to keep the whole log")
         }
         configuration.historyDays = keptDays < 0 ? nil : keptDays
+        let delay = compactDelayDays ?? reader.int(forKey: "compact_delay_days", default: 8)
+        guard delay >= 0 else { throw ValidationError("--compact-delay-days must be 0 or more days") }
+        configuration.compactDelayDays = delay
 
         var database: PostgresURL?
         if let text = self.database ?? reader.string(forKey: "database") {

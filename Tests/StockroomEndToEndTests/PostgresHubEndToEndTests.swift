@@ -184,7 +184,7 @@ import Testing
         var compacted = ""
         while Date() < deadline, !compacted.contains("scans deleted:   300") {
             _ = try? await chain.client(store, role: "admin").send(.POST, "/v1/sync")
-            compacted = try store.run(["compact", "--history-days", "0"]).output
+            compacted = try store.run(["compact", "--history-days", "0", "--delay-days", "0"]).output
             try await Task.sleep(for: .milliseconds(500))
         }
         #expect(compacted.contains("scans deleted:   300"), "seed \(seed): \(compacted)")

@@ -140,7 +140,7 @@ import Glibc
         try await chain.startStore(0)
         #expect(try await chain.waitForAgreement(), "seed \(seed): the store never got the catalogue")
         let store = chain.stores[0]
-        let before = try store.run(["compact", "--history-days", "0"])
+        let before = try store.run(["compact", "--history-days", "0", "--delay-days", "0"])
         #expect(before.status == 0, "\(before.output)")
         #expect(try await chain.scan(at: 0, batches: 4, seed: seed, tag: "a") == 400)
         let counter = try chain.client(store, role: "scanner")
@@ -154,7 +154,7 @@ import Glibc
         #expect(try await Self.waitForHub(chain, count: held) == held)
         // One more round: its pull reaches the end of a log that holds every scan.
         _ = try await chain.client(store, role: "admin").send(.POST, "/v1/sync")
-        let compacted = try store.run(["compact", "--history-days", "0"])
+        let compacted = try store.run(["compact", "--history-days", "0", "--delay-days", "0"])
         #expect(compacted.status == 0, "\(compacted.output)")
         #expect(compacted.output.contains("scans deleted:   400"), "seed \(seed): \(compacted.output)")
         let refusal = try chain.hub.run(["compact"])

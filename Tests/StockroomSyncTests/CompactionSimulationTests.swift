@@ -42,7 +42,7 @@ import Testing
         let batch = try WireCompression.batch(fromWire: WireCompression.wire(answer))
         _ = try await node.store.applyPulled(batch, from: hub.id, source: .hub)
         if !batch.more {
-            try await node.store.recordStableCut(stableCut, from: hub.id)
+            try await node.store.recordStableCut(stableCut, epoch: answer.epoch)
             try await node.store.endRecovery()
         }
         return omitted.withLock { $0 }
@@ -97,7 +97,7 @@ import Testing
             case 62..<64:
                 try store.restart()
             case 64..<68:  // rule K2: the store drops what its hub's stable cut lets go
-                dropped += try await store.store.compactHistory(historyDays: 0).deleted
+                dropped += try await store.store.compactHistory(historyDays: 0, delayDays: 0).deleted
             case 68..<80:
                 try await SimulationTests.push(
                     store, to: hub, limit: Int.random(in: 1...30, using: &random), delivery: .normal,

@@ -29,6 +29,11 @@ public struct VersionVector: Hashable, Sendable, CustomStringConvertible {
         return result
     }
 
+    /// The entries of `origins` only.
+    public func restricted(to origins: Set<NodeID>) -> VersionVector {
+        VersionVector(entries.filter { origins.contains($0.key) })
+    }
+
     /// Pointwise minimum: the ops inside both cuts.
     public func meeting(_ other: VersionVector) -> VersionVector {
         var result = VersionVector()

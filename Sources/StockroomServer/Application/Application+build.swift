@@ -158,7 +158,8 @@ func notificationServices(
     if configuration.role == .edge, configuration.hubURL != nil, let days = configuration.historyDays {
         services.append(
             historyCompactionService(
-                store: store, historyDays: days, interval: configuration.compactEvery, logger: logger))
+                store: store, historyDays: days, delayDays: configuration.compactDelayDays,
+                interval: configuration.compactEvery, logger: logger))
     }
     if let directory = configuration.backupDirectory, let interval = configuration.backupEvery {
         services.append(

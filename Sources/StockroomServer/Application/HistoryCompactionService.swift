@@ -5,13 +5,13 @@ import StockroomStore
 /// section 15.3), keeping `historyDays` of business time whatever the counts say. A run
 /// cut short by a stop or a crash leaves a smaller, equally correct log.
 func historyCompactionService(
-    store: StockroomStore, historyDays: Int, interval: Duration, logger: Logger
+    store: StockroomStore, historyDays: Int, delayDays: Int, interval: Duration, logger: Logger
 ) -> PeriodicService {
     PeriodicService(interval: interval, failure: "history compaction failed", logger: logger) {
         let started = ContinuousClock.now
-        let report = try await store.compactHistory(historyDays: historyDays)
+        let report = try await store.compactHistory(historyDays: historyDays, delayDays: delayDays)
         guard report.stableCut != nil else {
-            logger.info("history kept whole: the hub has not yet sent a stable cut (section 15.3)")
+            logger.info("history kept whole: no stable cut from the hub is \(delayDays) days old yet (section 15.3)")
             return
         }
         logger.info(

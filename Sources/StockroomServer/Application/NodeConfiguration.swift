@@ -61,6 +61,9 @@ public struct NodeConfiguration: Sendable {
     /// rest; nil: never.
     public var historyDays: Int? = 400
     public var compactEvery: Duration = .seconds(21_600)
+    /// Only stable cuts received this many days ago are used: longer than the age of any
+    /// backup the hub would be restored from (section 15.3).
+    public var compactDelayDays = 8
 
     public init() {}
 

@@ -104,7 +104,11 @@ struct SyncRoutes {
             // it holds; over PostgreSQL, the minimum of every process's published cut.
             let shared = locationGrants.values.contains { $0.contains { SyncInterest.isLocation($0, of: peer) } }
             var stableCut: VersionVector?
-            if isHub, !shared { stableCut = try await replica?.log.stableCut() ?? store.writeContext.knowledge }
+            if isHub, !shared {
+                stableCut =
+                    try await replica?.log.stableCut(for: peer)
+                    ?? store.writeContext.knowledge.restricted(to: [peer, store.nodeID])
+            }
             let omitted = Mutex(0)
             var omitting: (@Sendable (Op) -> Bool)?
             if pull.snapshot == true, let stableCut, let compaction = snapshotCompaction() {

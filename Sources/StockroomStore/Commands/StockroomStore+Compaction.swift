@@ -10,32 +10,35 @@ extension StockroomStore {
         /// Deltas read and deltas deleted.
         public var scanned = 0
         public var deleted = 0
-        /// The stable cut used; nil when the hub never sent one (nothing is deleted).
+        /// The stable cut used; nil when the hub sent none old enough (nothing is deleted).
         public var stableCut: VersionVector?
     }
 
-    /// Keeps the hub's stable cut, merged with the one held (each is true forever, so
-    /// their pointwise maximum is too). Idempotent.
-    public func recordStableCut(_ cut: VersionVector, from hub: NodeID) async throws {
+    /// Keeps the hub's stable cut with when it came and the hub log's `epoch`
+    /// (``StableCutHistory``): a cut of a new epoch drops the older ones.
+    public func recordStableCut(
+        _ cut: VersionVector, epoch: String, nowMillis: UInt64 = StockroomStore.systemWallMillis()
+    ) async throws {
         try await writer.write { db in
-            let held =
-                try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'stable_cut'").flatMap(
-                    VersionVector.init(compactText:)) ?? VersionVector()
+            var history = try Self.stableCutHistory(db) ?? StableCutHistory()
+            history.record(cut, epoch: epoch, nowMillis: nowMillis)
             try db.execute(
-                sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('stable_cut', ?)",
-                arguments: [held.merging(cut).compactText])
+                sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('stable_cuts', ?)", arguments: [history.text])
         }
     }
 
-    /// The stable cut the hub last sent, or nil.
-    public func stableCut() async throws -> VersionVector? {
-        try await read { db in
-            try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'stable_cut'").flatMap(
-                VersionVector.init(compactText:))
-        }
+    /// The stable cuts the hub sent, or nil before the first.
+    public func stableCutHistory() async throws -> StableCutHistory? {
+        try await read { db in try Self.stableCutHistory(db) }
     }
 
-    /// Deletes every delta rule K2 lets go: inside the hub's stable cut and its cell's
+    static func stableCutHistory(_ db: Database) throws -> StableCutHistory? {
+        try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'stable_cuts'").flatMap(
+            StableCutHistory.init(text:))
+    }
+
+    /// Deletes every delta rule K2 lets go: inside the newest stable cut received at least
+    /// `delayDays` ago (so a hub restored from a younger backup still holds it), and its cell's
     /// winning count here, older than `historyDays` of business time, without a unit
     /// cost. Runs in transactions of at most `chunk` deltas on the single writer, so
     /// scans are held up by one chunk at most; each transaction also records this node's
@@ -44,13 +47,16 @@ extension StockroomStore {
     /// chunks leaves a log that is smaller and as correct. Refused on a hub (it keeps the
     /// chain's history). Not undone: the ops are at the hub (`/v1/ops` there).
     public func compactHistory(
-        historyDays: Int, nowMillis: UInt64? = nil, chunk: Int = 5000
+        historyDays: Int, delayDays: Int = 8, nowMillis: UInt64? = nil, chunk: Int = 5000
     ) async throws -> CompactionReport {
         var report = CompactionReport()
-        guard try await storedRole() != "hub", let cut = try await stableCut() else { return report }
+        let now = nowMillis ?? Self.systemWallMillis()
+        guard try await storedRole() != "hub",
+            let cut = try await stableCutHistory()?.cut(
+                olderThan: UInt64(max(0, delayDays)) * 86_400_000, nowMillis: now)
+        else { return report }
         report.stableCut = cut
-        let rule = HistoryCompaction(
-            nowMillis: nowMillis ?? UInt64(Date().timeIntervalSince1970 * 1000), historyDays: historyDays)
+        let rule = HistoryCompaction(nowMillis: now, historyDays: historyDays)
         var after: Int64 = 0
         while true {
             let start = after

@@ -43,8 +43,20 @@ extension PostgresHubLog {
     /// The pointwise minimum of every published cut; empty when none is published. With
     /// `puller`, only the origins that may write its cells: itself and the hub (its
     /// processes and the log's own node); a smaller cut only ever lets a store drop less.
+    ///
+    /// For a puller it reads the database at most once a second (``recentCuts``): a cut
+    /// read earlier is still read before the page, and still true (cuts never move back,
+    /// and a process that starts publishes before it makes an op, whose counts then see
+    /// the whole log as of then).
     public func stableCut(for puller: NodeID? = nil) async throws -> VersionVector {
-        let cuts = try await processCuts()
+        let now = ContinuousClock.now
+        let cuts: [(node: String, cut: VersionVector)]
+        if puller != nil, let recent = recentCuts.withLock({ $0 }), now - recent.readAt < .seconds(1) {
+            cuts = recent.cuts
+        } else {
+            cuts = try await processCuts().map { ($0.node, $0.cut) }
+            recentCuts.withLock { $0 = (now, cuts) }
+        }
         guard let first = cuts.first?.cut else { return VersionVector() }
         let minimum = cuts.dropFirst().reduce(first) { $0.meeting($1.cut) }
         guard let puller else { return minimum }

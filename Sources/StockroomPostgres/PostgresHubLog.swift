@@ -2,6 +2,7 @@ public import Logging
 import NIOCore
 public import PostgresNIO
 public import StockroomCore
+import Synchronization
 
 /// The hub's op log on PostgreSQL (sync-protocol/README.md, section 14): the log of truth
 /// that every hub process of a chain shares.
@@ -24,6 +25,10 @@ public final class PostgresHubLog: HubLog {
     public let database: PostgresURL
     let logger: Logger
     let cachedIdentity: HubLogIdentity
+    /// The processes' cuts as last read for a pull (section 15.4), kept for a second: a
+    /// cut read earlier is still one read before the page, and a chain's pulls then cost
+    /// the database one query a second, not one each.
+    let recentCuts = Mutex<(readAt: ContinuousClock.Instant, cuts: [(node: String, cut: VersionVector)])?>(nil)
 
     /// The most ops one pull decodes, whatever it keeps (as ``maxScannedPerPull`` for SQLite).
     public static let maxScannedPerPull = 100_000

@@ -9,7 +9,7 @@
 ///   own counts see the whole snapshot;
 /// - the hub is one process over its own log, so its counts see every op it holds;
 /// - no other node may write the location (no `--grant-location` of it to another
-///   store);
+///   store): the hub neither compacts nor sends a stable cut for such a puller;
 /// - a count made later by anyone has a higher stamp than the counts it saw (HLC), so a
 ///   count that lost to the winner never wins again.
 ///
@@ -22,33 +22,22 @@
 public struct HistoryCompaction: Sendable, Hashable {
     /// Deltas with a business time (``Op/businessMillis``) before this may be left out.
     public var horizonMillis: UInt64
-    /// Locations another node besides the hub and the puller may write (granted ones):
-    /// nothing of theirs is left out.
-    public var sharedLocations: Set<String>
 
-    public init(horizonMillis: UInt64, sharedLocations: Set<String> = []) {
+    public init(horizonMillis: UInt64) {
         self.horizonMillis = horizonMillis
-        self.sharedLocations = sharedLocations
     }
 
     /// The horizon `historyDays` days before `nowMillis` (0 days: every delta a count
     /// covers may go).
-    public init(nowMillis: UInt64, historyDays: Int, sharedLocations: Set<String> = []) {
+    public init(nowMillis: UInt64, historyDays: Int) {
         let span = UInt64(max(0, historyDays)) &* 86_400_000
-        self.init(horizonMillis: nowMillis > span ? nowMillis - span : 0, sharedLocations: sharedLocations)
+        self.init(horizonMillis: nowMillis > span ? nowMillis - span : 0)
     }
 
-    /// Rule K2 (section 15.3): whether a store may delete `op` from its own log, given its
-    /// cell's winning cut here and the stable cut its hub sent on the last pull that
-    /// reached the end of the hub's log (every count that can still reach the cell has
-    /// seen every op inside it).
-    public func mayDrop(_ op: Op, winningCut: VersionVector?, stableCut: VersionVector) -> Bool {
-        stableCut.contains(op.id) && omits(op, winningCut: winningCut)
-    }
-
-    /// K1 as a pull's filter: `winningCuts` of the puller's counted cells at the hub now,
-    /// and, over PostgreSQL, the cut every hub process's later counts have seen (15.4);
-    /// nil when the hub is one process over its own log (its counts see everything).
+    /// K1 as a pull's filter, and K2 as a store's: `winningCuts` of the puller's counted
+    /// cells now, and a cut every count still to come has seen: over PostgreSQL the
+    /// minimum of the hub processes' cuts (15.4), for K2 the hub's stable cut (15.3); nil
+    /// when the hub is one process over its own log (its counts see everything).
     public func omitter(
         winningCuts: [StockKey: VersionVector], stableCut: VersionVector?
     ) -> @Sendable (Op) -> Bool {
@@ -62,8 +51,8 @@ public struct HistoryCompaction: Sendable, Hashable {
     /// Whether `op` may be left out, given the cut (context) of its cell's winning count
     /// at the hub now, or nil when the cell has no count.
     public func omits(_ op: Op, winningCut: VersionVector?) -> Bool {
-        guard case .delta(let key, _, _) = op.payload, let winningCut, winningCut.contains(op.id),
-            op.businessMillis < horizonMillis, op.facts?.unitCost == nil, !sharedLocations.contains(key.location)
+        guard case .delta = op.payload, let winningCut, winningCut.contains(op.id),
+            op.businessMillis < horizonMillis, op.facts?.unitCost == nil
         else { return false }
         return true
     }

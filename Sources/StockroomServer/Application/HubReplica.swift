@@ -65,11 +65,11 @@ public final class HubReplica: Service, Sendable {
     }
 
     /// Appends this process's own ops that the log lacks. Returns how many it appended.
-    @discardableResult
     ///
     /// Then, at most every ``cutInterval``, publishes the replica's cut as read *before*
     /// forwarding (section 15.4): every own op made before that moment is now in the log,
     /// and every own op made after has seen the cut.
+    @discardableResult
     public func forwardOwnOps() async throws -> Int {
         try await forwardLock.withLock {
             let cut = store.writeContext.knowledge

@@ -105,9 +105,13 @@ struct SyncRoutes {
             let shared = locationGrants.values.contains { $0.contains { SyncInterest.isLocation($0, of: peer) } }
             var stableCut: VersionVector?
             if isHub, !shared {
-                stableCut =
-                    try await replica?.log.stableCut(for: peer)
-                    ?? store.writeContext.knowledge.restricted(to: [peer, store.nodeID])
+                if let replica {
+                    stableCut = try await replica.log.stableCut(for: peer)
+                } else {
+                    // Two lookups, not a filter of a chain's every origin on every pull.
+                    let knowledge = store.writeContext.knowledge
+                    stableCut = VersionVector([peer: knowledge[peer], store.nodeID: knowledge[store.nodeID]])
+                }
             }
             let omitted = Mutex(0)
             var omitting: (@Sendable (Op) -> Bool)?
@@ -140,13 +144,12 @@ struct SyncRoutes {
         }
     }
 
-    /// K1's parameters now: the horizon `snapshotHistoryDays` back, and every location
-    /// granted to a store (another writer of a store's cells).
+    /// K1's horizon now: `snapshotHistoryDays` back. (Its third condition, no other
+    /// writer of the puller's locations, is the `shared` test of the pull route.)
     func snapshotCompaction() -> HistoryCompaction? {
         guard let snapshotHistoryDays else { return nil }
         return HistoryCompaction(
-            nowMillis: UInt64(Date().timeIntervalSince1970 * 1000), historyDays: snapshotHistoryDays,
-            sharedLocations: locationGrants.values.reduce(into: Set<String>()) { $0.formUnion($1) })
+            nowMillis: UInt64(Date().timeIntervalSince1970 * 1000), historyDays: snapshotHistoryDays)
     }
 
     struct StatusResponse: ResponseEncodable {

@@ -56,7 +56,10 @@ extension StockroomStore {
                 olderThan: UInt64(max(0, delayDays)) * 86_400_000, nowMillis: now)
         else { return report }
         report.stableCut = cut
-        let rule = HistoryCompaction(nowMillis: now, historyDays: historyDays)
+        // The winners as of now: a count that arrives meanwhile has seen every delta it
+        // could make matter (15.3), so an older map only ever keeps more.
+        let dropped = HistoryCompaction(nowMillis: now, historyDays: historyDays).omitter(
+            winningCuts: try await winningCuts(atLocationsOf: nodeID), stableCut: cut)
         var after: Int64 = 0
         while true {
             let start = after
@@ -65,14 +68,13 @@ extension StockroomStore {
                     db.cachedStatement(
                         sql: "SELECT \(OpRow.selectColumns) FROM ops WHERE kind = 1 AND lsn > ? ORDER BY lsn LIMIT ?"),
                     arguments: [start, chunk])
-                var cuts: [StockKey: VersionVector?] = [:]
                 var touched = Set<NodeID>()
                 var deleted = 0
+                var last: Int64?
                 for row in rows {
                     let (lsn, op, _) = try OpRow.decode(row)
-                    guard let key = op.payload.stockKey else { continue }
-                    if cuts[key] == nil { cuts[key] = .some(try Self.winningCut(of: key, db: db)) }
-                    guard rule.mayDrop(op, winningCut: cuts[key]!, stableCut: cut) else { continue }
+                    last = lsn
+                    guard dropped(op) else { continue }
                     try db.execute(sql: "DELETE FROM ops WHERE lsn = ?", arguments: [lsn])
                     touched.insert(op.id.origin)
                     deleted += 1
@@ -86,7 +88,7 @@ extension StockroomStore {
                             ON CONFLICT (origin) DO UPDATE SET seq = max(seq, excluded.seq)
                             """, arguments: [origin.rawValue, Int64(seq)])
                 }
-                return (rows.count, deleted, rows.last.map { try? OpRow.decode($0).lsn } ?? nil)
+                return (rows.count, deleted, last)
             }
             report.scanned += scanned
             report.deleted += deleted

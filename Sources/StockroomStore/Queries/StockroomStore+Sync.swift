@@ -56,7 +56,7 @@ extension StockroomStore {
     }
 
     /// The cut of every counted cell at `node`'s locations (its id and `node/…`), for
-    /// rule K1 on a snapshot pull: at most one entry per cell of one store.
+    /// rules K1 and K2: at most one entry per cell of one store.
     public func winningCuts(atLocationsOf node: NodeID) async throws -> [StockKey: VersionVector] {
         try await read { db in
             var cuts: [StockKey: VersionVector] = [:]
@@ -72,14 +72,6 @@ extension StockroomStore {
             }
             return cuts
         }
-    }
-
-    /// The cut of the cell's winning count, as the stock table keeps it; nil without one.
-    static func winningCut(of key: StockKey, db: Database) throws -> VersionVector? {
-        let text = try String.fetchOne(
-            db.cachedStatement(sql: "SELECT count_context FROM stock WHERE sku = ? AND location = ?"),
-            arguments: [key.sku, key.location])
-        return text.flatMap(VersionVector.init(compactText:))
     }
 
     /// This node's own ops after `seq`, in seq order, for a push.

@@ -22,11 +22,12 @@ extension PostgresHubLog {
     public func check() async throws -> CheckReport {
         var report = CheckReport()
         report.head = try await head()
-        var progress: [String: Int64] = [:]
-        try await PostgresRetry.run(hosts, logger: logger) { connection in
+        var progress = try await PostgresRetry.run(hosts, logger: logger) { connection in
+            var progress: [String: Int64] = [:]
             for try await (origin, high) in try await connection.query(
-                "SELECT origin, high_seq FROM origin_progress", logger: logger
+                "SELECT origin, high_seq FROM origin_progress", logger: self.logger
             ).decode((String, Int64).self) { progress[origin] = high }
+            return progress
         }
         var after = ("", Int64(0))
         var currentOrigin: String?
@@ -48,7 +49,7 @@ extension PostgresHubLog {
                     """
                     SELECT position, origin, first_seq, last_seq, op_count, body FROM op_chunks
                     WHERE (origin, first_seq) > (\(origin0), \(seq0)) ORDER BY origin, first_seq LIMIT 500
-                    """, logger: logger
+                    """, logger: self.logger
                 ).decode((Int64, String, Int64, Int64, Int32, ByteBuffer).self) { rows.append(row) }
                 return rows
             }
@@ -98,7 +99,7 @@ extension PostgresHubLog {
         let epoch = Self.newEpoch()
         try await PostgresRetry.transaction(hosts, logger: logger) { connection in
             try await connection.query(
-                "UPDATE hub_meta SET value = \(epoch) WHERE key = 'epoch'", logger: logger)
+                "UPDATE hub_meta SET value = \(epoch) WHERE key = 'epoch'", logger: self.logger)
         }
         return epoch
     }

@@ -20,7 +20,7 @@ extension PostgresHubLog {
                             \(ByteBuffer(bytes: token.secretSHA256)), \(token.createdAt), \(token.revokedAt))
                     ON CONFLICT (id) DO UPDATE SET revoked_at = coalesce(hub_tokens.revoked_at, excluded.revoked_at)
                     WHERE hub_tokens.revoked_at IS NULL AND excluded.revoked_at IS NOT NULL
-                    """, logger: logger)
+                    """, logger: self.logger)
             }
         }
     }
@@ -31,7 +31,7 @@ extension PostgresHubLog {
             var tokens: [SharedToken] = []
             for try await (id, role, node, label, digest, created, revoked) in try await connection.query(
                 "SELECT id, role, node, label, secret_sha256, created_at, revoked_at FROM hub_tokens ORDER BY id",
-                logger: logger
+                logger: self.logger
             ).decode((String, String, String?, String, ByteBuffer, Int64, Int64?).self) {
                 tokens.append(
                     SharedToken(

@@ -173,6 +173,7 @@ public final class PostgresHubLog: HubLog {
             // Read-only and one statement at a time: nothing to retry but the read itself.
             // Every row's origin and last seq (the coverage an edge is told), but the
             // body only of rows that concern the puller.
+            let from = position
             let rows = try await PostgresRetry.run(hosts, logger: logger) { connection in
                 var rows: [(Int64, String, Int64, Int32, ByteBuffer?)] = []
                 let query: PostgresQuery
@@ -181,17 +182,17 @@ public final class PostgresHubLog: HubLog {
                     query = """
                         SELECT position, origin, last_seq, op_count,
                                CASE WHEN stores IS NULL OR \(node.rawValue) = ANY(stores) THEN body END
-                        FROM op_chunks WHERE position > \(position) ORDER BY position LIMIT 256
+                        FROM op_chunks WHERE position > \(from) ORDER BY position LIMIT 256
                         """
                 case .origin(let origin):
                     query = """
                         SELECT position, origin, last_seq, op_count, CASE WHEN origin = \(origin.rawValue) THEN body END
-                        FROM op_chunks WHERE position > \(position) ORDER BY position LIMIT 256
+                        FROM op_chunks WHERE position > \(from) ORDER BY position LIMIT 256
                         """
                 case .everything:
                     query = """
                         SELECT position, origin, last_seq, op_count, body
-                        FROM op_chunks WHERE position > \(position) ORDER BY position LIMIT 256
+                        FROM op_chunks WHERE position > \(from) ORDER BY position LIMIT 256
                         """
                 }
                 for try await row in try await connection.query(query, logger: self.logger).decode(

@@ -1,6 +1,7 @@
 public import Logging
 import NIOCore
 public import PostgresNIO
+import Synchronization
 
 /// Runs database work again when it failed for a reason that a second attempt can cure
 /// (sync-protocol/README.md, section 14.4): a serialization failure (40001), a deadlock
@@ -13,7 +14,7 @@ public enum PostgresRetry {
 
     /// `body` in a transaction (READ COMMITTED), committed when it returns.
     public static func transaction<T: Sendable>(
-        _ hosts: PostgresHosts, logger: Logger, _ body: (PostgresConnection) async throws -> T
+        _ hosts: PostgresHosts, logger: Logger, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         try await run(hosts, logger: logger) { connection in
             do {
@@ -28,7 +29,7 @@ public enum PostgresRetry {
     /// `body` on a pooled connection of the host in use, outside a transaction. A
     /// transient failure moves to the next host (when there are several) for the retry.
     public static func run<T: Sendable>(
-        _ hosts: PostgresHosts, logger: Logger, _ body: (PostgresConnection) async throws -> T
+        _ hosts: PostgresHosts, logger: Logger, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         var delay = 0.01
         for attempt in 1... {
@@ -57,20 +58,49 @@ public enum PostgresRetry {
         public var description: String { "no answer from the database within \(PostgresRetry.attemptDeadline)" }
     }
 
-    static func withDeadline<T: Sendable>(_ deadline: Duration, _ body: () async throws -> T) async throws -> T {
-        try await withoutActuallyEscaping(body) { body in
-            try await withThrowingTaskGroup(of: T?.self) { group in
-                nonisolated(unsafe) let work = body
-                group.addTask { try await work() }
-                group.addTask {
-                    try await Task.sleep(for: deadline)
-                    return nil
+    /// `body`'s result, or ``AttemptTimedOut`` after `deadline`, whichever comes first. On
+    /// the deadline the attempt is cancelled and *abandoned*: a task group would wait for it
+    /// to end, and a connection lease stuck on a dead host does not heed cancellation (a
+    /// replica loop hung that way after a Patroni failover). The abandoned task ends when
+    /// its connection does; its transaction never commits, since it never returns.
+    static func withDeadline<T: Sendable>(
+        _ deadline: Duration, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        let race = DeadlineRace<T>()
+        defer { race.cancelTasks() }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                race.waiting.withLock { $0 = continuation }
+                guard !Task.isCancelled else { return race.finish(.failure(CancellationError())) }
+                let attempt = Task {
+                    do { race.finish(.success(try await body())) } catch { race.finish(.failure(error)) }
                 }
-                defer { group.cancelAll() }
-                guard let first = try await group.next(), let value = first else { throw AttemptTimedOut() }
-                return value
+                let timer = Task {
+                    guard (try? await Task.sleep(for: deadline)) != nil else { return }
+                    attempt.cancel()
+                    race.finish(.failure(AttemptTimedOut()))
+                }
+                race.tasks.withLock { $0 = [attempt, timer] }
             }
+        } onCancel: {
+            race.finish(.failure(CancellationError()))
         }
+    }
+
+    /// The one continuation an attempt and its timer race to resume.
+    final class DeadlineRace<T: Sendable>: Sendable {
+        let waiting = Mutex<CheckedContinuation<T, any Error>?>(nil)
+        let tasks = Mutex<[Task<Void, Never>]>([])
+
+        /// Resumes the caller with the first result; later ones are dropped.
+        func finish(_ result: Result<T, any Error>) {
+            waiting.withLock { continuation in
+                defer { continuation = nil }
+                return continuation
+            }?.resume(with: result)
+        }
+
+        func cancelTasks() { tasks.withLock { $0.forEach { $0.cancel() } } }
     }
 
     /// SQLSTATEs after which the same work may succeed.

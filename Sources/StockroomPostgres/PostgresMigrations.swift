@@ -72,6 +72,34 @@ public enum PostgresMigrations {
                 """
             ]
         ),
+        (
+            5,
+            [
+                // Dashboard users shared by every hub process, last writer wins per user
+                // (UserRecord), and the dashboard's sessions themselves, so a browser can
+                // be sent to any process behind the load balancer.
+                """
+                CREATE TABLE hub_users (
+                    name text PRIMARY KEY,
+                    display_name text NOT NULL,
+                    role text NOT NULL,
+                    password_hash text NOT NULL,
+                    created_at bigint NOT NULL,
+                    password_changed_at bigint NOT NULL,
+                    disabled_at bigint,
+                    last_sign_in_at bigint,
+                    version_ms bigint NOT NULL,
+                    version_node text NOT NULL)
+                """,
+                """
+                CREATE TABLE hub_web_sessions (
+                    key text PRIMARY KEY,
+                    value bytea NOT NULL,
+                    expires_at bigint)
+                """,
+                "CREATE INDEX hub_web_sessions_expiry ON hub_web_sessions (expires_at)",
+            ]
+        ),
     ]
 
     /// The newest schema version this binary knows.

@@ -1,4 +1,7 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
+import NIOHTTP1
 import StockroomTesting
 import Testing
 
@@ -213,10 +216,129 @@ import Testing
         }
     }
 
+    /// Dashboard users and sessions are shared by the hub processes: a user made with the
+    /// CLI on process A signs in on process B, the session cookie B gave works on A, and
+    /// disabling the user on B ends the session on A within seconds.
+    @Test func aDashboardUserAndTheirSessionWorkOnEveryHubProcess() async throws {
+        guard let database = try Self.freshDatabase() else { return }
+        let (hubA, hubB) = (try NodeProcess(), try NodeProcess())
+        let (portA, portB) = (try freePort(), try freePort())
+        for (hub, node, port) in [(hubA, "hub-a", portA), (hubB, "hub-b", portB)] {
+            try await hub.start(
+                extraArguments: ["--role", "hub", "--node", node, "--database", database], listen: "127.0.0.1:\(port)")
+        }
+        let password = "correct-horse-battery"
+        let made = try NodeProcess.runProgram(
+            "/bin/sh",
+            [
+                "-c", #"printf '%s\n' "$1" | "$0" user create ada --role admin --password-stdin --data "$2""#,
+                NodeProcess.binary, password, hubA.dataDirectory,
+            ])
+        try #require(made.status == 0, "\(made.output)")
+        let http = HTTPClient(configuration: .init(redirectConfiguration: .disallow))
+        do {
+            try await Self.shareUsersAndSessions(hubA: hubA, hubB: hubB, ports: (portA, portB), http: http)
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
+        try await http.shutdown()
+        for node in [hubA, hubB] {
+            node.kill(signal: SIGTERM)
+            _ = try await node.waitForExit()
+        }
+    }
+
+    static func shareUsersAndSessions(
+        hubA: NodeProcess, hubB: NodeProcess, ports: (a: Int, b: Int), http: HTTPClient
+    ) async throws {
+        let (portA, portB) = ports
+        let password = "correct-horse-battery"
+        var browser = WebBrowser(http: http, base: "http://127.0.0.1:\(portB)")
+        let arrived = Date().addingTimeInterval(20)
+        while try await browser.signIn("ada", password: password) != 303 {
+            try #require(Date() < arrived, "the user made on hub A never reached hub B")
+            try await Task.sleep(for: .milliseconds(300))
+        }
+        #expect(try await browser.send(.GET, "/").status == 200, "signed in on B")
+        browser.base = "http://127.0.0.1:\(portA)"
+        #expect(try await browser.send(.GET, "/").status == 200, "B's session cookie works on A")
+        #expect(try hubB.run(["user", "disable", "ada"]).status != 0, "the last admin cannot be disabled")
+        let second = try NodeProcess.runProgram(
+            "/bin/sh",
+            [
+                "-c", #"printf '%s\n' "$1" | "$0" user create bea --role admin --password-stdin --data "$2""#,
+                NodeProcess.binary, password, hubB.dataDirectory,
+            ])
+        try #require(second.status == 0, "\(second.output)")
+        let disabled = Date().addingTimeInterval(20)
+        while true {
+            let attempt = try hubB.run(["user", "disable", "ada"])
+            if attempt.status == 0 { break }
+            try #require(Date() < disabled, "hub B never saw a second admin: \(attempt.output)")
+            try await Task.sleep(for: .milliseconds(300))
+        }
+        let ended = Date().addingTimeInterval(20)
+        while try await browser.send(.GET, "/").status == 200 {
+            try #require(Date() < ended, "disabling ada on hub B did not end her session on hub A")
+            try await Task.sleep(for: .milliseconds(300))
+        }
+        #expect(try await browser.signIn("ada", password: password) != 303, "a disabled user cannot sign in on A")
+    }
+
     /// N in `stockroom compact`'s line `scans deleted:   N (...)`, or 0.
     static func scansDeleted(in output: String) -> Int {
         output.split(separator: "\n").first { $0.hasPrefix("scans deleted:") }
             .flatMap { $0.dropFirst("scans deleted:".count).split(separator: " ").first }
             .flatMap { Int($0) } ?? 0
+    }
+}
+
+/// A browser's worth of state for the dashboard over real HTTP: cookies and the sign-in
+/// form's CSRF token; redirects are not followed, so a sign-in's 303 is seen.
+struct WebBrowser {
+    let http: HTTPClient
+    var base: String
+    var cookies: [String: String] = [:]
+
+    mutating func send(
+        _ method: HTTPMethod, _ path: String, form: [String: String]? = nil
+    ) async throws -> (
+        status: Int, text: String
+    ) {
+        var request = HTTPClientRequest(url: base + path)
+        request.method = method
+        request.headers.add(name: "Accept", value: "text/html")
+        if !cookies.isEmpty {
+            request.headers.add(
+                name: "Cookie", value: cookies.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "; "))
+        }
+        if let form {
+            request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+            request.headers.add(name: "Origin", value: base)
+            request.body = .bytes(
+                ByteBuffer(
+                    string: form.map {
+                        "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)"
+                    }.joined(separator: "&")))
+        }
+        let response = try await http.execute(request, timeout: .seconds(10))
+        for cookie in response.headers["Set-Cookie"] {
+            let pair = cookie.prefix { $0 != ";" }.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                .map(String.init)
+            guard pair.count == 2 else { continue }
+            cookies[pair[0]] = pair[1].isEmpty || cookie.contains("Max-Age=0") ? nil : pair[1]
+        }
+        let body = try await response.body.collect(upTo: 4 << 20)
+        return (Int(response.status.code), String(buffer: body))
+    }
+
+    /// Signs in through the form; returns the status (303 on success).
+    mutating func signIn(_ name: String, password: String) async throws -> Int {
+        let page = try await send(.GET, "/signin").text
+        let marker = #"name="_csrf" value=""#
+        let csrf = page.range(of: marker).map { String(page[$0.upperBound...].prefix { $0 != "\"" }) } ?? ""
+        return try await send(.POST, "/signin", form: ["_csrf": csrf, "name": name, "password": password, "next": "/"])
+            .status
     }
 }

@@ -28,7 +28,7 @@ public func buildApplication(
         do {
             web = try WebSite(
                 store: store, role: configuration.role.rawValue, dataFolder: configuration.dataDirectory,
-                secure: configuration.tls != nil, notify: configuration.notify)
+                secure: configuration.tls != nil, notify: configuration.notify, sharedSessions: replica?.log)
         } catch {
             logger.error("the web dashboard is off: \(error); /v1 is served as usual")
         }

@@ -25,6 +25,8 @@ public final class HubReplica: Service, Sendable {
     private let forwardLock = AsyncLock()
     /// Tokens this process has published, with their revocation time as published.
     private let published = Mutex<[String: Int64?]>([:])
+    /// Users this process has published, with what it published of each.
+    private let publishedUsers = Mutex<[String: UserRecord.Publication]>([:])
     public static let interval: Duration = .milliseconds(250)
     /// How often the replica's cut is published (section 15.4); the first time at start.
     public static let cutInterval: Duration = .seconds(5)
@@ -156,15 +158,34 @@ public final class HubReplica: Service, Sendable {
         try await store.mergeTokens(news)
     }
 
+    /// Shares dashboard users both ways, last writer wins per user (``UserRecord``): a
+    /// user made, disabled or given a new password on one process holds on all within a
+    /// round (1 s), and their sessions (shared in the database) end with it.
+    public func mirrorUsers() async throws {
+        let local = try await store.storedUsers()
+        let unpublished = publishedUsers.withLock { published in
+            local.filter { published[$0.name] != $0.publication }
+        }
+        try await log.publishUsers(unpublished)
+        publishedUsers.withLock { published in for user in unpublished { published[user.name] = user.publication } }
+        let known = Dictionary(local.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let news = try await log.sharedUsers().filter { shared in
+            guard let mine = known[shared.name] else { return true }
+            return shared.supersedes(mine) || (shared.lastSignInAt ?? 0) > (mine.lastSignInAt ?? 0)
+        }
+        try await store.mergeUsers(news)
+    }
+
     /// One pass of everything, for start-up: the replica is current before the process
     /// answers its first request.
     public func syncOnce() async throws {
         try await forwardOwnOps()
         try await catchUp()
         try await mirrorTokens()
+        try await mirrorUsers()
     }
 
-    /// Follows the log every ``interval``; shares tokens every 2 s. A database that is
+    /// Follows the log every ``interval``; shares tokens every 2 s and users every 1 s. A database that is
     /// down is retried with the same pace and logged once per outage.
     public func run() async throws {
         var rounds = 0
@@ -174,6 +195,7 @@ public final class HubReplica: Service, Sendable {
                 try await forwardOwnOps()
                 try await catchUp()
                 if rounds % 8 == 0 { try await mirrorTokens() }
+                if rounds % 4 == 2 { try await mirrorUsers() }
                 if rounds % 40 == 0 { try await repairLogTail() }
                 if failing { logger.info("the PostgreSQL hub log is reachable again") }
                 failing = false

@@ -6,6 +6,7 @@ import HummingbirdBcrypt
 import Logging
 import NIOPosix
 import ServiceLifecycle
+import StockroomPostgres
 import StockroomStore
 import Synchronization
 
@@ -19,39 +20,66 @@ struct WebSession: Codable, Sendable {
     var startedAt: Int64
 }
 
-/// hummingbird-auth's session storage on the node's SQLite file, so sessions survive a
+/// Where the dashboard's sessions are kept: the node's SQLite file, or on a hub over
+/// PostgreSQL the shared database, so a browser can be served by any hub process.
+protocol SessionBackend: Sendable {
+    /// The value and its expiry (seconds since 1970), or nil when absent or expired.
+    func sessionValue(key: String, now: Int64) async throws -> (value: Data, expiresAt: Int64?)?
+    /// Stores a value; `expiresAt` nil keeps the stored expiry. With `mustBeNew`, false
+    /// when the key exists (nothing changed). Committed when it returns.
+    func storeSession(key: String, value: Data, expiresAt: Int64?, mustBeNew: Bool, now: Int64) async throws -> Bool
+    func removeSession(key: String) async throws
+}
+
+extension StockroomStore: SessionBackend {
+    func sessionValue(key: String, now: Int64) async throws -> (value: Data, expiresAt: Int64?)? {
+        try await sessionValue(key: key)
+    }
+
+    func storeSession(key: String, value: Data, expiresAt: Int64?, mustBeNew: Bool, now: Int64) async throws -> Bool {
+        do {
+            try await setSessionValue(key: key, value: value, expiresAt: expiresAt, mustBeNew: mustBeNew)
+            return true
+        } catch StoreError.invalid {
+            return false
+        }
+    }
+}
+
+extension PostgresHubLog: SessionBackend {}
+
+/// hummingbird-auth's session storage on a ``SessionBackend``, so sessions survive a
 /// restart and a crash (each write is committed before the answer goes out).
-struct SQLiteSessionDriver: PersistDriver {
-    let store: StockroomStore
+struct SessionDriver: PersistDriver {
+    let backend: any SessionBackend
 
     func create<Object: Codable & Sendable>(key: String, value: Object, expires: Duration?) async throws {
-        do {
-            try await store.setSessionValue(
-                key: key, value: JSONEncoder().encode(value), expiresAt: Self.deadline(expires), mustBeNew: true)
-        } catch StoreError.invalid {
-            throw PersistError.duplicate
-        }
+        let stored = try await backend.storeSession(
+            key: key, value: JSONEncoder().encode(value), expiresAt: Self.deadline(expires), mustBeNew: true,
+            now: Self.now)
+        if !stored { throw PersistError.duplicate }
     }
 
     func set<Object: Codable & Sendable>(key: String, value: Object, expires: Duration?) async throws {
-        try await store.setSessionValue(
-            key: key, value: JSONEncoder().encode(value), expiresAt: Self.deadline(expires), mustBeNew: false)
+        _ = try await backend.storeSession(
+            key: key, value: JSONEncoder().encode(value), expiresAt: Self.deadline(expires), mustBeNew: false,
+            now: Self.now)
     }
 
     func get<Object: Codable & Sendable>(key: String, as: Object.Type) async throws -> Object? {
-        guard let stored = try await store.sessionValue(key: key) else { return nil }
+        guard let stored = try await backend.sessionValue(key: key, now: Self.now) else { return nil }
         do { return try JSONDecoder().decode(Object.self, from: stored.value) } catch {
             throw PersistError.invalidConversion
         }
     }
 
-    func remove(key: String) async throws { try await store.removeSession(key: key) }
+    func remove(key: String) async throws { try await backend.removeSession(key: key) }
 
     func run() async throws { try? await gracefulShutdown() }
 
-    static func deadline(_ expires: Duration?) -> Int64? {
-        expires.map { Int64(Date().timeIntervalSince1970) + $0.components.seconds }
-    }
+    static var now: Int64 { Int64(Date().timeIntervalSince1970) }
+
+    static func deadline(_ expires: Duration?) -> Int64? { expires.map { now + $0.components.seconds } }
 }
 
 /// Slows password guessing: after ``freeAttempts`` failures for one account or from one

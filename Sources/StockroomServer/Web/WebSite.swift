@@ -6,6 +6,7 @@ import Logging
 import Mustache
 import StockroomCore
 public import StockroomNotify
+public import StockroomPostgres
 public import StockroomStore
 
 /// The web dashboard: server-rendered HTML (swift-mustache) over the same store methods as
@@ -52,7 +53,8 @@ public struct WebSite: Sendable {
     /// Loads the templates. Throws when the web folder cannot be found or a template does
     /// not parse; the node then serves `/v1` alone (the caller logs why).
     public init(
-        store: StockroomStore, role: String, dataFolder: String, secure: Bool, notify: NotifyConfiguration? = nil
+        store: StockroomStore, role: String, dataFolder: String, secure: Bool, notify: NotifyConfiguration? = nil,
+        sharedSessions: PostgresHubLog? = nil
     ) throws {
         guard let root = WebAssets.root() else { throw WebAssets.Missing() }
         var library = MustacheLibrary()
@@ -65,7 +67,7 @@ public struct WebSite: Sendable {
         self.templates = library
         self.staticFolder = root + "/static"
         self.sessions = SessionStorage(
-            SQLiteSessionDriver(store: store),
+            SessionDriver(backend: sharedSessions ?? store),
             configuration: .init(
                 sessionCookieParameters: .init(
                     name: Self.sessionCookie, path: "/", secure: secure, sameSite: .strict),

@@ -80,9 +80,14 @@ extension StockroomStore {
             }
             try db.execute(
                 sql: """
-                    INSERT INTO users (name, display_name, role, password_hash, created_at, password_changed_at)
-                    VALUES (?, ?, ?, ?, ?, ?)
-                    """, arguments: [name, displayName, role.rawValue, passwordHash, now, now])
+                    INSERT INTO users (name, display_name, role, password_hash, created_at, password_changed_at,
+                                       version_ms, version_node)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    name, displayName, role.rawValue, passwordHash, now, now, Int64(Self.systemWallMillis()),
+                    nodeID.rawValue,
+                ])
         }
         return UserInfo(
             name: name, displayName: displayName, role: role, createdAt: Date(timeIntervalSince1970: Double(now)),
@@ -117,7 +122,9 @@ extension StockroomStore {
     /// unknown user.
     public func setPassword(user name: String, passwordHash: String) async throws {
         let now = Int64(Date().timeIntervalSince1970)
-        try await updateUser(name, sql: "UPDATE users SET password_hash = ?, password_changed_at = ? WHERE name = ?") {
+        try await updateUser(
+            name, sql: "UPDATE users SET password_hash = ?, password_changed_at = ?, \(versionBump) WHERE name = ?"
+        ) {
             [passwordHash, now, name]
         }
     }
@@ -133,10 +140,11 @@ extension StockroomStore {
             if disabled, role == Role.admin.rawValue { try Self.requireAnotherAdmin(than: name, field: "name", db) }
             if disabled {
                 try db.execute(
-                    sql: "UPDATE users SET disabled_at = coalesce(disabled_at, ?) WHERE name = ?",
+                    sql: "UPDATE users SET disabled_at = coalesce(disabled_at, ?), \(versionBump) WHERE name = ?",
                     arguments: [now, name])
             } else {
-                try db.execute(sql: "UPDATE users SET disabled_at = NULL WHERE name = ?", arguments: [name])
+                try db.execute(
+                    sql: "UPDATE users SET disabled_at = NULL, \(versionBump) WHERE name = ?", arguments: [name])
             }
         }
     }
@@ -150,7 +158,8 @@ extension StockroomStore {
             if old == Role.admin.rawValue, role != .admin {
                 try Self.requireAnotherAdmin(than: name, field: "role", db)
             }
-            try db.execute(sql: "UPDATE users SET role = ? WHERE name = ?", arguments: [role.rawValue, name])
+            try db.execute(
+                sql: "UPDATE users SET role = ?, \(versionBump) WHERE name = ?", arguments: [role.rawValue, name])
         }
     }
 
@@ -187,6 +196,12 @@ extension StockroomStore {
             try db.execute(sql: sql, arguments: arguments())
             if db.changesCount == 0 { throw StoreError.invalid(field: "name", message: "no user named '\(name)'") }
         }
+    }
+
+    /// The SET clause every edit of a user carries: a version later than the one it
+    /// replaces and than now, by this node (``UserRecord``'s last-writer-wins).
+    private var versionBump: String {
+        "version_ms = max(version_ms + 1, \(Self.systemWallMillis())), version_node = '\(nodeID.rawValue)'"
     }
 
     static let userColumns =

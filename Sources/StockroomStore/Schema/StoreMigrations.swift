@@ -566,6 +566,15 @@ enum StoreMigrations {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v10-user-versions") { db in
+            // Issue #16: hub processes over one PostgreSQL database share their users,
+            // last writer wins per user (UserRecord). Users made before keep version 0.
+            try db.execute(
+                sql: """
+                    ALTER TABLE users ADD COLUMN version_ms INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE users ADD COLUMN version_node TEXT NOT NULL DEFAULT '';
+                    """)
+        }
         return migrator
     }
 

@@ -100,6 +100,14 @@ public final class SyncClient: Sendable {
             round.wireBytes += body.count
             let raw = try WireCompression.decompress(body)
             round.rawBytes += raw.count
+            let sentDigest = headers.first(name: WireCompression.digestHeader)
+            if let damage = WireCompression.digestMismatch(raw, sent: sentDigest) {
+                throw Failure(code: "digest_mismatch", description: "a pulled page: \(damage); it is fetched again")
+            }
+            if snapshot, sentDigest == nil {
+                throw Failure(
+                    code: "invalid_answer", description: "a snapshot page came without its SHA-256 (section 5.1)")
+            }
             let batch = try BatchCodec.decode(raw)
             if mode == .pullOnly, let knownPeer, knownPeer != batch.node {
                 // The node behind a --peer URL is learnt on first contact and pinned: a
@@ -163,7 +171,9 @@ public final class SyncClient: Sendable {
             round.rawBytes += raw.count
             round.wireBytes += wire.count
             do {
-                let reply = try await send(path: "/v1/sync/push", contentType: Self.batchContentType, body: wire)
+                let reply = try await send(
+                    path: "/v1/sync/push", contentType: Self.batchContentType, body: wire,
+                    digest: WireCompression.digest(raw))
                 let answer = try JSONDecoder().decode(PushResponse.self, from: Data(reply))
                 round.pushed += answer.applied
                 try await store.recordPushed(to: peer, seq: answer.highSeq)
@@ -180,18 +190,19 @@ public final class SyncClient: Sendable {
         return (peer, round)
     }
 
-    private func send(path: String, contentType: String, body: [UInt8]) async throws -> [UInt8] {
-        try await exchange(path: path, contentType: contentType, body: body).body
+    private func send(path: String, contentType: String, body: [UInt8], digest: String? = nil) async throws -> [UInt8] {
+        try await exchange(path: path, contentType: contentType, body: body, digest: digest).body
     }
 
     private func exchange(
-        path: String, contentType: String, body: [UInt8]
+        path: String, contentType: String, body: [UInt8], digest: String? = nil
     ) async throws -> (
         body: [UInt8], headers: HTTPHeaders
     ) {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = .POST
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        if let digest { request.headers.add(name: WireCompression.digestHeader, value: digest) }
         request.headers.add(name: "Stockroom-Sync-Version", value: String(SyncMessages.protocolVersion))
         request.headers.add(name: "Content-Type", value: contentType)
         request.body = .bytes(ByteBuffer(bytes: body))

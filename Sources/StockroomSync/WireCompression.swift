@@ -1,4 +1,5 @@
 import CompressNIO
+import Crypto
 import NIOCore
 public import StockroomCore
 
@@ -61,6 +62,35 @@ public enum WireCompression {
 
     /// Encodes and compresses a batch: what goes on the wire.
     public static func wire(_ batch: SyncBatch) -> [UInt8] { compress(BatchCodec.encode(batch)) }
+
+    /// The header that carries ``digest(_:)`` of a batch body's encoded (inflated) bytes,
+    /// on every pull answer and push (sync-protocol section 5.1). Raw deflate has no
+    /// checksum of its own, so without it a body damaged on the way could inflate to other
+    /// bytes that still decode.
+    public static let digestHeader = "Stockroom-Content-SHA256"
+
+    /// SHA-256 of `raw`, lower-case hex.
+    public static func digest(_ raw: [UInt8]) -> String {
+        SHA256.hash(data: raw).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
+
+    /// A batch for the wire and the digest of its encoded bytes.
+    public static func wireWithDigest(_ batch: SyncBatch) -> (body: [UInt8], digest: String) {
+        let raw = BatchCodec.encode(batch)
+        return (compress(raw), digest(raw))
+    }
+
+    /// Nil when `raw` matches the `sent` digest or none was sent; else what is wrong.
+    public static func digestMismatch(_ raw: [UInt8], sent: String?) -> String? {
+        guard let sent else { return nil }
+        let actual = digest(raw)
+        return actual == sent.lowercased()
+            ? nil
+            : "the body's SHA-256 is \(actual.prefix(12))…, the sender said \(sent.prefix(12))…: damaged on the way"
+    }
 
     /// Inflates (bounded) and decodes a batch from the wire.
     public static func batch(fromWire bytes: [UInt8]) throws -> SyncBatch {

@@ -15,6 +15,9 @@ connection n draws from seed * 1_000_003 + n):
              new connection, as soon as the first response starts; that reply is
              discarded (a retried request the sender never hears about)
   reorder    the same, but the copy is sent 1-3 s later, after newer requests
+  corrupt    flip one bit of a body (the request's or the answer's) just past its
+             headers; raw deflate has no checksum, so only the batch's SHA-256
+             (sync-protocol 6.1) or a failed decode can tell
 
 While faults are on, every connection is also closed after 0.3-1.5 s (mid-request, if
 one is in flight), so that clients reconnect and faults are drawn often.
@@ -33,7 +36,7 @@ import socket
 import struct
 import sys
 
-FAULTS = ["reset", "stall", "slow", "truncate", "duplicate", "reorder"]
+FAULTS = ["reset", "stall", "slow", "truncate", "duplicate", "reorder", "corrupt"]
 
 
 class Proxy:
@@ -122,6 +125,8 @@ class Proxy:
                         writer.close()
                         up_writer.close()
                         return
+                    if fault == "corrupt":
+                        data = flip_in_body(data, state.setdefault("response" if is_response else "request", {}), rng)
                     if fault == "stall" and not stalled and state["sent"] + len(data) >= cut:
                         stalled = True
                         await asyncio.sleep(rng.uniform(1, 3))
@@ -151,6 +156,31 @@ class Proxy:
                 writer.close()
             except OSError:
                 pass
+
+
+def flip_in_body(data, seen, rng):
+    """Flips one bit of the first message's body within 64 bytes of its headers' end.
+
+    `seen` keeps, per direction, the bytes read so far (until the headers end), where the
+    flip falls, and whether it was made."""
+    if seen.get("flipped"):
+        return data
+    offset = seen.get("offset", 0)
+    seen["offset"] = offset + len(data)
+    if "at" not in seen:
+        head = seen.setdefault("head", bytearray())
+        head.extend(data)
+        end = head.find(b"\r\n\r\n")
+        if end < 0:
+            return data
+        seen["at"] = end + 4 + rng.randint(0, 64)
+    at = seen["at"]
+    if not offset <= at < offset + len(data):
+        return data
+    seen["flipped"] = True
+    changed = bytearray(data)
+    changed[at - offset] ^= 1 << rng.randint(0, 7)
+    return bytes(changed)
 
 
 def abort(writer):

@@ -87,6 +87,15 @@ import Testing
                 "truncated body", .peer, nil, Array(good.prefix(good.count / 2)), Self.version, .badRequest,
                 "malformed_batch"
             ),
+            (
+                "body damaged on the way (its SHA-256 differs)", .peer, nil, good,
+                {
+                    var fields = Self.version
+                    fields[HTTPField.Name(WireCompression.digestHeader)!] = String(repeating: "ab", count: 32)
+                    return fields
+                }(),
+                .badRequest, "digest_mismatch"
+            ),
             ("no version header", .peer, nil, good, [:], .badRequest, "unsupported_protocol_version"),
             (
                 "unknown version", .peer, nil, good, [HTTPField.Name("Stockroom-Sync-Version")!: "9"], .badRequest,
@@ -113,6 +122,12 @@ import Testing
                 .post, "/v1/sync/pull", as: .peer, body: #"{"protocol":6,"node":"store-9","epoch":"","cursor":0}"#,
                 headers: Self.version)
             #expect(versionPull.errorCode == "unsupported_protocol_version")
+            // Every pull answer carries the SHA-256 of its inflated body (section 5.1).
+            let pulled = try await client.send(
+                .post, "/v1/sync/pull", as: .peer, body: #"{"protocol":1,"node":"store-9","epoch":"","cursor":0}"#,
+                headers: Self.version)
+            let inflated = try WireCompression.decompress(pulled.bytes)
+            #expect(pulled.headers[HTTPField.Name(WireCompression.digestHeader)!] == WireCompression.digest(inflated))
         }
         #expect(try await node.store.statistics().ops == 2, "bad sync input applied ops")
         // Rule T1: an op stamped days ahead is applied as it is (its stock effect does not

@@ -35,4 +35,31 @@ import Testing
         print("wire: \(String(format: "%.2f", perOp)) bytes per sale (batches of 5,000, deflate)")
         #expect(perOp < 12)
     }
+
+    /// Why every batch carries its SHA-256 (section 5.1): raw deflate has no checksum, so
+    /// a bit flipped on the way can inflate, without an error, to other bytes, and some of
+    /// those still decode as a batch. The digest catches every one of them.
+    @Test func aFlippedBitThatStillInflatesIsCaughtByTheDigest() throws {
+        let batch = SyncBatch(node: Self.store, ops: Self.saleStream(count: 50, seed: 7))
+        let (wire, digest) = WireCompression.wireWithDigest(batch)
+        #expect(WireCompression.digestMismatch(BatchCodec.encode(batch), sent: digest) == nil)
+        var inflatedOther = 0
+        var decodedOther = 0
+        for index in wire.indices {
+            for bit in 0..<8 {
+                var damaged = wire
+                damaged[index] ^= 1 << bit
+                guard let raw = try? WireCompression.decompress(damaged), raw != BatchCodec.encode(batch) else {
+                    continue
+                }
+                inflatedOther += 1
+                #expect(WireCompression.digestMismatch(raw, sent: digest) != nil, "byte \(index) bit \(bit)")
+                if let decoded = try? BatchCodec.decode(raw), decoded != batch { decodedOther += 1 }
+            }
+        }
+        print(
+            "of \(wire.count * 8) single-bit flips, \(inflatedOther) inflate to other bytes, \(decodedOther) of them decode"
+        )
+        #expect(inflatedOther > 0, "no flip inflated silently: the digest would guard nothing here")
+    }
 }

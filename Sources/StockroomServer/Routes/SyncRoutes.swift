@@ -16,6 +16,7 @@ struct SyncRoutes {
     static let logEndHeader = HTTPField.Name("Stockroom-Log-End")!
     /// On a snapshot pull: how many deltas rule K1 left out of the batch.
     static let omittedHeader = HTTPField.Name(SyncClient.omittedHeader)!
+    static let digestHeader = HTTPField.Name(WireCompression.digestHeader)!
     /// On the last page of a pull from a single-process SQLite hub: rule K2's stable cut.
     static let stableCutHeader = HTTPField.Name(SyncClient.stableCutHeader)!
     /// Rule T2: the serving node's wall clock in milliseconds, on every sync answer.
@@ -44,7 +45,7 @@ struct SyncRoutes {
             let peer = try Self.peer(context)
             let version = try Self.checkVersion(request)
             let body = try await RequestDecoding.body(request, limit: WireCompression.maxCompressedBytes)
-            let batch = try Self.decode(Array(body.readableBytesView))
+            let batch = try Self.decode(Array(body.readableBytesView), digest: request.headers[Self.digestHeader])
             guard batch.node == peer else {
                 throw APIError(
                     .forbidden, "node_mismatch", "the batch is from '\(batch.node)', the token is for '\(peer)'")
@@ -137,10 +138,9 @@ struct SyncRoutes {
             ]
             if pull.snapshot == true { headers[Self.omittedHeader] = String(omitted.withLock { $0 }) }
             if let stableCut { headers[Self.stableCutHeader] = stableCut.compactText }
-            return Response(
-                status: .ok,
-                headers: headers,
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: WireCompression.wire(batch))))
+            let (wire, digest) = WireCompression.wireWithDigest(batch)
+            headers[Self.digestHeader] = digest
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: wire)))
         }
     }
 
@@ -325,7 +325,8 @@ struct SyncRoutes {
     }
 
     /// Inflates (bounded) and decodes a pushed body, mapping failures to the spec's codes.
-    static func decode(_ body: [UInt8]) throws -> SyncBatch {
+    /// `digest`, when sent, must be the SHA-256 of the inflated bytes (section 5.1).
+    static func decode(_ body: [UInt8], digest: String? = nil) throws -> SyncBatch {
         let inflated: [UInt8]
         do {
             inflated = try WireCompression.decompress(body)
@@ -335,6 +336,9 @@ struct SyncRoutes {
                 "the batch inflates past \(limit) bytes; send smaller batches")
         } catch {
             throw APIError(.badRequest, "malformed_batch", "the body is not deflate data")
+        }
+        if let damage = WireCompression.digestMismatch(inflated, sent: digest) {
+            throw APIError(.badRequest, "digest_mismatch", "\(damage); nothing was applied, send it again")
         }
         do {
             return try BatchCodec.decode(inflated)

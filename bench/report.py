@@ -185,6 +185,13 @@ def main():
             row("the same, snapshot_history_days 0", "s", spread(boot["snapshot_0_days"]["seconds"]),
                 spread(boot["full"]["seconds"]), "every op, same run",
                 note=f"the store then holds {boot['snapshot_0_days']['store_ops']:,} ops")
+    for label, key, target in (("10,000", "stockroom_10k", 2.0), ("1,000,000", "stockroom_1m", 30.0)):
+        items = runs.get(("bootstrap_items", key), [None])[0]
+        if items:
+            snap = items["snapshot"]
+            row(f"blank store with {label} items, snapshot", "s", spread(snap["seconds"]), target=target,
+                note=f"store peak RSS {snap['store_peak_rss_mb']:.0f} MB (target < 200 MB at 1,000,000); "
+                     f"{items['hub_ops']:,} ops at the hub")
     chain = runs.get(("chain", "stockroom_pg"), [None])[0]
     if chain:
         note = f"{chain['stores']} stores, {chain['processes']} hub processes, converged: {chain['converged']}"

@@ -3,7 +3,7 @@
 # same run on the same machine, then one table (bench/report.py) and bench/results/*.json.
 #
 #   bench/run.sh                      all scenarios
-#   SCENARIOS="edge sync" bench/run.sh   a subset: edge orders scale sync apply catchup hubpg bootstrap analytics web backup
+#   SCENARIOS="edge sync" bench/run.sh   a subset: edge orders scale sync apply catchup hubpg bootstrap bootstrap1m analytics web backup
 #   ROUNDS=5 SECONDS_PER_RUN=5        repetitions of each load run and their length
 #
 # Baselines (bench/baselines/): C through libsqlite3 (the write floor), nginx (the HTTP
@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-5}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
-SCENARIOS=${SCENARIOS:-edge orders scale sync apply catchup hubpg bootstrap analytics web backup}
+SCENARIOS=${SCENARIOS:-edge orders scale sync apply catchup hubpg bootstrap bootstrap1m analytics web backup}
 BIN=.build/release/stockroom
 export PATH="$PATH:/usr/sbin:/sbin"
 want() { [[ " $SCENARIOS " == *" $1 "* ]]; }
@@ -226,6 +226,21 @@ if want bootstrap; then
     echo "== bootstrap: a wiped store recovers 500,000 scans of history, full vs snapshot"
     .build/release/stockroom-bench bootstrap --rounds 3 --scans 500000 --out "$WORK/bootstrap.json"
     record bootstrap stockroom 1 "$(cat "$WORK/bootstrap.json")"
+    echo "== bootstrap: a blank store with 10,000 items (catalogue and a count of each) from a snapshot"
+    .build/release/stockroom-bench bootstrap --rounds 3 --scans 0 --counted 10000 --modes snapshot \
+        --out "$WORK/bootstrap-10k.json"
+    record bootstrap_items stockroom_10k 1 "$(cat "$WORK/bootstrap-10k.json")"
+fi
+
+if want bootstrap1m; then
+    # The same with 1,000,000 items (the hub imports the catalogue: about 4 minutes more).
+    echo "== bootstrap: a blank store with 1,000,000 items from a snapshot"
+    CACHE=bench/.cache/catalog-1m-seed7
+    mkdir -p "$CACHE"
+    [ -f "$CACHE/catalog.csv" ] || python3 fixtures/generate_catalog.py --items 1000000 --seed 7 >"$CACHE/catalog.csv"
+    .build/release/stockroom-bench bootstrap --rounds 3 --scans 0 --counted 1000000 --modes snapshot \
+        --catalog "$CACHE/catalog.csv" --out "$WORK/bootstrap-1m.json"
+    record bootstrap_items stockroom_1m 1 "$(cat "$WORK/bootstrap-1m.json")"
 fi
 
 if want analytics; then

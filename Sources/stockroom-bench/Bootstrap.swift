@@ -9,19 +9,26 @@ import StockroomTesting
 /// every item sold, and a week of sales after the counts. Seconds and ops held until the
 /// store takes writes again, with the full history (`--snapshot-history-days -1`) and
 /// with the snapshot (rule K1, the default 400 days), and with a snapshot that keeps no
-/// history (0 days: the floor of K1), measured in the same run.
+/// history (0 days: the floor of K1), measured in the same run. With `--scans 0
+/// --counted N` it is the "store with N items": a catalogue and a count of
+/// every item, nothing else.
 struct Bootstrap: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bootstrap", abstract: "Seconds for a blank store to recover: full history vs snapshot.")
 
     @OptionGroup var output: BenchOutput
     @Option(help: "The store's sales over two years of business time.") var scans = 500_000
+    @Option(help: "The hub's catalogue (CSV).") var catalog = "fixtures/catalog-10k.csv"
+    @Option(help: "Items the store counts (the first N by SKU): the cells it holds stock in.") var counted = 1000
+    @Option(help: "Which recoveries to time: full, snapshot (400 days), snapshot_0_days.")
+    var modes = "full,snapshot,snapshot_0_days"
 
     func run() async throws {
         let hub = try BenchNode(binary: output.binary, name: "hub")
         let (total, items) = try await makeHistory(hub)
-        var result: [String: Any] = ["scans": scans, "hub_ops": total, "items_counted": items]
-        for (name, days) in [("full", -1), ("snapshot", 400), ("snapshot_0_days", 0)] {
+        var result: [String: Any] = ["scans": scans, "hub_ops": total, "items_counted": items, "catalog": catalog]
+        let chosen = Set(modes.split(separator: ",").map(String.init))
+        for (name, days) in [("full", -1), ("snapshot", 400), ("snapshot_0_days", 0)] where chosen.contains(name) {
             var seconds: [Double] = []
             var held = 0
             var peak = 0.0
@@ -41,7 +48,7 @@ struct Bootstrap: AsyncParsableCommand {
 
     /// The hub's folder: the catalogue, then store-1's history pushed to it in process.
     func makeHistory(_ hub: BenchNode) async throws -> (ops: Int, counted: Int) {
-        _ = try hub.admin(["import", "catalog", "fixtures/catalog-10k.csv", "--node", "hub"])
+        _ = try hub.admin(["import", "catalog", catalog, "--node", "hub"])
         let hubStore = try StockroomStore(path: hub.data + "/stockroom.sqlite", nodeID: NodeID("hub")!)
         _ = try await hubStore.claimRole("hub")
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bench-history-\(UUID())").path
@@ -56,7 +63,13 @@ struct Bootstrap: AsyncParsableCommand {
             _ = try await store.applyPulled(batch, from: NodeID("hub")!, source: .hub)
             (cursor, more) = (batch.cursor, batch.more)
         }
-        let skus = try await hubStore.listItems(category: nil, text: nil, afterSKU: nil, limit: 1000).items.map(\.sku)
+        var skus: [String] = []
+        while skus.count < counted {
+            let page = try await hubStore.listItems(
+                category: nil, text: nil, afterSKU: skus.last, limit: min(5000, counted - skus.count))
+            if page.items.isEmpty { break }
+            skus += page.items.map(\.sku)
+        }
         var random = SeededGenerator(seed: 16)
         let now = UInt64(Date().timeIntervalSince1970 * 1000)
         let span: UInt64 = 730 * 86_400_000
@@ -73,10 +86,13 @@ struct Bootstrap: AsyncParsableCommand {
             }
         }
         try await sales(scans, tag: "s", from: now - span, to: now - 7 * 86_400_000)
-        let counts = skus.enumerated().map { index, sku in
-            ScanCommand(scanID: "count-\(index)", code: sku, quantity: 40, action: .count, device: "counter")
+        for start in stride(from: 0, to: skus.count, by: 5000) {
+            let counts = skus[start..<min(start + 5000, skus.count)].enumerated().map { index, sku in
+                ScanCommand(
+                    scanID: "count-\(start + index)", code: sku, quantity: 40, action: .count, device: "counter")
+            }
+            _ = try await store.recordScans(counts, actor: "clerk")
         }
-        _ = try await store.recordScans(counts, actor: "clerk")
         try await sales(scans / 70, tag: "w", from: now - 7 * 86_400_000, to: now)
         var pushed: UInt64 = 0
         while true {

@@ -1,5 +1,3 @@
-public import Foundation
-
 /// A dashboard user as it is kept, the password's bcrypt hash included: what hub
 /// processes that share one PostgreSQL database exchange, so that a user made, disabled
 /// or given a new password on one process holds on all within seconds.

@@ -35,6 +35,11 @@ import Testing
             let text = OpRow.encode(fields)
             #expect(text == Self.oldText(fields), "\(fields)")
             #expect(try OpRow.decodeAssignments(text, at: "test") == fields)
+            if case .texts(let texts)? = fields[.barcodes] {
+                let column = OpApplier.columnValue(.texts(texts)) as? String
+                let old = String(decoding: try JSONSerialization.data(withJSONObject: texts), as: UTF8.self)
+                #expect(column == old, "the items.barcodes column's text")
+            }
         }
     }
 }

@@ -281,16 +281,26 @@ enum OpApplier {
                 stamps[field] = Stamp(hlc: HLC(packed: row[1]), origin: origin)
             }
         }
+        // In field order, so that each set of fields is one cached statement.
         let winning = CatalogueMerge.winningAssignments(op.payload.assignments, stamp: op.stamp, currentStamps: stamps)
+            .sorted { $0.field.code < $1.field.code }
         guard !winning.isEmpty else { return }
         try db.cachedStatement(sql: "INSERT OR IGNORE INTO items (sku) VALUES (?)").execute(arguments: [sku])
+        // One statement for the registers and one for the row, not two per field: a row
+        // updated once is written (and its indexes and search text kept) once.
+        var registers: [(any DatabaseValueConvertible)?] = []
+        for (field, _) in winning { registers += [sku, Int64(field.code), op.hlc.packed, op.id.origin.rawValue] }
+        try db.cachedStatement(
+            sql: "INSERT OR REPLACE INTO item_registers (sku, field, hlc, origin) VALUES "
+                + Array(repeating: "(?, ?, ?, ?)", count: winning.count).joined(separator: ", ")
+        ).execute(arguments: StatementArguments(registers))
+        try db.cachedStatement(
+            sql: "UPDATE items SET " + winning.map { "\(column($0.field)) = ?" }.joined(separator: ", ")
+                + ", updated_hlc = max(updated_hlc, ?) WHERE sku = ?"
+        ).execute(
+            arguments: StatementArguments(
+                winning.map { columnValue($0.value) } + [op.hlc.packed, sku] as [(any DatabaseValueConvertible)?]))
         for (field, value) in winning {
-            try db.cachedStatement(
-                sql: "INSERT OR REPLACE INTO item_registers (sku, field, hlc, origin) VALUES (?, ?, ?, ?)"
-            ).execute(arguments: [sku, Int64(field.code), op.hlc.packed, op.id.origin.rawValue])
-            try db.cachedStatement(
-                sql: "UPDATE items SET \(column(field)) = ?, updated_hlc = max(updated_hlc, ?) WHERE sku = ?"
-            ).execute(arguments: [columnValue(value), op.hlc.packed, sku])
             if field == .barcodes {
                 try db.cachedStatement(sql: "DELETE FROM barcodes WHERE sku = ?").execute(arguments: [sku])
                 for code in value.texts ?? [] {
@@ -346,7 +356,8 @@ enum OpApplier {
         case .int(let number): number
         case .text(let text): text
         case .texts(let texts):
-            String(decoding: try! JSONSerialization.data(withJSONObject: texts), as: UTF8.self)
+            // Strings cannot fail to encode. The same text JSONSerialization wrote (OpRowTests).
+            String(decoding: try! OpRow.FieldObject.encoder.encode(texts), as: UTF8.self)
         }
     }
 }

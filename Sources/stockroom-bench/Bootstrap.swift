@@ -55,13 +55,13 @@ struct Bootstrap: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let store = try StockroomStore(path: folder + "/stockroom.sqlite", nodeID: NodeID("store-1")!)
-        var cursor: UInt64 = 0
-        var more = true
+        var (epoch, cursor, more) = ("", UInt64(0), true)
         while more {
+            // The epoch of the page before: with another, the hub starts again from 0.
             let batch = try await hubStore.pullBatch(
-                epoch: "", cursor: cursor, interest: .edge(NodeID("store-1")!), limit: 20_000)
+                epoch: epoch, cursor: cursor, interest: .edge(NodeID("store-1")!), limit: 20_000)
             _ = try await store.applyPulled(batch, from: NodeID("hub")!, source: .hub)
-            (cursor, more) = (batch.cursor, batch.more)
+            (epoch, cursor, more) = (batch.epoch, batch.cursor, batch.more)
         }
         var skus: [String] = []
         while skus.count < counted {
@@ -119,8 +119,8 @@ struct Bootstrap: AsyncParsableCommand {
         var peak = 0.0
         while try await store.getJSON("/v1/sync/status", token: admin)["recovering"] != nil {
             peak = max(peak, store.rssMB())
-            guard ContinuousClock.now - started < .seconds(600) else {
-                throw ValidationError("the store did not recover in 600 s")
+            guard ContinuousClock.now - started < .seconds(1800) else {
+                throw ValidationError("the store did not recover in 1,800 s")
             }
             try await Task.sleep(for: .milliseconds(20))
         }

@@ -29,7 +29,7 @@ import Testing
         // As the route does: the cut read before the page, K1 as the pull's filter.
         let stableCut = hub.store.writeContext.knowledge
         let leaveOut = compaction.omitter(
-            winningCuts: try await hub.store.winningCuts(atLocationsOf: node.id), stableCut: nil)
+            winningCuts: try await hub.winningCuts.cuts(atLocationsOf: node.id, in: hub.store), stableCut: nil)
         let omitted = Mutex(0)
         let counting: @Sendable (Op) -> Bool = { op in
             guard leaveOut(op) else { return false }

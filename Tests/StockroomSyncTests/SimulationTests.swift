@@ -20,6 +20,8 @@ import Testing
         let id: NodeID
         let path: String
         var store: StockroomStore
+        /// As a hub's pull route keeps them (K1's winners, reused between pages).
+        let winningCuts = WinningCutsCache()
         var partitioned = false
         /// Pull answers kept to be delivered again later (a duplicate arriving late).
         var stalePulls: [SyncBatch] = []

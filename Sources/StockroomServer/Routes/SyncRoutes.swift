@@ -38,6 +38,8 @@ struct SyncRoutes {
     var replica: HubReplica? = nil
     /// Rule K1's history horizon for a blank store's snapshot (section 15.2); nil: off.
     var snapshotHistoryDays: Int? = nil
+    /// The last snapshot puller's winning counts, reused while no count is applied.
+    let winningCutsCache = WinningCutsCache()
 
     func register(on peers: RouterGroup<StockroomRequestContext>) {
         let group = peers.group().add(middleware: ClockHeader())
@@ -120,7 +122,7 @@ struct SyncRoutes {
                 // Winners over every count in the log before the cut was read.
                 try await replica?.catchUp()
                 let leaveOut = compaction.omitter(
-                    winningCuts: try await store.winningCuts(atLocationsOf: peer),
+                    winningCuts: try await winningCutsCache.cuts(atLocationsOf: peer, in: store),
                     stableCut: replica == nil ? nil : stableCut)
                 omitting = { op in
                     guard leaveOut(op) else { return false }

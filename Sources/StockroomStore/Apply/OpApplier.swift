@@ -36,6 +36,7 @@ enum OpApplier {
         case .delta(let key, let delta, _):
             (before, quantity) = try applyDelta(op, key: key, quantity: delta, requireKnownSKU: requireKnownSKU, db: db)
         case .count(let key, let counted, let cut):
+            context.countsApplied &+= 1
             (before, quantity) = try applyCount(
                 CountRecord(id: op.id, hlc: op.hlc, counted: counted, context: cut), key: key,
                 requireKnownSKU: requireKnownSKU, db: db)

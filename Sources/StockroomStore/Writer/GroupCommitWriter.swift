@@ -169,6 +169,7 @@ final class GroupCommitWriter: Sendable {
         let lastLSN = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(lsn) FROM ops")) ?? 0
         guard lastLSN != context.lastLSN else { return }
         context.alerts?.invalidate()  // another process wrote: its settings too, perhaps
+        context.countsApplied &+= 1  // and counts, perhaps
         if let row = try Row.fetchOne(
             db.cachedStatement(sql: "SELECT seq, hlc FROM ops WHERE origin = ? ORDER BY seq DESC LIMIT 1"),
             arguments: [context.nodeID.rawValue])

@@ -25,6 +25,10 @@ public struct WriteContext: Sendable {
     /// sync-protocol section 15.1): local ops are refused, so none can take a seq the hub
     /// already holds under this node's name.
     public internal(set) var recoveringFrom: String?
+    /// Counts applied since the store opened (and bumped when another process wrote):
+    /// while it stands still, the winning counts (``StockroomStore/winningCuts(atLocationsOf:)``)
+    /// have not changed, so a hub serving a snapshot page by page reuses them.
+    public internal(set) var countsApplied: UInt64 = 0
     /// Ledger rows summed in this transaction, written before it commits (CellLedger).
     var ledger = CellLedger.Pending()
 

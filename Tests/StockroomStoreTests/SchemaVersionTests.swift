@@ -18,7 +18,11 @@ import Testing
         #expect(status.pending.isEmpty && status.applied.last == SchemaStatus.current)
         // What a later release would leave: a migration this binary does not know.
         do {
-            let queue = try DatabaseQueue(path: path)
+            // The store just closed may still be finishing a checkpoint (seen on a loaded CI
+            // machine: "database is locked"): wait for the lock as the daemon would.
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(30)
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
             try await queue.write { db in
                 try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99-from-the-future')")
             }

@@ -133,7 +133,7 @@ struct SyncRoutes {
             let batch = try await log.pull(
                 epoch: pull.epoch, cursor: pull.cursor, interest: interest, limit: limit, protocolVersion: answered,
                 omitting: omitting)
-            if batch.more { stableCut = nil }
+            if batch.more { stableCut = nil } else if pull.snapshot == true { winningCutsCache.forget(peer) }
             var headers: HTTPFields = [
                 .contentType: Self.batchContentType, Self.versionHeader: String(answered),
                 Self.logEndHeader: String(try await log.head()),

@@ -30,4 +30,9 @@ public final class WinningCutsCache: Sendable {
         kept.withLock { $0 = (key, peer, generation, cuts) }
         return cuts
     }
+
+    /// Drops `peer`'s map: its snapshot has ended (a million cells is hundreds of MB).
+    public func forget(_ peer: NodeID) {
+        kept.withLock { if $0?.peer == peer { $0 = nil } }
+    }
 }

@@ -6,13 +6,15 @@ DATA ?= ./stockroom-data
 LISTEN ?= 127.0.0.1:8080
 SAMPLE_SCALE ?= 0.3
 DEBIAN_PACKAGES := libsqlite3-dev zlib1g-dev libcurl4-openssl-dev python3
-TEST_PACKAGES := curl procps faketime python3 python3-venv openssl chromium chromium-driver fonts-dejavu-core postgresql
+TEST_PACKAGES := curl procps faketime python3 python3-venv openssl chromium chromium-driver fonts-dejavu-core postgresql \
+	prometheus systemd
+PACKAGE_PACKAGES := dpkg-dev lintian debootstrap help2man binutils
 RELEASE_BIN := .build/release/stockroom
 # The Swift runtime and Foundation linked in: the binary needs only Debian's own libraries
 # (what the .deb and the container ship), and idle RSS is ~3 MB lower (README "Benchmarks").
 RELEASE_FLAGS := -c release --static-swift-stdlib
 
-.PHONY: run test deps test-deps build release format lint bench soak fuzz clean ha-test
+.PHONY: run test deps test-deps build release format lint bench soak fuzz clean ha-test package package-test
 
 ## Build in release mode and start an edge node (store-1) on $(LISTEN) with its data in
 ## $(DATA). On first start the sample catalogue (fixtures/catalog-10k.csv) is loaded with a
@@ -37,6 +39,8 @@ test: deps test-deps
 	Tests/Web/run.sh
 	Tests/Notify/run.sh
 	Tests/Fuzz/run.sh $(FUZZ_SECONDS_CI)
+	Tests/Package/static_checks.sh
+	Tests/Monitoring/run.sh
 
 ## libFuzzer fuzzers (address sanitizer) for FUZZ_SECONDS each; `make test` runs them for
 ## FUZZ_SECONDS_CI. See Tests/Fuzz/run.sh.
@@ -51,6 +55,18 @@ fuzz:
 ha-test: build
 	@./packaging/install-deps.sh postgresql etcd-server patroni python3
 	python3 Tests/HA/ha_test.py .build/debug/stockroom --strict
+
+## Issue #17: the Debian package, built by Debian's dpkg-deb from the release binary and
+## packaging/ (dist/stockroom_VERSION_ARCH.deb).
+package: deps release
+	@./packaging/install-deps.sh $(PACKAGE_PACKAGES)
+	packaging/build-deb.sh $(RELEASE_BIN)
+
+## On demand (the release build, then about 2 minutes): lintian, then a clean Debian 12
+## root by debootstrap, apt install of the .deb, serve and scan as the package's user, an
+## upgrade that keeps an edited config, purge. See Tests/Package/package_test.sh.
+package-test: package
+	Tests/Package/package_test.sh dist/stockroom_$$($(RELEASE_BIN) --version | head -1)_$$(dpkg --print-architecture).deb
 
 deps:
 	@./packaging/install-deps.sh $(DEBIAN_PACKAGES)

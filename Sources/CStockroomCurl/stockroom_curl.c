@@ -31,6 +31,26 @@ static int on_debug(CURL *handle, curl_infotype type, char *data, size_t size, v
     return 0;
 }
 
+/* The connection part of a message: server, TLS, AUTH, timeouts, transcript. */
+static void setup_connection(CURL *curl, const stockroom_smtp_message *m, char *errors, transcript_t *transcript) {
+    curl_easy_setopt(curl, CURLOPT_URL, m->url);
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errors);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, m->timeout_ms);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, m->timeout_ms);
+    curl_easy_setopt(curl, CURLOPT_VERBOSE, 1L);
+    curl_easy_setopt(curl, CURLOPT_DEBUGFUNCTION, on_debug);
+    curl_easy_setopt(curl, CURLOPT_DEBUGDATA, transcript);
+    curl_easy_setopt(
+        curl, CURLOPT_USE_SSL,
+        m->use_ssl == 2 ? (long)CURLUSESSL_ALL : m->use_ssl == 1 ? (long)CURLUSESSL_TRY : (long)CURLUSESSL_NONE);
+    if (m->ca_file) curl_easy_setopt(curl, CURLOPT_CAINFO, m->ca_file);
+    if (m->username) {
+        curl_easy_setopt(curl, CURLOPT_USERNAME, m->username);
+        curl_easy_setopt(curl, CURLOPT_PASSWORD, m->password ? m->password : "");
+    }
+}
+
 int stockroom_smtp_send(const stockroom_smtp_message *m, stockroom_smtp_result *r) {
     memset(r, 0, sizeof *r);
     stockroom_curl_global_init();
@@ -45,53 +65,46 @@ int stockroom_smtp_send(const stockroom_smtp_message *m, stockroom_smtp_result *
     struct curl_slist *recipients = NULL, *headers = NULL, *inline_headers = NULL;
     curl_mime *mime = NULL, *alternative = NULL;
 
-    curl_easy_setopt(curl, CURLOPT_URL, m->url);
-    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errors);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, m->timeout_ms);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, m->timeout_ms);
-    curl_easy_setopt(curl, CURLOPT_VERBOSE, 1L);
-    curl_easy_setopt(curl, CURLOPT_DEBUGFUNCTION, on_debug);
-    curl_easy_setopt(curl, CURLOPT_DEBUGDATA, &transcript);
-    curl_easy_setopt(
-        curl, CURLOPT_USE_SSL,
-        m->use_ssl == 2 ? (long)CURLUSESSL_ALL : m->use_ssl == 1 ? (long)CURLUSESSL_TRY : (long)CURLUSESSL_NONE);
-    if (m->ca_file) curl_easy_setopt(curl, CURLOPT_CAINFO, m->ca_file);
-    if (m->username) {
-        curl_easy_setopt(curl, CURLOPT_USERNAME, m->username);
-        curl_easy_setopt(curl, CURLOPT_PASSWORD, m->password ? m->password : "");
-    }
-    curl_easy_setopt(curl, CURLOPT_MAIL_FROM, m->from);
-    for (int i = 0; i < m->recipient_count; i++) recipients = curl_slist_append(recipients, m->recipients[i]);
-    curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, recipients);
-    for (int i = 0; i < m->header_count; i++) headers = curl_slist_append(headers, m->headers[i]);
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    setup_connection(curl, m, errors, &transcript);
+    if (m->recipient_count == 0) {
+        /* A probe (stockroom_smtp_probe): no MAIL FROM and no recipient, so libcurl
+           connects, says EHLO, STARTTLS and AUTH as configured, then sends this one
+           command. Nothing is delivered. */
+        curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "NOOP");
+        curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+    } else {
+        curl_easy_setopt(curl, CURLOPT_MAIL_FROM, m->from);
+        for (int i = 0; i < m->recipient_count; i++) recipients = curl_slist_append(recipients, m->recipients[i]);
+        curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, recipients);
+        for (int i = 0; i < m->header_count; i++) headers = curl_slist_append(headers, m->headers[i]);
+        curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
 
-    mime = curl_mime_init(curl);
-    alternative = curl_mime_init(curl);
-    curl_mimepart *part = curl_mime_addpart(alternative);
-    curl_mime_data(part, m->text, CURL_ZERO_TERMINATED);
-    curl_mime_type(part, "text/plain; charset=utf-8");
-    curl_mime_encoder(part, "quoted-printable");
-    if (m->html) {
-        part = curl_mime_addpart(alternative);
-        curl_mime_data(part, m->html, CURL_ZERO_TERMINATED);
-        curl_mime_type(part, "text/html; charset=utf-8");
+        mime = curl_mime_init(curl);
+        alternative = curl_mime_init(curl);
+        curl_mimepart *part = curl_mime_addpart(alternative);
+        curl_mime_data(part, m->text, CURL_ZERO_TERMINATED);
+        curl_mime_type(part, "text/plain; charset=utf-8");
         curl_mime_encoder(part, "quoted-printable");
-    }
-    part = curl_mime_addpart(mime);
-    curl_mime_subparts(part, alternative);
-    curl_mime_type(part, "multipart/alternative");
-    inline_headers = curl_slist_append(NULL, "Content-Disposition: inline");
-    curl_mime_headers(part, inline_headers, 1);
-    if (m->attachment_name && m->attachment_data) {
+        if (m->html) {
+            part = curl_mime_addpart(alternative);
+            curl_mime_data(part, m->html, CURL_ZERO_TERMINATED);
+            curl_mime_type(part, "text/html; charset=utf-8");
+            curl_mime_encoder(part, "quoted-printable");
+        }
         part = curl_mime_addpart(mime);
-        curl_mime_data(part, m->attachment_data, m->attachment_size);
-        curl_mime_filename(part, m->attachment_name);
-        curl_mime_type(part, m->attachment_type ? m->attachment_type : "application/octet-stream");
-        curl_mime_encoder(part, "base64");
+        curl_mime_subparts(part, alternative);
+        curl_mime_type(part, "multipart/alternative");
+        inline_headers = curl_slist_append(NULL, "Content-Disposition: inline");
+        curl_mime_headers(part, inline_headers, 1);
+        if (m->attachment_name && m->attachment_data) {
+            part = curl_mime_addpart(mime);
+            curl_mime_data(part, m->attachment_data, m->attachment_size);
+            curl_mime_filename(part, m->attachment_name);
+            curl_mime_type(part, m->attachment_type ? m->attachment_type : "application/octet-stream");
+            curl_mime_encoder(part, "base64");
+        }
+        curl_easy_setopt(curl, CURLOPT_MIMEPOST, mime);
     }
-    curl_easy_setopt(curl, CURLOPT_MIMEPOST, mime);
 
     CURLcode code = curl_easy_perform(curl);
     r->curl_code = (int)code;
@@ -124,4 +137,10 @@ int stockroom_curl_is_permanent(int curl_code, long response_code) {
     default:
         return 0;
     }
+}
+
+int stockroom_smtp_probe(const stockroom_smtp_message *m, stockroom_smtp_result *r) {
+    stockroom_smtp_message probe = *m;
+    probe.recipient_count = 0;
+    return stockroom_smtp_send(&probe, r);
 }

@@ -74,14 +74,9 @@ public struct EmailChannel: NotificationChannel {
             "From: Stockroom <\(settings.from)>", "To: <\(address)>", "Subject: \(encodedHeader(message.subject))",
             "Message-ID: <\(String(messageID))@\(domain)>", "X-Stockroom-Message: \(message.type)",
         ]
-        var strings: [UnsafeMutablePointer<CChar>?] = []
-        func c(_ text: String?) -> UnsafePointer<CChar>? {
-            guard let text else { return nil }
-            let copy = strdup(text)
-            strings.append(copy)
-            return UnsafePointer(copy)
-        }
-        defer { strings.forEach { free($0) } }
+        let strings = CStrings()
+        defer { withExtendedLifetime(strings) {} }  // the C strings live until libcurl is done
+        let c = strings.copy
         let recipients = [c("<\(address)>")]
         let headerPointers = headers.map { c($0) }
         var result = stockroom_smtp_result()

@@ -55,14 +55,9 @@ public struct DeliveryService: Service {
     }
 
     public func run() async throws {
-        let depth = Gauge(label: "stockroom_outbox_depth", factory: metrics)
-        let oldest = Gauge(label: "stockroom_outbox_oldest_undelivered_seconds", factory: metrics)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 try await deliverDue()
-                let figures = try await store.outboxFigures(now: store.wallClockMillis())
-                depth.record(figures.pending)
-                oldest.record(Double(figures.oldestMillis) / 1000)
             } catch {
                 logger.warning("delivering the outbox failed; retrying", metadata: ["error": "\(error)"])
             }

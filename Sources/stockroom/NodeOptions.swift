@@ -16,12 +16,17 @@ struct NodeOptions: ParsableArguments {
     @Option(
         name: .long,
         help:
-            "A JSON config file; keys: listen, data, node, role, synchronous, hub, hub_token, hub_ca, tls_cert, tls_key, peers, location_grants, shopify, notify, replenish_every, forecast_every, backup_dir, backup_every, backup_keep, web, database, snapshot_history_days, history_days, compact_delay_days, idle_timeout, log_level."
+            "A JSON config file; keys: listen, data, node, role, synchronous, hub, hub_token, hub_ca, tls_cert, tls_key, peers, location_grants, shopify, notify, replenish_every, forecast_every, backup_dir, backup_every, backup_keep, web, database, snapshot_history_days, history_days, compact_delay_days, idle_timeout, log_level, log_format."
     )
     var config: String?
 
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String?
+
+    @Option(
+        name: .long,
+        help: "Log format on stderr: text (default) or json (one object per line, for log shippers).")
+    var logFormat: String?
 
     /// Reads environment and config file; flags are applied by the caller on top.
     func reader() async throws -> ConfigReader {
@@ -45,7 +50,8 @@ struct NodeOptions: ParsableArguments {
     static let configKeys: [String: ConfigValueKind] = [
         "listen": .string, "data": .string, "node": .string, "role": .string, "synchronous": .string,
         "hub": .string, "hub_token": .string, "hub_ca": .string, "tls_cert": .string, "tls_key": .string,
-        "log_level": .string, "idle_timeout": .number, "peers": .strings, "location_grants": .strings,
+        "log_level": .string, "log_format": .string, "idle_timeout": .number, "peers": .strings,
+        "location_grants": .strings,
         "shopify": .string, "notify": .string, "replenish_every": .number, "forecast_every": .number,
         "web": .boolean, "backup_dir": .string, "backup_every": .number, "backup_keep": .number,
         "database": .string, "snapshot_history_days": .number,
@@ -102,10 +108,22 @@ struct NodeOptions: ParsableArguments {
             throw ValidationError(
                 "log level '\(name)' is not one of trace, debug, info, notice, warning, error, critical")
         }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+        let format = logFormat ?? reader.string(forKey: "log_format", default: "text")
+        switch format {
+        case "text":
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        case "json":
+            LoggingSystem.bootstrap { label in
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        default:
+            throw ValidationError("log format '\(format)' must be text or json")
         }
         var logger = Logger(label: "stockroom")
         logger.logLevel = level

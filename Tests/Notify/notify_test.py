@@ -194,7 +194,7 @@ def test_one_crossing_reaches_every_channel(world):
            len(current["low"]["deliveries"]) == 3, f"deliveries {current['low']['deliveries']}")
     metrics = subprocess.run(["curl", "-s", "-H", f"Authorization: Bearer {hub.token('admin')}",
                               f"http://127.0.0.1:{hub.port}/metrics"], capture_output=True, text=True).stdout
-    for name in ['stockroom_notifications_total{channel="email",result="sent"}', "stockroom_outbox_depth",
+    for name in ['stockroom_notifications_total{channel="email",result="sent"}', 'stockroom_outbox_messages{status="pending"}',
                  "stockroom_outbox_oldest_undelivered_seconds"]:
         expect(name in metrics, f"/metrics lacks {name}")
 

@@ -77,7 +77,7 @@ import Testing
             let text = try await client.send(.get, "/metrics", as: .staff).text
             #expect(text.contains("stockroom_scans_total 1"))
             #expect(text.contains("stockroom_scan_duration_seconds_bucket"))
-            #expect(text.contains("stockroom_op_log_size 3"))
+            #expect(text.contains("stockroom_op_log_last_lsn 3"))
             let sqliteBytes = text.split(separator: "\n").first { $0.hasPrefix("stockroom_sqlite_memory_bytes ") }
                 .flatMap { Double($0.split(separator: " ")[1]) }
             #expect((sqliteBytes ?? 0) > 0, "SQLite's heap is not exposed")

@@ -41,6 +41,10 @@ void stockroom_curl_global_init(void);
 /// Sends one message. Blocking; thread-safe (one easy handle per call). Returns curl_code.
 int stockroom_smtp_send(const stockroom_smtp_message *message, stockroom_smtp_result *result);
 
+/// Connects, says EHLO, STARTTLS and AUTH as `message` configures them, then NOOP; sends
+/// nothing (`stockroom doctor`). Uses only the connection fields of `message`. Returns curl_code.
+int stockroom_smtp_probe(const stockroom_smtp_message *message, stockroom_smtp_result *result);
+
 /// libcurl error codes the caller classifies: permanent (no retry) or not.
 int stockroom_curl_is_permanent(int curl_code, long response_code);
 

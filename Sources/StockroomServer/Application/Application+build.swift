@@ -36,7 +36,8 @@ public func buildApplication(
     let router = buildRouter(
         store: store, metrics: metrics, role: configuration.role.rawValue, sync: sync,
         locationGrants: configuration.locationGrants, shopify: configuration.shopify, notify: configuration.notify,
-        web: web, replica: replica, snapshotHistoryDays: configuration.snapshotHistoryDays)
+        web: web, replica: replica, snapshotHistoryDays: configuration.snapshotHistoryDays,
+        certificatePath: configuration.tls?.certificatePath)
     let http1 = HTTPServerBuilder.http1(
         configuration: .init(
             additionalChannelHandlers: [ParserErrorResponder()],
@@ -67,14 +68,18 @@ public func buildRouter(
     store: StockroomStore, metrics: NodeMetrics, role: String, sync: [SyncService] = [],
     locationGrants: [NodeID: Set<String>] = [:], shopify: ShopifyConfiguration? = nil,
     notify: NotifyConfiguration? = nil, web: WebSite? = nil, replica: HubReplica? = nil,
-    snapshotHistoryDays: Int? = NodeConfiguration().snapshotHistoryDays
+    snapshotHistoryDays: Int? = NodeConfiguration().snapshotHistoryDays, certificatePath: String? = nil
 ) -> Router<StockroomRequestContext> {
     let router = Router(context: StockroomRequestContext.self)
     var htmlPage: (@Sendable (APIError, Request) -> Response)?
     if let web { htmlPage = { error, request in web.errorPage(error, request: request) } }
     router.middlewares.add(ErrorMiddleware<StockroomRequestContext>(htmlPage: htmlPage))
     let authenticator = TokenAuthenticator(store: store)
-    let system = SystemRoutes(store: store, metrics: metrics, role: role)
+    var probe = NodeProbe(store: store, dataDirectory: store.folder)
+    probe.sync = sync
+    probe.replica = replica
+    probe.certificatePath = certificatePath
+    let system = SystemRoutes(store: store, metrics: metrics, role: role, probe: probe)
     let items = ItemRoutes(store: store)
     let audit = AuditRoutes(store: store)
 

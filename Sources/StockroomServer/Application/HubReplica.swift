@@ -31,6 +31,12 @@ public final class HubReplica: Service, Sendable {
     /// How often the replica's cut is published (section 15.4); the first time at start.
     public static let cutInterval: Duration = .seconds(5)
     private let cutPublished = Mutex<ContinuousClock.Instant?>(nil)
+    private let followed = Mutex<UInt64?>(nil)
+
+    /// The node's wall clock (ms) when this process last caught up with the log: what
+    /// `/readyz` and `stockroom_hub_log_last_followed_timestamp_seconds` report. Nil
+    /// before the first round.
+    public var lastFollowedMillis: UInt64? { followed.withLock { $0 } }
 
     public init(log: PostgresHubLog, store: StockroomStore, logger: Logger) async throws {
         self.log = log
@@ -183,6 +189,7 @@ public final class HubReplica: Service, Sendable {
         try await catchUp()
         try await mirrorTokens()
         try await mirrorUsers()
+        followed.withLock { $0 = store.wallClockMillis() }
     }
 
     /// Follows the log every ``interval``; shares tokens every 2 s and users every 1 s. A database that is
@@ -197,6 +204,7 @@ public final class HubReplica: Service, Sendable {
                 if rounds % 8 == 0 { try await mirrorTokens() }
                 if rounds % 4 == 2 { try await mirrorUsers() }
                 if rounds % 40 == 0 { try await repairLogTail() }
+                followed.withLock { $0 = store.wallClockMillis() }
                 if failing { logger.info("the PostgreSQL hub log is reachable again") }
                 failing = false
             } catch {

@@ -134,4 +134,7 @@ public enum SchemaStatus {
 
     /// The newest migration this binary knows (its schema version), e.g. `v9-alert-recipients`.
     public static var current: String { StoreMigrations.current }
+
+    /// How many migrations this binary knows: the schema's number (`v10-…` is 10).
+    public static var known: Int { StoreMigrations.migrator.migrations.count }
 }

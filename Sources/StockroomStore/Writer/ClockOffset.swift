@@ -12,7 +12,16 @@ public final class ClockOffset: Sendable {
     public static let thresholdMillis: Int64 = 60_000
     private let value = Atomic<Int64>(0)
 
+    private let lastMeasured = Atomic<Int64>(0)
+    private let measuredOnce = Atomic<Bool>(false)
+
     public init() {}
+
+    /// The hub's clock minus the system clock at the last sync round, in milliseconds,
+    /// whether or not it was adopted; nil before the first round (`stockroom_clock_offset_seconds`).
+    public var measuredMillis: Int64? {
+        measuredOnce.load(ordering: .relaxed) ? lastMeasured.load(ordering: .relaxed) : nil
+    }
 
     /// Milliseconds to add to the system clock (negative when it runs ahead).
     public var millis: Int64 { value.load(ordering: .relaxed) }
@@ -21,6 +30,8 @@ public final class ClockOffset: Sendable {
     /// moment; returns the new offset when it changed, nil when it did not.
     public func observe(peerMillis: Int64, systemMillis: Int64) -> Int64? {
         let measured = peerMillis - systemMillis
+        lastMeasured.store(measured, ordering: .relaxed)
+        measuredOnce.store(true, ordering: .relaxed)
         let adopted = abs(measured) > Self.thresholdMillis ? measured : 0
         let current = millis
         // Small wobble around an adopted offset (round-trip noise) changes nothing.

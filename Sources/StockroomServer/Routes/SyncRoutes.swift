@@ -323,7 +323,8 @@ struct SyncRoutes {
     static func unsupported(_ version: String) -> APIError {
         APIError(
             .badRequest, "unsupported_protocol_version",
-            "sync protocol version \(version.prefix(20)) is not supported; this node speaks: 1, 2, 3")
+            "sync protocol version \(version.prefix(20)) is not supported; this node speaks \(SyncMessages.supportedVersions.lowerBound) to \(SyncMessages.supportedVersions.upperBound): upgrade the older side (the hub first)"
+        )
     }
 
     /// Inflates (bounded) and decodes a pushed body, mapping failures to the spec's codes.

@@ -20,6 +20,7 @@ install -D -m 0644 packaging/systemd/stockroom.service "$root/lib/systemd/system
 install -D -m 0644 packaging/stockroom.json "$root/etc/stockroom/stockroom.json"
 mkdir -p "$root/usr/share/stockroom/web"
 cp -R Sources/StockroomServer/Web/templates Sources/StockroomServer/Web/static "$root/usr/share/stockroom/web/"
+rm -f "$root/usr/share/stockroom/web/static/vendor/fetch.sh"   # how they were fetched; not for a node
 find "$root/usr/share/stockroom" -type d -exec chmod 0755 {} + && find "$root/usr/share/stockroom" -type f -exec chmod 0644 {} +
 install -D -m 0644 packaging/monitoring/stockroom-alerts.yml "$root/usr/share/stockroom/monitoring/stockroom-alerts.yml"
 install -m 0644 packaging/monitoring/stockroom-dashboard.json "$root/usr/share/stockroom/monitoring/"
@@ -27,8 +28,9 @@ doc="$root/usr/share/doc/stockroom"
 install -D -m 0644 packaging/deb/copyright "$doc/copyright"
 install -m 0644 README.md "$doc/README.md" && gzip -9n "$doc/README.md"
 sed "s/@VERSION@/$version/; s/@DATE@/$(date -R -d @"${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}")/" \
-    packaging/deb/changelog | gzip -9n > "$doc/changelog.Debian.gz"
-chmod 0644 "$doc/changelog.Debian.gz"
+    packaging/deb/changelog | gzip -9n > "$doc/changelog.gz"
+chmod 0644 "$doc/changelog.gz"
+install -D -m 0644 packaging/deb/lintian-overrides "$root/usr/share/lintian/overrides/stockroom"
 # The manual page, from the binary's own --help, by Debian's help2man.
 mkdir -p "$root/usr/share/man/man1"
 help2man --no-info --no-discard-stderr --version-string="$version" --section=1 \
@@ -38,7 +40,7 @@ chmod 0644 "$root/usr/share/man/man1/stockroom.1.gz"
 
 # Dependencies: Debian's package names of the shared libraries the binary links, found
 # by dpkg-shlibdeps (Debian's own tool) as dh_shlibdeps would.
-work=$(mktemp -d) && mkdir -p "$work/debian" && printf 'Source: stockroom\n\nPackage: stockroom\n' > "$work/debian/control"
+work=$(mktemp -d) && mkdir -p "$work/debian" && printf 'Source: stockroom\n\nPackage: stockroom\nArchitecture: any\n' > "$work/debian/control"
 depends=$(cd "$work" && dpkg-shlibdeps -O "$root/usr/bin/stockroom" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
 rm -rf "$work"
 [ -n "$depends" ] || { echo "build-deb: dpkg-shlibdeps found no dependencies" >&2; exit 1; }

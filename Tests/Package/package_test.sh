@@ -14,7 +14,7 @@ echo "package-test: $deb ($(du -h "$deb" | cut -f1))"
 echo "== lintian"
 # Errors fail the test; each warning the package still gets is explained in the README
 # ("Packaging").
-lintian --fail-on error --no-tag-display-limit "$deb" | tee /tmp/stockroom-lintian.txt
+lintian --fail-on error --tag-display-limit 0 "$deb" | tee /tmp/stockroom-lintian.txt
 echo "lintian: $(grep -c '^E:' /tmp/stockroom-lintian.txt || true) errors, $(grep -c '^W:' /tmp/stockroom-lintian.txt || true) warnings"
 
 root=${PACKAGE_TEST_ROOT:-/tmp/stockroom-chroot}
@@ -70,8 +70,12 @@ in_root test -L /etc/systemd/system/multi-user.target.wants/stockroom.service ||
 in_root stockroom --version
 version=$(in_root stockroom --version | head -1)
 dpkg-deb -f "$deb" Version | grep -qx "$version" || fail "package version differs from the binary's ($version)"
-systemd-analyze verify --root="$root" --man=no /lib/systemd/system/stockroom.service || fail "systemd-analyze verify"
-echo "  systemd-analyze verify: ok"
+# The root has no systemd to verify against (minbase): verify the installed unit on the
+# host, its ExecStart pointed at the installed binary.
+sed "s#^ExecStart=/usr/bin/stockroom#ExecStart=$root/usr/bin/stockroom#" "$root/lib/systemd/system/stockroom.service" \
+    > /tmp/stockroom.service
+systemd-analyze verify --man=no /tmp/stockroom.service || fail "systemd-analyze verify"
+echo "  systemd-analyze verify on the installed unit: ok"
 
 echo "== serve from the chroot as the package's user"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

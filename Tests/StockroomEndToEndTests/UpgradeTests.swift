@@ -6,12 +6,14 @@ import StockroomCore
 import StockroomSync
 import Testing
 
-/// The upgrade promise (issues #12 to #14), against the data folders and sync exchanges
+/// The upgrade promise (issues #12 to #17), against the data folders and sync exchanges
 /// made by earlier releases: fixtures/v1 (issue #11: protocol 1, schema v4), fixtures/v2
-/// (issue #12: protocol 2, schema v5, with documents) and fixtures/v3 (issue #13: protocol
-/// 3, schema v6, with settings).
+/// (issue #12: protocol 2, schema v5, with documents), fixtures/v3 (issue #13: protocol
+/// 3, schema v6, with settings), fixtures/v4 (issue #14: protocol 4, schema v7, business
+/// time and money), fixtures/v5 (issue #15: protocol 5, schema v9, users and a resolved
+/// conflict) and fixtures/v6 (issue #16: protocol 5, schema v10, user versions).
 @Suite(.serialized) struct UpgradeTests {
-    static let versions = ["v1", "v2", "v3"]
+    static let versions = ["v1", "v2", "v3", "v4", "v5", "v6"]
 
     /// A copy of a fixture folder, so the test never changes the fixture.
     static func copy(_ name: String, of version: String) throws -> NodeProcess {
@@ -91,6 +93,49 @@ import Testing
         #expect(try node.run(["check"]).status == 0)
     }
 
+    /// A downgrade: a folder a newer release migrated is refused by every command that would
+    /// open it, with both schema versions named and what to do, and no byte of it changes.
+    @Test func aDowngradeIsRefusedByEveryCommandAndChangesNothing() throws {
+        let node = try Self.copy("store-1", of: "v6")
+        #expect(try node.run(["migrate"]).status == 0)
+        // What a newer release leaves: a migration this binary does not know (Python's own
+        // sqlite3, so the test does not go through the code under test to make it).
+        let database = node.dataDirectory + "/stockroom.sqlite"
+        let insert = try NodeProcess.runProgram(
+            "/usr/bin/python3",
+            [
+                "-c",
+                "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(\"INSERT INTO grdb_migrations VALUES ('v99-from-a-newer-release')\"); c.commit(); c.close()",
+                database,
+            ])
+        #expect(insert.status == 0, "\(insert.output)")
+        let folder = try FileManager.default.contentsOfDirectory(atPath: node.dataDirectory).sorted()
+        let before = try Data(contentsOf: URL(fileURLWithPath: database))
+        for command in [["serve", "--listen", "127.0.0.1:0"], ["migrate"], ["check"], ["status"], ["doctor"]] {
+            let result = try node.run(command)
+            #expect(result.status != 0, "\(command) ran on a newer folder: \(result.output)")
+            #expect(
+                result.output.contains("newer stockroom") && result.output.contains("v99-from-a-newer-release")
+                    && result.output.contains(StockroomVersionText.schema),
+                "\(command): \(result.output)")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: database)) == before, "a refused command changed the file")
+        // `serve` and `migrate` take the folder's LOCK before they open it: that empty file is
+        // the only thing a refused command may leave.
+        let after = try FileManager.default.contentsOfDirectory(atPath: node.dataDirectory).sorted()
+        #expect(after.filter { $0 != "LOCK" } == folder.filter { $0 != "LOCK" }, "\(folder) became \(after)")
+    }
+
+    /// What `stockroom --version` says of the schema (the end-to-end tests link no module of
+    /// the binary's).
+    enum StockroomVersionText {
+        static var schema: String {
+            let output = (try? NodeProcess.runBinary(["--version"]).output) ?? ""
+            return output.split(separator: "\n").first { $0.hasPrefix("schema: ") }
+                .map { String($0.dropFirst(8).prefix { $0 != " " }) } ?? "unknown"
+        }
+    }
+
     /// The migrated store and hub sync with the current protocol, new op kinds included.
     @Test(arguments: versions) func theMigratedStoreSyncsWithACurrentHub(version: String) async throws {
         let hub = try Self.copy("hub", of: version)
@@ -125,7 +170,7 @@ import Testing
             if !synced { try await Task.sleep(for: .milliseconds(200)) }
         }
         #expect(synced, "orders did not cross between the migrated store and hub; store log: \(store.log.suffix(2000))")
-        let before = version == "v1" ? 0 : 2  // fixtures/v2 and v3 hold web:1001, 2 units of BEV-000001
+        let before = version == "v1" ? 0 : 2  // fixtures/v2 and later hold web:1001, 2 units of BEV-000001
         let committed = try await atStore.send(.GET, "/v1/stock/BEV-000001").body["committed"] as? Int
         #expect(committed == before + 1)
         // Issue #13's setting ops cross too: a chain rule set at the hub reaches the store.
@@ -134,10 +179,10 @@ import Testing
         let ruleDeadline = Date().addingTimeInterval(20)
         var arrived = false
         while Date() < ruleDeadline && !arrived {
-            // fixtures/v3's store already holds a rule of its own.
+            // fixtures/v3 and later hold a rule the store set for itself.
             arrived =
                 (try await atStore.send(.GET, "/v1/alert-rules").body["items"] as? [Any])?.count
-                == (version == "v3" ? 2 : 1)
+                == (["v1", "v2"].contains(version) ? 1 : 2)
             if !arrived { try await Task.sleep(for: .milliseconds(200)) }
         }
         #expect(arrived, "the hub's alert rule did not reach the migrated store")
@@ -192,7 +237,7 @@ import Testing
                 let inflated = try WireCompression.decompress(body)
                 // A store of protocol N gets a batch of at most version N (a version-2 store
                 // is sent a version-1 batch when every op in it is of a version-1 kind).
-                let protocolVersion = ["v1": 1, "v2": 2, "v3": 3][version]!
+                let protocolVersion = ["v1": 1, "v2": 2, "v3": 3, "v4": 4, "v5": 5, "v6": 5][version]!
                 #expect(
                     Array(inflated.prefix(4)) == Array("SRB1".utf8) && Int(inflated[4]) <= protocolVersion,
                     "a protocol-\(protocolVersion) store got a batch of version \(inflated[4])")

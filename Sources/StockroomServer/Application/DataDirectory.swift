@@ -30,11 +30,17 @@ public struct DataDirectory: Sendable {
     }
 
     /// Opens the node's store. See ``StockroomStore/init(path:nodeID:logger:wallMillis:didCommit:)``.
+    /// Sets the process's umask to 0077 and the database files' mode to 0600.
     public func openStore(
         nodeID: NodeID?, durability: StockroomStore.Durability = .full, logger: Logger,
         didCommit: @escaping @Sendable (WriteContext, Int) -> Void = { _, _ in }
     ) throws -> StockroomStore {
         try create()
+        // The database, its WAL and anything else this process makes are the service
+        // user's alone (0600), whatever umask started it: the package's unit sets 0077,
+        // a shell or a chroot usually 0022.
+        umask(0o077)
+        for file in [databasePath, databasePath + "-wal", databasePath + "-shm"] { chmod(file, 0o600) }
         return try StockroomStore(
             path: databasePath, nodeID: nodeID, durability: durability, logger: logger, didCommit: didCommit)
     }

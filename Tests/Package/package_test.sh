@@ -111,7 +111,8 @@ DEBIAN_FRONTEND=noninteractive in_root apt-get install -y -qq -o Dpkg::Options::
     || { tail -20 /tmp/stockroom-apt2.log; exit 1; }
 in_root dpkg-query -W -f='${Version}\n' stockroom | grep -qx "$version+test1" || fail "upgrade did not install"
 grep -q '"log_level": "notice"' "$root/etc/stockroom/stockroom.json" || fail "the config edit was overwritten"
-in_root stockroom check --data /var/lib/stockroom >/dev/null || fail "stockroom check after upgrade"
+chroot --userspec=stockroom:stockroom "$root" /usr/bin/stockroom check --data /var/lib/stockroom >/dev/null \
+    || fail "stockroom check (as the service user) after upgrade"
 echo "  upgraded to $version+test1; config kept; stockroom check clean"
 rm -f "dist/stockroom_${version}+test1_"*.deb
 

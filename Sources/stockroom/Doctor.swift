@@ -23,6 +23,13 @@ struct Doctor: AsyncParsableCommand {
 
     @OptionGroup var options: NodeOptions
 
+    @Option(
+        help: "The hub's URL (URL,URL,… for several processes), as 'serve --hub' takes it; default from the config.")
+    var hub: String?
+
+    @Option(help: "A notify file to check, as 'serve --notify' takes it; default from the config.")
+    var notify: String?
+
     enum Outcome: String { case ok = "ok  ", warn = "WARN", fail = "FAIL" }
 
     final class Report: @unchecked Sendable {
@@ -44,7 +51,7 @@ struct Doctor: AsyncParsableCommand {
         checkDisk(data, report)
         checkSchema(data, report)
         if let cert = reader.string(forKey: "tls_cert") { checkCertificate(cert, report) }
-        let hub = reader.string(forKey: "hub")
+        let hub = self.hub ?? reader.string(forKey: "hub")
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration(reader))
         if let hub {
             for url in hub.split(separator: ",").map(String.init) {
@@ -53,7 +60,7 @@ struct Doctor: AsyncParsableCommand {
         } else {
             print("—     hub: none configured (a store syncs only with --hub or \"hub\" in the config)")
         }
-        if let notify = reader.string(forKey: "notify") { await checkNotify(notify, client: client, report) }
+        if let notify = notify ?? reader.string(forKey: "notify") { await checkNotify(notify, client: client, report) }
         try? await client.shutdown()
         print(
             report.failures == 0

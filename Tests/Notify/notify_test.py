@@ -484,6 +484,29 @@ def test_configuration_and_test_messages(world):
     expect("s3cret-smtp" not in log and TWILIO_TOKEN not in log, "a secret reached the log")
 
 
+def test_doctor_checks_the_channels_without_sending(world):
+    """`stockroom doctor` logs in to the real SMTP server (STARTTLS, AUTH, NOOP) and reaches
+    the SMS gateway and the webhook receiver, sending nothing; a wrong password fails with
+    the server's 535, and an unreachable webhook is named."""
+    hub = world.hub(notify=False)
+    sent_before = len(world.smtp.mailbox.messages)
+    env = dict(os.environ, STOCKROOM_SMTP_PASSWORD="s3cret-smtp", STOCKROOM_SMS_AUTH_TOKEN=TWILIO_TOKEN)
+    good = subprocess.run([BINARY, "doctor", "--notify", world.notify, "--data", hub.data], capture_output=True,
+                          text=True, env=env)
+    expect("ok    email (SMTP)" in good.stdout and "ok    SMS gateway" in good.stdout
+           and "ok    webhook" in good.stdout, f"doctor: {good.stdout}{good.stderr}")
+    expect(len(world.smtp.mailbox.messages) == sent_before, "doctor sent an e-mail")
+    expect("s3cret-smtp" not in good.stdout + good.stderr, "the SMTP password was printed")
+    wrong = subprocess.run([BINARY, "doctor", "--notify", world.notify, "--data", hub.data], capture_output=True,
+                           text=True, env=dict(env, STOCKROOM_SMTP_PASSWORD="wrong"))
+    expect(wrong.returncode == 1 and "FAIL  email (SMTP)" in wrong.stdout and "535" in wrong.stdout,
+           f"a wrong SMTP password: {wrong.stdout}")
+    path = world.write_notify([{"id": "gone", "channel": "webhook", "to": "http://127.0.0.1:9/hook"}], name="gone.json")
+    gone = subprocess.run([BINARY, "doctor", "--notify", path, "--data", hub.data], capture_output=True, text=True,
+                          env=env)
+    expect(gone.returncode == 1 and "FAIL  webhook: http://127.0.0.1:9/hook" in gone.stdout, f"{gone.stdout}")
+
+
 TESTS = [value for name, value in list(globals().items()) if name.startswith("test_")]
 
 

@@ -80,7 +80,8 @@ public struct NodeProbe: Sendable {
             checks.append(
                 Check(
                     name: "recovery", ok: false,
-                    detail: "getting its own history back from its hub (\(reason)); writes resume after one sync round"))
+                    detail: "getting its own history back from its hub (\(reason)); writes resume after one sync round")
+            )
         }
         if let replica {
             let now = store.wallClockMillis()
@@ -92,7 +93,8 @@ public struct NodeProbe: Sendable {
                     Check(
                         name: "hub_log", ok: false,
                         detail:
-                            "PostgreSQL hub log last followed \((now - at) / 1000) s ago; check the database (see the log)"))
+                            "PostgreSQL hub log last followed \((now - at) / 1000) s ago; check the database (see the log)"
+                    ))
             case nil:
                 checks.append(Check(name: "hub_log", ok: false, detail: "PostgreSQL hub log not followed yet"))
             }

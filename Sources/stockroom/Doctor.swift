@@ -165,11 +165,11 @@ struct Doctor: AsyncParsableCommand {
     }
 
     func checkCertificate(_ path: String, _ report: Report) {
-        guard let first = try? NIOSSLCertificate.fromPEMFile(path).first else {
+        guard let expiry = NodeProbe.certificateExpiry(path) else {
             report.say(.fail, "TLS certificate", "cannot read a PEM certificate from \(path)")
             return
         }
-        let days = (Double(first.notValidAfter) - Date().timeIntervalSince1970) / 86_400
+        let days = (Double(expiry) - Date().timeIntervalSince1970) / 86_400
         if days < 0 {
             report.say(.fail, "TLS certificate", "\(path) expired \(Int(-days)) days ago: renew it, then restart")
         } else if days < 14 {

@@ -153,12 +153,12 @@ public struct NodeProbe: Sendable {
         }
     }
 
-    static func fileSize(_ path: String) -> UInt64 {
-        ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.uint64Value ?? 0
-    }
+    /// A file's size, 0 when it does not exist (a WAL after a clean close).
+    static func fileSize(_ path: String) -> UInt64 { UInt64((try? NodeBackup.size(path)) ?? 0) }
 
-    /// The `notAfter` of the first certificate in a PEM file, in seconds since 1970.
-    static func certificateExpiry(_ path: String) -> Int? {
+    /// The `notAfter` of the first certificate in a PEM file, in seconds since 1970; nil
+    /// when the file holds no readable PEM certificate.
+    public static func certificateExpiry(_ path: String) -> Int? {
         guard let first = try? NIOSSLCertificate.fromPEMFile(path).first else { return nil }
         return Int(first.notValidAfter)
     }
